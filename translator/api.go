@@ -1,0 +1,62 @@
+package translator
+
+import (
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// Input is everything a translation reads: the entities of one store
+// snapshot, the DNS answers for the hostnames they name, and the listener
+// settings. Slices may be in any order; Translate sorts what it emits.
+type Input struct {
+	Revision     uint64
+	Services     []*store.Service
+	Routes       []*store.Route
+	Upstreams    []*store.Upstream
+	Targets      []*store.Target
+	TargetHealth []*store.TargetHealth
+	// DNS maps a hostname (target host or plain service host) to what the
+	// control plane's resolver last learned of it. A hostname absent from
+	// the map has not been resolved yet; IP literals never need an entry.
+	DNS     map[string]DNSAnswer
+	Options Options
+}
+
+// Options are the process-level settings that shape the Envoy config.
+type Options struct {
+	// ProxyAddress and ProxyPort are where Envoy's listener binds
+	// (--proxy-listen).
+	ProxyAddress string
+	ProxyPort    uint32
+}
+
+// DNSAnswer is one hostname's resolution.
+type DNSAnswer struct {
+	// RecordType is "A", "AAAA" or "SRV" (Kong's "dns" field in /health).
+	RecordType string
+	Addresses  []Address
+	// Err is non-empty when resolution failed; Kong reports DNS_ERROR.
+	Err string
+}
+
+// Address is one resolved address of a hostname.
+type Address struct {
+	IP string
+	// Port and Weight come from SRV records; 0 means "use the target's".
+	Port   uint32
+	Weight uint32
+	// Name is the SRV target name (for use_srv_name); "" for A/AAAA.
+	Name string
+}
+
+// Resources is one complete, self-consistent Envoy configuration.
+type Resources struct {
+	Listeners []*listenerv3.Listener
+	Routes    []*routev3.RouteConfiguration
+	Clusters  []*clusterv3.Cluster
+	Endpoints []*endpointv3.ClusterLoadAssignment
+}
