@@ -82,3 +82,67 @@ func TestStore_WaitForRevision(t *testing.T) {
 		t.Fatalf("woke at %d", rev)
 	}
 }
+
+func TestStore_WatchAndIndexes(t *testing.T) {
+	s, _ := New()
+	tests := []struct {
+		name  string
+		m     *Mutation
+		table string
+	}{
+		{"upstream", &Mutation{Op: OpUpsertUpstream, Upstream: &Upstream{ID: "u1", Name: "up"}}, tableUpstreams},
+		{"target", &Mutation{Op: OpUpsertTarget, Target: &Target{ID: "t1", Upstream: ForeignKey{ID: "u1"}, Target: "a:80"}}, tableTargets},
+		{"service", &Mutation{Op: OpUpsertService, Service: &Service{ID: "s1", Host: "h"}}, tableServices},
+		{"route", &Mutation{Op: OpUpsertRoute, Route: &Route{ID: "r1", Service: &ForeignKey{ID: "s1"}}}, tableRoutes},
+	}
+	var last uint64
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.Snapshot()
+			ctx, cancel := context.WithCancel(context.Background())
+			woke := make(chan uint64, 1)
+			go func() { rev, _ := s.WaitForRevision(ctx, before.Revision()); woke <- rev }()
+			idx := mustApply(t, s, tc.m)
+			if idx <= last {
+				t.Fatalf("revision %d did not increase past %d", idx, last)
+			}
+			last = idx
+			if rev := <-woke; rev != idx {
+				t.Fatalf("watch woke at %d, want %d", rev, idx)
+			}
+			cancel()
+			after := s.Snapshot()
+			if after.TableIndex(tc.table) != idx {
+				t.Fatalf("table %s index %d, want %d", tc.table, after.TableIndex(tc.table), idx)
+			}
+			// The old snapshot is immutable: it still shows the old revision.
+			if before.Revision() == idx || before.TableIndex(tc.table) == idx {
+				t.Fatal("old snapshot changed")
+			}
+		})
+	}
+	// A failed write does not fire the watch.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Apply(&Mutation{Op: OpDeleteService, ID: "nope"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := s.WaitForRevision(ctx, last); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("watch fired on a failed write: %v", err)
+	}
+}
+
+func TestStore_WalkAfter(t *testing.T) {
+	s, _ := New()
+	for _, id := range []string{"c", "a", "b", "d"} {
+		mustApply(t, s, &Mutation{Op: OpUpsertService, Service: &Service{ID: id, Host: "h"}})
+	}
+	var got []string
+	_ = s.Snapshot().WalkServices("b", func(svc *Service) bool {
+		got = append(got, svc.ID)
+		return len(got) < 1
+	})
+	if len(got) != 1 || got[0] != "c" {
+		t.Fatalf("walk after b: %v", got)
+	}
+}

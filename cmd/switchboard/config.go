@@ -1,0 +1,68 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// serveConfig is everything `switchboard serve` is told.
+type serveConfig struct {
+	AdminListen      string
+	XDSListen        string
+	ProxyListen      string
+	EnvoyAdminListen string
+	DataDir          string
+	Envoy            bool
+	EnvoyBin         string
+	DNSHostsFile     string
+	NodeID           string
+	Delta            bool
+	LogLevel         string
+}
+
+func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
+	c := &serveConfig{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:8001", "address of the Kong-compatible Admin API")
+	fs.StringVar(&c.XDSListen, "xds-listen", "127.0.0.1:18000", "address of the xDS (ADS gRPC) server Envoys connect to")
+	fs.StringVar(&c.ProxyListen, "proxy-listen", "0.0.0.0:8000", "address of the Envoy listener pushed over LDS (Kong's proxy port)")
+	fs.StringVar(&c.EnvoyAdminListen, "envoy-admin-listen", "127.0.0.1:9901", "admin address of the local Envoy started by --envoy")
+	fs.StringVar(&c.DataDir, "data-dir", "./switchboard-data", "directory for switchboard's state (node id, Envoy bootstrap)")
+	fs.BoolVar(&c.Envoy, "envoy", false, "start a local Envoy as a child process, connected to this control plane")
+	fs.StringVar(&c.EnvoyBin, "envoy-bin", "", "Envoy binary for --envoy (default: $ENVOY_BIN, envoy on PATH, or ./.venv from 'make envoy')")
+	fs.StringVar(&c.DNSHostsFile, "dns-hostsfile", "/etc/hosts", "hosts file consulted before DNS when resolving target and service hostnames")
+	fs.StringVar(&c.NodeID, "node-id", "", "this node's id (default: a UUID kept in --data-dir)")
+	fs.BoolVar(&c.Delta, "envoy-delta", false, "let the local Envoy use incremental (delta) xDS instead of state-of-the-world")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")
+	if err := parseWithEnv(fs, args); err != nil {
+		return nil, fs, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fs, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	for name, addr := range map[string]string{
+		"admin-listen": c.AdminListen, "xds-listen": c.XDSListen,
+		"proxy-listen": c.ProxyListen, "envoy-admin-listen": c.EnvoyAdminListen,
+	} {
+		if _, _, err := splitHostPort(addr); err != nil {
+			return nil, fs, fmt.Errorf("--%s: %w", name, err)
+		}
+	}
+	return c, fs, nil
+}
+
+// splitHostPort parses "host:port" with a numeric port.
+func splitHostPort(addr string) (string, uint32, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return "", 0, fmt.Errorf("invalid port %q", portStr)
+	}
+	return host, uint32(port), nil
+}
