@@ -17,7 +17,22 @@ type Store struct {
 	// writeMu serialises writers so that revisions are assigned in commit
 	// order; memdb itself allows one write txn at a time anyway.
 	writeMu sync.Mutex
+
+	// proposer, when set, receives every Apply instead of the local commit:
+	// a replicated log proposes the mutation and later calls ApplyAt from
+	// its state machine. Set once at start-up, before any write.
+	proposer Proposer
 }
+
+// Proposer hands a mutation to a durable or replicated log and returns the
+// index at which it was committed and applied (or the apply error).
+type Proposer interface {
+	Propose(m *Mutation) (uint64, error)
+}
+
+// SetProposer routes every later Apply through p. Call it before serving
+// writes; it is not safe to change while writes are in flight.
+func (s *Store) SetProposer(p Proposer) { s.proposer = p }
 
 // New returns an empty store at revision 0.
 func New() (*Store, error) {
@@ -29,8 +44,12 @@ func New() (*Store, error) {
 }
 
 // Apply commits m at the next revision and returns that revision. On error
-// nothing is written and the revision does not move.
+// nothing is written and the revision does not move. With a Proposer set,
+// the mutation goes through it (and so through the durable log) instead.
 func (s *Store) Apply(m *Mutation) (uint64, error) {
+	if s.proposer != nil {
+		return s.proposer.Propose(m)
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	index := s.Revision() + 1
