@@ -65,3 +65,8 @@ type ReferencedError struct {
 func (e *ReferencedError) Error() string {
 	return fmt.Sprintf("an existing '%s' entity references this '%s' entity", e.ReferencedBy, e.Entity)
 }
+
+// ErrUnavailable is returned when a write cannot be committed right now: no
+// leader is known, or the cluster has lost its quorum. The Admin API answers
+// 503 so clients retry; reads keep being served from the local replica.
+var ErrUnavailable = errors.New("the cluster cannot accept writes right now")

@@ -1,0 +1,111 @@
+package raftstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// Propose implements store.Proposer: the leader appends m to the log and
+// returns once a quorum has it on disk and this node applied
+// it; a follower forwards m to the leader. Without a reachable leader the
+// write fails fast with store.ErrUnavailable.
+func (n *Node) Propose(m *store.Mutation) (uint64, error) {
+	if n.raft.State() == raft.Leader {
+		return n.proposeLocal(m)
+	}
+	leader, ok := n.leaderMember()
+	if !ok {
+		return 0, fmt.Errorf("%w: no leader", store.ErrUnavailable)
+	}
+	return n.forwardApply(leader.AdminAddr, m)
+}
+
+func (n *Node) proposeLocal(m *store.Mutation) (uint64, error) {
+	data, err := encodeEntry(entryMutation, m)
+	if err != nil {
+		return 0, err
+	}
+	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
+	if err := f.Error(); err != nil {
+		return 0, unavailable(err)
+	}
+	if err, ok := f.Response().(error); ok && err != nil {
+		return 0, err
+	}
+	return f.Index(), nil
+}
+
+// applyEntry appends a non-mutation entry (member, restore) on the leader.
+func (n *Node) applyEntry(kind byte, v any) error {
+	data, err := encodeEntry(kind, v)
+	if err != nil {
+		return err
+	}
+	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
+	if err := f.Error(); err != nil {
+		return unavailable(err)
+	}
+	if err, ok := f.Response().(error); ok && err != nil {
+		return err
+	}
+	return nil
+}
+
+// unavailable marks raft's "cannot commit now" errors as ErrUnavailable.
+func unavailable(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
+		errors.Is(err, raft.ErrEnqueueTimeout), errors.Is(err, raft.ErrRaftShutdown),
+		errors.Is(err, raft.ErrAbortedByRestore), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return fmt.Errorf("raftstore: apply: %w", err)
+}
+
+// leaderMember returns the current leader's member record, if both the
+// leader and its admin address are known.
+func (n *Node) leaderMember() (Member, bool) {
+	_, id := n.raft.LeaderWithID()
+	if id == "" {
+		return Member{}, false
+	}
+	m, ok := n.fsm.member(string(id))
+	if !ok || m.AdminAddr == "" {
+		return Member{}, false
+	}
+	return m, true
+}
+
+// IsLeader reports whether this node leads the cluster now.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// WaitReady blocks until this node's store holds everything the cluster had
+// committed when it started: the leader applies a barrier; a follower waits
+// until it has applied the leader's barrier index. It gives up when ctx
+// ends, so a node cut off from its quorum still serves what it has.
+func (n *Node) WaitReady(ctx context.Context) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if n.raft.State() == raft.Leader {
+			if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err == nil {
+				return nil
+			}
+		} else if leader, ok := n.leaderMember(); ok {
+			if idx, err := n.fetchLeaderIndex(ctx, leader.AdminAddr); err == nil && n.raft.AppliedIndex() >= idx {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("raftstore: not ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
