@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,7 +28,7 @@ type testNode struct {
 	stopOnce                     sync.Once
 }
 
-func startNode(t *testing.T, id, dir, raftAddr, adminAddr string, join []string) *testNode {
+func startNode(t testing.TB, id, dir, raftAddr, adminAddr string, join []string) *testNode {
 	t.Helper()
 	lis, err := net.Listen("tcp", adminAddr)
 	if err != nil {
@@ -36,7 +37,7 @@ func startNode(t *testing.T, id, dir, raftAddr, adminAddr string, join []string)
 	st, _ := store.New()
 	n, err := Open(Config{
 		DataDir: dir, NodeID: id, RaftListen: raftAddr, AdminAddr: lis.Addr().String(), Join: join,
-		ApplyTimeout: 3 * time.Second, Logger: slog.New(slog.DiscardHandler),
+		ApplyTimeout: 3 * time.Second, Logger: testLogger(),
 	}, st)
 	if err != nil {
 		_ = lis.Close()
@@ -60,7 +61,7 @@ func (tn *testNode) stop() {
 	})
 }
 
-func waitFor(t *testing.T, what string, bound time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, bound time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
 	for !cond() {
@@ -78,7 +79,7 @@ func upstream(i int) *store.Mutation {
 	}}
 }
 
-func dumpJSON(t *testing.T, st *store.Store) []byte {
+func dumpJSON(t testing.TB, st *store.Store) []byte {
 	t.Helper()
 	d, err := st.Snapshot().Dump()
 	if err != nil {
@@ -124,7 +125,7 @@ func TestNode_SingleNodeSurvivesRestart(t *testing.T) {
 	}
 }
 
-func ctx(t *testing.T, d time.Duration) context.Context {
+func ctx(t testing.TB, d time.Duration) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return c
@@ -241,4 +242,11 @@ func TestCluster_LeaderLossKeepsAcknowledgedWrites(t *testing.T) {
 		u, _ := back.st.Snapshot().UpstreamByID(upstream(100000).Upstream.ID)
 		return u != nil
 	})
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("RAFTSTORE_DEBUG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
 }

@@ -92,13 +92,21 @@ func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 func (n *Node) WaitReady(ctx context.Context) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	// target is fetched once: asking again on every tick would append a new
+	// barrier each time and keep the follower one entry behind for ever.
+	var target uint64
 	for {
 		if n.raft.State() == raft.Leader {
 			if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err == nil {
 				return nil
 			}
 		} else if leader, ok := n.leaderMember(); ok {
-			if idx, err := n.fetchLeaderIndex(ctx, leader.AdminAddr); err == nil && n.raft.AppliedIndex() >= idx {
+			if target == 0 {
+				if idx, err := n.fetchLeaderIndex(ctx, leader.AdminAddr); err == nil {
+					target = idx
+				}
+			}
+			if target != 0 && n.raft.AppliedIndex() >= target {
 				return nil
 			}
 		}
