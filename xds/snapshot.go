@@ -1,0 +1,306 @@
+package xds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-gw/switchboard/store"
+	"github.com/switchboard-gw/switchboard/translator"
+)
+
+// Publish modes, also the "mode" label of the metrics.
+const (
+	modeFull      = "full"
+	modeEndpoints = "endpoints"
+	modeNoop      = "noop"
+)
+
+// snapshotTypes are the types the snapshot cache holds, with one version
+// each; EDS is in the LinearCache.
+var snapshotTypes = []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.RouteType}
+
+// publisher turns store snapshots into cache contents. Only the publish
+// loop goroutine calls it, so its fields need no lock.
+type publisher struct {
+	caches *caches
+	tr     Translator
+	res    Resolver
+	log    *slog.Logger
+	m      *metrics
+
+	published    bool
+	revision     uint64
+	tables       map[string]uint64 // store table indexes at the last publish
+	fingerprints map[string]uint64 // per upstream, see upstreamFingerprints
+	dnsDirty     bool              // resolver answers moved since the last full publish
+
+	// hashes holds, per type URL, resource name → content hash of what the
+	// caches hold; versions the per-type versions of the snapshot types.
+	hashes    map[string]map[string]string
+	versions  map[string]string
+	listeners map[string]*listenerv3.Listener
+	routes    map[string]*routev3.RouteConfiguration
+
+	buf []byte // reused marshal buffer
+}
+
+func newPublisher(c *caches, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
+	return &publisher{
+		caches: c, tr: tr, res: res, log: log, m: m,
+		tables:       map[string]uint64{},
+		fingerprints: map[string]uint64{},
+		hashes:       map[string]map[string]string{},
+		versions:     map[string]string{},
+	}
+}
+
+// publish brings the caches to snap. It picks the cheapest correct path:
+// a full translation when anything but targets changed (or DNS answers
+// moved, or nothing was published yet), the endpoints-only path when only
+// targets or target health did, and nothing at all otherwise. On error the
+// caches keep the last good configuration.
+func (p *publisher) publish(ctx context.Context, snap *store.Snapshot) (string, error) {
+	tables := tableIndexes(snap)
+	structural, endpoints := changedTables(p.tables, tables)
+	mode := modeNoop
+	var err error
+	switch {
+	case !p.published || p.dnsDirty || structural:
+		mode, err = modeFull, p.full(ctx, snap)
+	case endpoints:
+		mode, err = modeEndpoints, p.endpoints(ctx, snap)
+		if errors.Is(err, ErrFullRebuild) {
+			mode, err = modeFull, p.full(ctx, snap)
+		}
+	}
+	if err != nil {
+		return mode, err
+	}
+	p.published, p.revision, p.tables = true, snap.Revision(), tables
+	p.m.publishes.WithLabelValues(mode).Inc()
+	p.m.revision.Set(float64(p.revision))
+	return mode, nil
+}
+
+// resolve makes sure names are tracked and returns the current answers.
+func (p *publisher) resolve(ctx context.Context, names []string, retain bool) map[string]translator.DNSAnswer {
+	if p.res == nil {
+		return map[string]translator.DNSAnswer{}
+	}
+	p.res.Ensure(ctx, names)
+	if retain {
+		p.res.Retain(names)
+	}
+	return p.res.Answers()
+}
+
+// full translates the whole snapshot, validates it and publishes what
+// changed: CLAs whose hash moved go to the LinearCache, and the snapshot
+// cache gets a new snapshot only if a CDS/LDS/RDS version moved.
+func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
+	names, err := dnsNames(snap)
+	if err != nil {
+		return err
+	}
+	p.dnsDirty = false
+	dns := p.resolve(ctx, names, true)
+
+	start := time.Now()
+	res, terr := p.tr.Translate(snap, dns)
+	p.m.translation.WithLabelValues(modeFull).Observe(time.Since(start).Seconds())
+	if terr != nil {
+		p.m.errors.WithLabelValues("translate").Inc()
+		p.log.Warn("xds: translation problems (published best effort)", "revision", snap.Revision(), "error", terr)
+	}
+	if res == nil {
+		return fmt.Errorf("translate revision %d: no resources: %w", snap.Revision(), terr)
+	}
+	res, verr := sanitize(res, p.listeners, p.routes)
+	if verr != nil {
+		p.m.errors.WithLabelValues("validate").Inc()
+		p.log.Error("xds: invalid resources repaired or left out", "revision", snap.Revision(), "error", verr)
+	}
+	if err := consistent(res); err != nil {
+		p.m.errors.WithLabelValues("consistency").Inc()
+		return fmt.Errorf("revision %d: %w", snap.Revision(), err)
+	}
+	fps, err := upstreamFingerprints(snap)
+	if err != nil {
+		return err
+	}
+
+	hashes := map[string]map[string]string{
+		resourcev3.ClusterType:  p.hashAll(asResources(res.Clusters)),
+		resourcev3.EndpointType: p.hashAll(asResources(res.Endpoints)),
+		resourcev3.ListenerType: p.hashAll(asResources(res.Listeners)),
+		resourcev3.RouteType:    p.hashAll(asResources(res.Routes)),
+	}
+	versions := map[string]string{}
+	snapshotMoved := !p.published
+	for _, t := range snapshotTypes {
+		versions[t] = typeVersion(hashes[t])
+		snapshotMoved = snapshotMoved || versions[t] != p.versions[t]
+	}
+
+	// New and changed CLAs first, so that a cluster arriving over CDS finds
+	// its endpoints waiting; removed ones last, once no cluster names them.
+	oldEDS := p.hashes[resourcev3.EndpointType]
+	upd := map[string]types.Resource{}
+	for _, cla := range res.Endpoints {
+		if oldEDS[cla.GetClusterName()] != hashes[resourcev3.EndpointType][cla.GetClusterName()] {
+			upd[cla.GetClusterName()] = cla
+		}
+	}
+	var del []string
+	for name := range oldEDS {
+		if _, ok := hashes[resourcev3.EndpointType][name]; !ok {
+			del = append(del, name)
+		}
+	}
+	if len(upd) > 0 {
+		if err := p.caches.eds.UpdateResources(upd, nil); err != nil {
+			return fmt.Errorf("eds update: %w", err)
+		}
+	}
+	if snapshotMoved {
+		s := &cachev3.Snapshot{VersionMap: map[string]map[string]string{}}
+		s.Resources[types.Cluster] = cachev3.NewResources(versions[resourcev3.ClusterType], asResources(res.Clusters))
+		s.Resources[types.Listener] = cachev3.NewResources(versions[resourcev3.ListenerType], asResources(res.Listeners))
+		s.Resources[types.Route] = cachev3.NewResources(versions[resourcev3.RouteType], asResources(res.Routes))
+		for _, t := range snapshotTypes {
+			// Our hashes double as the delta per-resource versions, so
+			// the cache need not marshal everything a second time.
+			s.VersionMap[t] = hashes[t]
+		}
+		if err := p.caches.snapshot.SetSnapshot(ctx, p.caches.group, s); err != nil {
+			return fmt.Errorf("set snapshot: %w", err)
+		}
+	}
+	if len(del) > 0 {
+		slices.Sort(del)
+		if err := p.caches.eds.UpdateResources(nil, del); err != nil {
+			return fmt.Errorf("eds delete: %w", err)
+		}
+	}
+
+	p.hashes, p.versions, p.fingerprints = hashes, versions, fps
+	p.listeners = make(map[string]*listenerv3.Listener, len(res.Listeners))
+	for _, l := range res.Listeners {
+		p.listeners[l.GetName()] = l
+	}
+	p.routes = make(map[string]*routev3.RouteConfiguration, len(res.Routes))
+	for _, r := range res.Routes {
+		p.routes[r.GetName()] = r
+	}
+	return nil
+}
+
+// endpoints rebuilds the CLAs of the upstreams whose targets or health
+// overrides changed, and updates only those whose content moved.
+func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
+	fps, err := upstreamFingerprints(snap)
+	if err != nil {
+		return err
+	}
+	ids := changedUpstreams(p.fingerprints, fps)
+	if len(ids) == 0 {
+		p.fingerprints = fps
+		return nil
+	}
+	names, err := targetNames(snap, ids)
+	if err != nil {
+		return err
+	}
+	dns := p.resolve(ctx, names, false)
+
+	start := time.Now()
+	clas, terr := p.tr.Endpoints(snap, dns, ids)
+	p.m.translation.WithLabelValues(modeEndpoints).Observe(time.Since(start).Seconds())
+	if errors.Is(terr, ErrFullRebuild) {
+		return terr
+	}
+	if terr != nil {
+		p.m.errors.WithLabelValues("translate").Inc()
+		p.log.Warn("xds: endpoint translation problems (published best effort)", "revision", snap.Revision(), "error", terr)
+	}
+	clas, verr := validateEndpoints(clas)
+	if verr != nil {
+		p.m.errors.WithLabelValues("validate").Inc()
+		p.log.Error("xds: invalid endpoints replaced by empty ones", "revision", snap.Revision(), "error", verr)
+	}
+	known := p.hashes[resourcev3.EndpointType]
+	upd := map[string]types.Resource{}
+	for _, cla := range clas {
+		name := cla.GetClusterName()
+		old, ok := known[name]
+		if !ok {
+			// No cluster carries this name (the translator emits none for
+			// this upstream): nothing to update.
+			continue
+		}
+		if h := p.hash(cla); h != old {
+			upd[name] = cla
+			known[name] = h
+		}
+	}
+	if len(upd) > 0 {
+		if err := p.caches.eds.UpdateResources(upd, nil); err != nil {
+			return fmt.Errorf("eds update: %w", err)
+		}
+	}
+	p.fingerprints = fps
+	return nil
+}
+
+// hash is a short content hash over the deterministic wire form (map
+// fields sorted), so equal protos always hash alike.
+func (p *publisher) hash(m proto.Message) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(p.buf[:0], m)
+	if err != nil {
+		// Marshalling a validated Envoy proto cannot fail; if it does,
+		// a unique value forces a push rather than hiding a change.
+		return "unmarshalable-" + time.Now().String()
+	}
+	p.buf = b
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func (p *publisher) hashAll(rs []types.Resource) map[string]string {
+	out := make(map[string]string, len(rs))
+	for _, r := range rs {
+		out[cachev3.GetResourceName(r)] = p.hash(r)
+	}
+	return out
+}
+
+// typeVersion derives a type's version from its resources' hashes: equal
+// content, equal version, whatever the store revision.
+func typeVersion(hashes map[string]string) string {
+	names := make([]string, 0, len(hashes))
+	for n := range hashes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+		h.Write([]byte(hashes[n]))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
