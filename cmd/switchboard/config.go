@@ -19,6 +19,10 @@ type serveConfig struct {
 	DNSHostsFile     string
 	NodeID           string
 	Delta            bool
+	RaftListen       string
+	RaftAdvertise    string
+	AdminAdvertise   string
+	Join             string
 	LogLevel         string
 }
 
@@ -34,6 +38,10 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.EnvoyBin, "envoy-bin", "", "Envoy binary for --envoy (default: $ENVOY_BIN, envoy on PATH, or ./.venv from 'make envoy')")
 	fs.StringVar(&c.DNSHostsFile, "dns-hostsfile", "/etc/hosts", "hosts file consulted before DNS when resolving target and service hostnames")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's id (default: a UUID kept in --data-dir)")
+	fs.StringVar(&c.RaftListen, "raft-listen", "", "address for raft traffic between control-plane nodes; empty runs a single node (still durable)")
+	fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "raft address other nodes dial (default: --raft-listen)")
+	fs.StringVar(&c.AdminAdvertise, "admin-advertise", "", "Admin API address other nodes forward writes to (default: --admin-listen)")
+	fs.StringVar(&c.Join, "join", "", "comma-separated Admin API addresses of running nodes to join (cluster mode)")
 	fs.BoolVar(&c.Delta, "envoy-delta", false, "let the local Envoy use incremental (delta) xDS instead of state-of-the-world")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")

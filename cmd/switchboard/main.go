@@ -26,6 +26,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stderr)
 	case "envoy-bootstrap":
 		return runEnvoyBootstrap(args[1:], stdout, stderr)
+	case "snapshot":
+		return runSnapshot(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "switchboard %s\n", version)
 		return 0
@@ -45,6 +47,7 @@ func usage(w io.Writer) {
 commands:
   serve             run the Admin API (:8001) and the xDS server (:18000); --envoy also runs a local Envoy
   envoy-bootstrap   print a bootstrap YAML for an external Envoy that connects to this control plane
+  snapshot          save FILE | restore FILE: back up or restore the whole state of a running node
   version           print the version
 
 Run 'switchboard <command> -h' for the flags of a command.

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/switchboard-gw/switchboard/envoy"
+)
+
+// runEnvoyBootstrap prints a bootstrap for an Envoy that this control plane
+// (or several of them, comma-separated) will configure over ADS.
+func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("envoy-bootstrap", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	nodeID := fs.String("node-id", "envoy", "Envoy node id (every node gets the same config)")
+	cluster := fs.String("cluster", "switchboard", "Envoy node cluster")
+	xds := fs.String("xds-address", "127.0.0.1:18000", "control-plane ADS address(es), comma-separated for failover")
+	admin := fs.String("admin-listen", "127.0.0.1:9901", "Envoy admin listener address")
+	delta := fs.Bool("delta", false, "use incremental (delta) xDS")
+	fs.Usage = usageWithEnv(fs, "switchboard envoy-bootstrap [flags] > bootstrap.yaml")
+	if err := parseWithEnv(fs, args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	var addrs []string
+	for _, a := range strings.Split(*xds, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	y, err := envoy.Bootstrap(envoy.BootstrapOptions{
+		NodeID: *nodeID, Cluster: *cluster, XDSAddresses: addrs, AdminAddress: *admin, Delta: *delta,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard envoy-bootstrap: %v\n", err)
+		return 1
+	}
+	_, _ = stdout.Write(y)
+	return 0
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/admin"
+	"github.com/switchboard-gw/switchboard/envoy"
+	"github.com/switchboard-gw/switchboard/store"
+	"github.com/switchboard-gw/switchboard/store/raftstore"
+	"github.com/switchboard-gw/switchboard/translator"
+	"github.com/switchboard-gw/switchboard/xds"
+	"github.com/switchboard-gw/switchboard/xds/resolve"
+)
+
+// readyTimeout bounds how long start-up waits for the replicated log to
+// catch up before serving xDS; a node cut off from its quorum then serves
+// what it has rather than nothing.
+const readyTimeout = 60 * time.Second
+
+func runServe(args []string, stderr io.Writer) int {
+	cfg, fs, err := parseServeFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "switchboard serve: %v\n", err)
+		fs.Usage()
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("switchboard stopped", "err", err)
+		return 1
+	}
+	log.Info("switchboard stopped")
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// serve wires the store, the durable log, the Admin API, the xDS server
+// and optionally a local Envoy, and runs them until ctx ends.
+func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	nodeID := cfg.NodeID
+	if nodeID == "" {
+		id, err := loadOrCreateNodeID(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		nodeID = id
+	}
+	log = log.With("node", shortID(nodeID))
+
+	adminLis, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		return fmt.Errorf("admin listen: %w", err)
+	}
+	defer adminLis.Close()
+	xdsLis, err := net.Listen("tcp", cfg.XDSListen)
+	if err != nil {
+		return fmt.Errorf("xds listen: %w", err)
+	}
+	defer xdsLis.Close()
+	adminAdvertise := cfg.AdminAdvertise
+	if adminAdvertise == "" {
+		adminAdvertise = advertisable(adminLis.Addr().String())
+	}
+
+	st, err := store.New()
+	if err != nil {
+		return err
+	}
+	node, err := raftstore.Open(raftstore.Config{
+		DataDir: cfg.DataDir, NodeID: nodeID, RaftListen: cfg.RaftListen, RaftAdvertise: cfg.RaftAdvertise,
+		AdminAddr: adminAdvertise, Join: splitList(cfg.Join), Logger: log,
+	}, st)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := node.Close(); err != nil {
+			log.Warn("raft close", "err", err)
+		}
+	}()
+	st.SetProposer(node)
+
+	proxyHost, proxyPort, _ := splitHostPort(cfg.ProxyListen)
+	res := resolve.New(resolve.Options{HostsFile: cfg.DNSHostsFile, Logger: log.With("component", "dns")})
+	xsrv := xds.New(st, res, xds.Options{
+		TranslatorOptions: translator.Options{ProxyAddress: proxyHost, ProxyPort: proxyPort},
+		Logger:            log.With("component", "xds"),
+	})
+	api := admin.New(st, admin.Options{
+		NodeID: nodeID,
+		Logger: log.With("component", "admin"),
+		Health: newHealthSource(res),
+		Configuration: map[string]any{
+			"admin_listen": []string{cfg.AdminListen}, "proxy_listen": []string{cfg.ProxyListen},
+			"xds_listen": cfg.XDSListen, "prefix": cfg.DataDir, "node_id": nodeID,
+		},
+	})
+	mountInternal(api, node, xsrv)
+
+	httpSrv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 4)
+	go func() { errc <- serveHTTP(httpSrv, adminLis) }()
+	log.Info("admin API listening", "addr", adminLis.Addr().String())
+
+	// Envoy must never see an empty or partial config: catch up with the
+	// log, publish the first snapshot, and only then accept ADS streams.
+	readyCtx, cancelReady := context.WithTimeout(ctx, readyTimeout)
+	if err := node.WaitReady(readyCtx); err != nil {
+		log.Warn("serving before the log caught up", "err", err)
+	}
+	cancelReady()
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	go res.Run(runCtx)
+	go func() {
+		if err := xsrv.Run(runCtx); err != nil {
+			errc <- err
+		}
+	}()
+	select {
+	case <-xsrv.Ready():
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return shutdown(httpSrv, xsrv, nil, log)
+	}
+	go func() { errc <- xsrv.Serve(xdsLis) }()
+	log.Info("xDS server listening", "addr", xdsLis.Addr().String(), "revision", st.Revision())
+
+	var runner *envoy.Runner
+	if cfg.Envoy {
+		runner, err = startEnvoy(runCtx, cfg, nodeID, xdsLis.Addr().String(), log)
+		if err != nil {
+			cancelRun()
+			_ = shutdown(httpSrv, xsrv, nil, log)
+			return err
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-errc:
+		log.Error("server failed", "err", err)
+	}
+	cancelRun()
+	if sErr := shutdown(httpSrv, xsrv, runner, log); err == nil {
+		err = sErr
+	}
+	return err
+}
+
+// mountInternal adds the endpoints that other packages own to the Admin API.
+func mountInternal(api *admin.Server, node *raftstore.Node, xsrv *xds.Server) {
+	for _, r := range node.Routes() {
+		api.Mount(r.Path, node.Handler(), r.Methods...)
+	}
+	api.Mount("/clustering/status", node.StatusHandler())
+	api.Mount("/clustering/data-planes", xsrv.DataPlanesHandler())
+	api.Mount("/metrics", xsrv.MetricsHandler())
+}
+
+func serveHTTP(srv *http.Server, lis net.Listener) error {
+	if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	return nil
+}
+
+// startEnvoy runs a local Envoy whose bootstrap points at our xDS listener.
+func startEnvoy(ctx context.Context, cfg *serveConfig, nodeID, xdsAddr string, log *slog.Logger) (*envoy.Runner, error) {
+	bin, err := envoy.FindBinary(cfg.EnvoyBin)
+	if err != nil {
+		return nil, fmt.Errorf("--envoy: %w", err)
+	}
+	boot, err := envoy.Bootstrap(envoy.BootstrapOptions{
+		NodeID: "switchboard-local-" + shortID(nodeID), Cluster: "switchboard",
+		XDSAddresses: []string{advertisable(xdsAddr)}, AdminAddress: cfg.EnvoyAdminListen, Delta: cfg.Delta,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--envoy: %w", err)
+	}
+	r, err := envoy.NewRunner(envoy.RunnerOptions{
+		Binary: bin, Bootstrap: boot, Dir: filepath.Join(cfg.DataDir, "envoy"), Logger: log.With("component", "envoy"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Start(ctx); err != nil {
+		return nil, fmt.Errorf("--envoy: %w", err)
+	}
+	log.Info("local Envoy is live", "binary", bin, "admin", r.AdminAddress(), "proxy", cfg.ProxyListen)
+	return r, nil
+}
+
+// shutdown stops accepting Admin API requests, ends the xDS streams and
+// waits for the local Envoy to exit.
+func shutdown(httpSrv *http.Server, xsrv *xds.Server, runner *envoy.Runner, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := httpSrv.Shutdown(ctx)
+	xsrv.Stop()
+	if runner != nil {
+		runner.Wait()
+	}
+	if err != nil {
+		log.Warn("admin API shutdown", "err", err)
+	}
+	return nil
+}
+
+// advertisable turns a wildcard listen address into one a local peer can
+// dial (0.0.0.0:8001 → 127.0.0.1:8001).
+func advertisable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
