@@ -1,0 +1,137 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxArgs is Kong's limit on form and query arguments.
+const maxArgs = 1000
+
+// maxBody bounds what a write request may send.
+const maxBody = 8 << 20
+
+// decodeBody reads a POST/PUT/PATCH body into a generic map following
+// Kong's rules (contract §2.5): JSON is decoded with exact numbers and no
+// type inference; urlencoded and multipart forms are decoded with dotted and
+// bracketed keys and then typed by the entity schema. No body and no content
+// type is an empty input; a body of any other type is 415.
+func decodeBody(r *http.Request, es *entitySchema) (map[string]any, error) {
+	ctypes := r.Header.Values("Content-Type")
+	if len(ctypes) > 1 {
+		return nil, errStatus(http.StatusBadRequest, "Bad Request")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, errStatus(http.StatusBadRequest, "Bad Request")
+	}
+	if len(body) > maxBody {
+		return nil, errStatus(http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+	}
+	if len(ctypes) == 0 || strings.TrimSpace(ctypes[0]) == "" {
+		if len(body) > 0 {
+			return nil, errUnsupportedMedia
+		}
+		return map[string]any{}, nil
+	}
+	mediaType, params, err := mime.ParseMediaType(ctypes[0])
+	if err != nil {
+		return nil, errUnsupportedMedia
+	}
+	switch mediaType {
+	case "application/json":
+		return decodeJSONObject(body)
+	case "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, errStatus(http.StatusBadRequest, "Bad Request")
+		}
+		return formToInput(vals, es)
+	case "multipart/form-data":
+		vals, err := parseMultipart(body, params["boundary"])
+		if err != nil {
+			return nil, errStatus(http.StatusBadRequest, "Bad Request")
+		}
+		return formToInput(vals, es)
+	default:
+		return nil, errUnsupportedMedia
+	}
+}
+
+// decodeJSONObject decodes one JSON object, keeping numbers exact
+// (regex_priority = 2^53 must come back unchanged).
+func decodeJSONObject(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, errCannotParseJSON
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errCannotParseJSON
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errCannotParseJSON
+	}
+	return m, nil
+}
+
+func formToInput(vals url.Values, es *entitySchema) (map[string]any, error) {
+	n := 0
+	for _, v := range vals {
+		n += len(v)
+	}
+	if n > maxArgs {
+		return nil, errTooManyArguments
+	}
+	return inferInput(decodeFormArgs(vals), es), nil
+}
+
+// parseMultipart collects the value parts of a multipart body; file parts
+// contribute their content as the value, as Kong's decoder does.
+func parseMultipart(body []byte, boundary string) (url.Values, error) {
+	if boundary == "" {
+		return nil, errors.New("multipart: no boundary")
+	}
+	r := multipartReader(body, boundary)
+	form, err := r.ReadForm(maxBody)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = form.RemoveAll() }()
+	vals := url.Values{}
+	for k, v := range form.Value {
+		vals[k] = append(vals[k], v...)
+	}
+	for k, files := range form.File {
+		for _, fh := range files {
+			f, err := fh.Open()
+			if err != nil {
+				return nil, err
+			}
+			b, err := io.ReadAll(f)
+			_ = f.Close()
+			if err != nil {
+				return nil, err
+			}
+			vals[k] = append(vals[k], string(b))
+		}
+	}
+	return vals, nil
+}
+
+// queryArgCount counts query arguments for the "Too many arguments" rule.
+func queryArgCount(r *http.Request) int {
+	n := 0
+	for _, v := range r.URL.Query() {
+		n += len(v)
+	}
+	return n
+}

@@ -1,0 +1,16 @@
+// Package admin is switchboard's Kong-compatible Admin API: HTTP routing
+// (gorilla/mux), decoding of JSON, urlencoded and multipart bodies with Kong's
+// rules, Kong's defaults and validation, Kong-shaped errors and pagination.
+//
+// The contract is ../shared/kong-admin-api.md (sections 1, 2 and 6): field
+// names, defaults, status codes and error bodies follow Kong Gateway 3.9 so
+// that Kong's walkthroughs, go-kong and decK work unchanged.
+//
+// Every handler parses, validates, then makes exactly one store.Apply call
+// (an OpBatch when a request needs several rows) and renders the result;
+// writeError is the only place that maps errors to HTTP. The package knows
+// nothing of Envoy: what the data plane reports about target health reaches
+// it through the small HealthSource interface.
+//
+// admin imports store only; nothing but cmd imports admin.
+package admin

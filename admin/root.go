@@ -1,0 +1,128 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// databaseName is what GET / advertises as configuration.database. go-kong
+// and decK treat "off" as DB-less (declarative /config only), which
+// switchboard is not: it takes entity writes like Kong with a database.
+// "postgres" would be a lie, so it names itself.
+const databaseName = "switchboard"
+
+func (s *Server) registerRootRoutes() {
+	s.handleFunc("/", http.MethodGet, s.handleRoot)
+	s.handleFunc("/status", http.MethodGet, s.handleStatus)
+	s.handleFunc("/endpoints", http.MethodGet, s.handleEndpoints)
+}
+
+// handleRoot is GET /: Kong's node information. decK reads version (and
+// refuses non-3.0 files for 3.x), go-kong reads configuration.database.
+func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
+	conf := map[string]any{
+		"database":      databaseName,
+		"router_flavor": "traditional_compatible",
+		"role":          "traditional",
+		"plugins":       []string{},
+		"admin_listen":  []string{},
+		"proxy_listen":  []string{},
+	}
+	for k, v := range s.opts.Configuration {
+		conf[k] = v
+	}
+	pid := os.Getpid()
+	s.writeJSON(w, r, http.StatusOK, map[string]any{
+		"tagline":  "Welcome to kong",
+		"version":  s.opts.Version,
+		"edition":  "community",
+		"hostname": s.opts.Hostname,
+		"node_id":  s.opts.NodeID,
+		"timers":   map[string]int{"running": 0, "pending": 0},
+		"plugins": map[string]any{
+			"available_on_server": map[string]any{},
+			"enabled_in_cluster":  []string{},
+		},
+		// No Lua runs here; the field exists because clients expect it.
+		"lua_version":   "none (switchboard, " + runtime.Version() + ")",
+		"configuration": conf,
+		"pids":          map[string]any{"master": pid, "workers": []int{pid}},
+	})
+}
+
+var unitRe = regexp.MustCompile(`^[bBkKmMgG]$`)
+
+// handleStatus is GET /status. Connection figures count Admin API requests;
+// memory is the Go heap, in Kong's units (?unit=b|k|m|g, ?scale=n).
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	unit, scale := "m", 2
+	if v, ok := q["unit"]; ok {
+		if !unitRe.MatchString(v[0]) {
+			s.writeError(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("invalid unit '%s' (expected 'k/K', 'm/M', or 'g/G')", v[0])))
+			return
+		}
+		unit = strings.ToLower(v[0])
+	}
+	if v, ok := q["scale"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 0 || n > 20 {
+			s.writeError(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("invalid scale '%s'", v[0])))
+			return
+		}
+		scale = n
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	total := int64(s.totalRequests.Load())
+	active := s.activeConns.Load()
+	s.writeJSON(w, r, http.StatusOK, map[string]any{
+		"server": map[string]int64{
+			"connections_accepted": total,
+			"connections_active":   active,
+			"connections_handled":  total,
+			"connections_reading":  0,
+			"connections_writing":  active,
+			"connections_waiting":  0,
+			"total_requests":       total,
+		},
+		"memory": map[string]any{
+			"lua_shared_dicts": map[string]any{},
+			"workers_lua_vms": []map[string]any{{
+				"http_allocated_gc": formatBytes(ms.HeapAlloc, unit, scale),
+				"pid":               os.Getpid(),
+			}},
+		},
+		"database": map[string]bool{"reachable": true},
+	})
+}
+
+// formatBytes is Kong's bytes_to_str.
+func formatBytes(n uint64, unit string, scale int) any {
+	switch unit {
+	case "k":
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', scale, 64) + " KiB"
+	case "m":
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', scale, 64) + " MiB"
+	case "g":
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', scale, 64) + " GiB"
+	default:
+		return n
+	}
+}
+
+// handleEndpoints is GET /endpoints: every path, sorted segment-wise the
+// way Kong sorts them ("/" compares lowest).
+func (s *Server) handleEndpoints(w http.ResponseWriter, r *http.Request) {
+	paths := append([]string(nil), s.order...)
+	sort.Slice(paths, func(i, j int) bool {
+		return strings.ReplaceAll(paths[i], "/", "\x00") < strings.ReplaceAll(paths[j], "/", "\x00")
+	})
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"data": paths})
+}
