@@ -13,7 +13,7 @@
 //   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs
 //   - dataplanes.go GET /clustering/data-planes
 //   - metrics.go   Prometheus metrics on a private registry
-//   - names.go, fingerprint.go  what to resolve and what changed in the store
+//   - names.go, changes.go  what to resolve, and what a commit changed
 //
 // Subpackage resolve resolves target and service hostnames (EDS needs IPs).
 //

@@ -120,6 +120,7 @@ func New(st *store.Store, res Resolver, opts Options) *Server {
 	}
 	s.caches = newCaches(opts.NodeGroup, s.log)
 	s.pub = newPublisher(s.caches, opts.Translator, res, s.log, s.metrics)
+	s.pub.settle = st.SettleWatches
 	s.nodes = newRegistry(s.log, s.metrics, opts.DataPlanePurge)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 

@@ -35,6 +35,7 @@ var snapshotTypes = []string{resourcev3.ClusterType, resourcev3.ListenerType, re
 // publisher turns store snapshots into cache contents. Only the publish
 // loop goroutine calls it, so its fields need no lock.
 type publisher struct {
+	settle func() // store.SettleWatches; nil in tests without a Store
 	caches *caches
 	tr     Translator
 	res    Resolver
@@ -44,7 +45,7 @@ type publisher struct {
 	published    bool
 	revision     uint64
 	tables       map[string]uint64 // store table indexes at the last publish
-	fingerprints map[string]uint64 // per upstream, see upstreamFingerprints
+	changes      *endpointChanges  // which upstreams a commit touched
 	dnsDirty     bool              // resolver answers moved since the last full publish
 
 	// hashes holds, per type URL, resource name → content hash of what the
@@ -61,7 +62,6 @@ func newPublisher(c *caches, tr Translator, res Resolver, log *slog.Logger, m *m
 	return &publisher{
 		caches: c, tr: tr, res: res, log: log, m: m,
 		tables:       map[string]uint64{},
-		fingerprints: map[string]uint64{},
 		hashes:       map[string]map[string]string{},
 		versions:     map[string]string{},
 	}
@@ -137,7 +137,7 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 		p.m.errors.WithLabelValues("consistency").Inc()
 		return fmt.Errorf("revision %d: %w", snap.Revision(), err)
 	}
-	fps, err := upstreamFingerprints(snap)
+	changes, err := watchEndpoints(snap)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 		}
 	}
 
-	p.hashes, p.versions, p.fingerprints = hashes, versions, fps
+	p.hashes, p.versions, p.changes = hashes, versions, changes
 	p.listeners = make(map[string]*listenerv3.Listener, len(res.Listeners))
 	for _, l := range res.Listeners {
 		p.listeners[l.GetName()] = l
@@ -211,14 +211,16 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 // endpoints rebuilds the CLAs of the upstreams whose targets or health
 // overrides changed, and updates only those whose content moved.
 func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
-	fps, err := upstreamFingerprints(snap)
+	if p.settle != nil {
+		// Every commit up to snap has now closed its watch channels.
+		p.settle()
+	}
+	ids, err := p.changes.changed(snap)
 	if err != nil {
 		return err
 	}
-	ids := changedUpstreams(p.fingerprints, fps)
 	if len(ids) == 0 {
-		p.fingerprints = fps
-		return nil
+		return p.changes.commit(snap, nil)
 	}
 	names, err := targetNames(snap, ids)
 	if err != nil {
@@ -261,8 +263,7 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 			return fmt.Errorf("eds update: %w", err)
 		}
 	}
-	p.fingerprints = fps
-	return nil
+	return p.changes.commit(snap, ids)
 }
 
 // hash is a short content hash over the deterministic wire form (map
