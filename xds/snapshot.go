@@ -42,11 +42,11 @@ type publisher struct {
 	log    *slog.Logger
 	m      *metrics
 
-	published    bool
-	revision     uint64
-	tables       map[string]uint64 // store table indexes at the last publish
-	changes      *endpointChanges  // which upstreams a commit touched
-	dnsDirty     bool              // resolver answers moved since the last full publish
+	published bool
+	revision  uint64
+	tables    map[string]uint64 // store table indexes at the last publish
+	changes   *endpointChanges  // which upstreams a commit touched
+	dnsDirty  bool              // resolver answers moved since the last full publish
 
 	// hashes holds, per type URL, resource name → content hash of what the
 	// caches hold; versions the per-type versions of the snapshot types.
@@ -61,9 +61,9 @@ type publisher struct {
 func newPublisher(c *caches, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
 	return &publisher{
 		caches: c, tr: tr, res: res, log: log, m: m,
-		tables:       map[string]uint64{},
-		hashes:       map[string]map[string]string{},
-		versions:     map[string]string{},
+		tables:   map[string]uint64{},
+		hashes:   map[string]map[string]string{},
+		versions: map[string]string{},
 	}
 }
 
