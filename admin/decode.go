@@ -55,6 +55,9 @@ func decodeBody(r *http.Request, es *entitySchema) (map[string]any, error) {
 		return formToInput(vals, es)
 	case "multipart/form-data":
 		vals, err := parseMultipart(body, params["boundary"])
+		if errors.Is(err, errTooManyArguments) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, errStatus(http.StatusBadRequest, "Bad Request")
 		}
@@ -94,37 +97,35 @@ func formToInput(vals url.Values, es *entitySchema) (map[string]any, error) {
 	return inferInput(decodeFormArgs(vals), es), nil
 }
 
-// parseMultipart collects the value parts of a multipart body; file parts
-// contribute their content as the value, as Kong's decoder does.
+// parseMultipart collects the parts of a multipart body as form values;
+// file parts contribute their content, as Kong's decoder does. Parts are
+// read one by one (not with ReadForm, whose own part limit would answer
+// before Kong's "Too many arguments").
 func parseMultipart(body []byte, boundary string) (url.Values, error) {
 	if boundary == "" {
 		return nil, errors.New("multipart: no boundary")
 	}
-	r := multipartReader(body, boundary)
-	form, err := r.ReadForm(maxBody)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = form.RemoveAll() }()
+	mr := multipartReader(body, boundary)
 	vals := url.Values{}
-	for k, v := range form.Value {
-		vals[k] = append(vals[k], v...)
-	}
-	for k, files := range form.File {
-		for _, fh := range files {
-			f, err := fh.Open()
-			if err != nil {
-				return nil, err
-			}
-			b, err := io.ReadAll(f)
-			_ = f.Close()
-			if err != nil {
-				return nil, err
-			}
-			vals[k] = append(vals[k], string(b))
+	for n := 0; ; n++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return vals, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n >= maxArgs {
+			return nil, errTooManyArguments
+		}
+		b, err := io.ReadAll(part)
+		if err != nil {
+			return nil, err
+		}
+		if name := part.FormName(); name != "" {
+			vals.Add(name, string(b))
 		}
 	}
-	return vals, nil
 }
 
 // queryArgCount counts query arguments for the "Too many arguments" rule.

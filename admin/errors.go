@@ -161,11 +161,6 @@ func schemaViolation(errs fieldErrors) *apiError {
 	}}
 }
 
-// singleViolation is a schema violation on one field.
-func singleViolation(field, msg string) *apiError {
-	return schemaViolation(fieldErrors{field: msg})
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -218,8 +213,15 @@ func writePretty(b *strings.Builder, v any, indent, prefix string) {
 			items = append(items, item{nil, s})
 		}
 	case indexErrors:
-		for _, i := range sortedIndexes(t) {
-			items = append(items, item{i, t[i]})
+		// A sequence (1..n) prints without keys, a sparse table with them.
+		idx := sortedIndexes(t)
+		seq := len(idx) == 0 || idx[len(idx)-1] == len(idx)
+		for _, i := range idx {
+			if seq {
+				items = append(items, item{nil, t[i]})
+			} else {
+				items = append(items, item{i, t[i]})
+			}
 		}
 	case fieldErrors:
 		for _, k := range sortedKeys(t) {

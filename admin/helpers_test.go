@@ -232,4 +232,4 @@ func obj(kv ...any) map[string]any {
 	return m
 }
 
-func list(v ...any) []any { return v }
+func list(v ...any) []any { return append([]any{}, v...) }

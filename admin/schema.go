@@ -147,11 +147,10 @@ func fInteger(name string) *field { return &field{name: name, kind: kInteger} }
 func fNumber(name string) *field  { return &field{name: name, kind: kNumber} }
 func fBoolean(name string) *field { return &field{name: name, kind: kBoolean} }
 
-func (f *field) req() *field                             { f.required = true; return f }
-func (f *field) dflt(v any) *field                       { f.def = v; return f }
-func (f *field) btw(lo, hi float64) *field               { f.between = &[2]float64{lo, hi}; return f }
-func (f *field) one(vals ...any) *field                  { f.oneOf = vals; return f }
-func (f *field) validator(fn func(string) string) *field { f.custom = fn; return f }
+func (f *field) req() *field               { f.required = true; return f }
+func (f *field) dflt(v any) *field         { f.def = v; return f }
+func (f *field) btw(lo, hi float64) *field { f.between = &[2]float64{lo, hi}; return f }
+func (f *field) one(vals ...any) *field    { f.oneOf = vals; return f }
 
 func fID() *field {
 	return &field{name: "id", kind: kString, uuid: true, auto: true}

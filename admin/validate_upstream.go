@@ -117,10 +117,12 @@ func without(list []string, drop string) []string {
 
 // expandUpstreamShorthands reproduces Kong's shorthand side effects:
 // hash_on other than none forces consistent-hashing, hash_on=none forces
-// round-robin, and least-connections/latency reset hash_on to none. hash_on
-// is applied first so that a full object as decK sends it (algorithm
-// least-connections, hash_on none) keeps its algorithm.
+// round-robin, and least-connections/latency reset hash_on to none. An
+// algorithm given in the same body is applied last and wins, so that a full
+// object as decK sends it (least-connections with hash_on none) keeps its
+// algorithm.
 func expandUpstreamShorthands(in map[string]any) {
+	alg, algGiven := in["algorithm"].(string)
 	if v, ok := in["hash_on"].(string); ok {
 		if v == "none" {
 			in["algorithm"] = "round-robin"
@@ -128,8 +130,11 @@ func expandUpstreamShorthands(in map[string]any) {
 			in["algorithm"] = "consistent-hashing"
 		}
 	}
-	if v, ok := in["algorithm"].(string); ok && (v == "least-connections" || v == "latency") {
-		in["hash_on"] = "none"
+	if algGiven {
+		in["algorithm"] = alg
+		if alg == "least-connections" || alg == "latency" {
+			in["hash_on"] = "none"
+		}
 	}
 }
 
