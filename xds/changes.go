@@ -55,6 +55,7 @@ func changedTables(before, after map[string]uint64) (structural, endpoints bool)
 //     recomputed only when the table's index moved. Watches would fire for
 //     every upstream without overrides, i.e. nearly all of them.
 type endpointChanges struct {
+	names       map[string]string          // upstream id → name
 	targets     map[string]<-chan struct{} // by upstream id
 	health      map[string]uint64          // by upstream id
 	healthIndex uint64                     // target_health table index of health
@@ -73,8 +74,9 @@ func watchEndpoints(snap *store.Snapshot) (*endpointChanges, error) {
 	if err != nil {
 		return nil, fmt.Errorf("endpoint watches: %w", err)
 	}
-	c := &endpointChanges{targets: make(map[string]<-chan struct{}, len(ups))}
+	c := &endpointChanges{names: make(map[string]string, len(ups)), targets: make(map[string]<-chan struct{}, len(ups))}
 	for _, u := range ups {
+		c.names[u.ID] = u.Name
 		if err := c.arm(snap, u.ID); err != nil {
 			return nil, err
 		}

@@ -158,10 +158,12 @@ func (fakeTranslator) Translate(snap *store.Snapshot, dns map[string]translator.
 	return res, nil
 }
 
-func (fakeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, ids []string) ([]*endpointv3.ClusterLoadAssignment, error) {
+func (fakeTranslator) ClusterUpstream(cluster string) string { return cluster }
+
+func (fakeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, clusters []string) ([]*endpointv3.ClusterLoadAssignment, error) {
 	var out []*endpointv3.ClusterLoadAssignment
-	for _, id := range ids {
-		u, err := snap.UpstreamByID(id)
+	for _, name := range clusters {
+		u, err := snap.UpstreamByName(name)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,9 @@ import (
 )
 
 // testTranslator is the translator the feature tests run with.
-func testTranslator() Translator { return fakeTranslator{} }
+func testTranslator() Translator {
+	return NewTranslator(TranslatorOptions{ProxyAddress: "127.0.0.1", ProxyPort: 8000})
+}
 
 type harness struct {
 	t    testing.TB

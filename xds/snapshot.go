@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -44,9 +45,10 @@ type publisher struct {
 
 	published bool
 	revision  uint64
-	tables    map[string]uint64 // store table indexes at the last publish
-	changes   *endpointChanges  // which upstreams a commit touched
-	dnsDirty  bool              // resolver answers moved since the last full publish
+	tables    map[string]uint64   // store table indexes at the last publish
+	changes   *endpointChanges    // which upstreams a commit touched
+	clusters  map[string][]string // upstream name → its clusters' CLA names
+	dnsDirty  bool                // resolver answers moved since the last full publish
 
 	// hashes holds, per type URL, resource name → content hash of what the
 	// caches hold; versions the per-type versions of the snapshot types.
@@ -142,12 +144,12 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 		return err
 	}
 
-	hashes := map[string]map[string]string{
-		resourcev3.ClusterType:  p.hashAll(asResources(res.Clusters)),
-		resourcev3.EndpointType: p.hashAll(asResources(res.Endpoints)),
-		resourcev3.ListenerType: p.hashAll(asResources(res.Listeners)),
-		resourcev3.RouteType:    p.hashAll(asResources(res.Routes)),
-	}
+	hashes := hashTypes(map[string][]types.Resource{
+		resourcev3.ClusterType:  asResources(res.Clusters),
+		resourcev3.EndpointType: asResources(res.Endpoints),
+		resourcev3.ListenerType: asResources(res.Listeners),
+		resourcev3.RouteType:    asResources(res.Routes),
+	})
 	versions := map[string]string{}
 	snapshotMoved := !p.published
 	for _, t := range snapshotTypes {
@@ -197,6 +199,12 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	}
 
 	p.hashes, p.versions, p.changes = hashes, versions, changes
+	p.clusters = map[string][]string{}
+	for _, cla := range res.Endpoints {
+		if u := p.tr.ClusterUpstream(cla.GetClusterName()); u != "" {
+			p.clusters[u] = append(p.clusters[u], cla.GetClusterName())
+		}
+	}
 	p.listeners = make(map[string]*listenerv3.Listener, len(res.Listeners))
 	for _, l := range res.Listeners {
 		p.listeners[l.GetName()] = l
@@ -222,6 +230,14 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 	if len(ids) == 0 {
 		return p.changes.commit(snap, nil)
 	}
+	var clusters []string
+	for _, id := range ids {
+		clusters = append(clusters, p.clusters[p.changes.names[id]]...)
+	}
+	if len(clusters) == 0 {
+		// Upstreams no cluster balances over: nothing Envoy sees moved.
+		return p.changes.commit(snap, ids)
+	}
 	names, err := targetNames(snap, ids)
 	if err != nil {
 		return err
@@ -229,7 +245,7 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 	dns := p.resolve(ctx, names, false)
 
 	start := time.Now()
-	clas, terr := p.tr.Endpoints(snap, dns, ids)
+	clas, terr := p.tr.Endpoints(snap, dns, clusters)
 	p.m.translation.WithLabelValues(modeEndpoints).Observe(time.Since(start).Seconds())
 	if errors.Is(terr, ErrFullRebuild) {
 		return terr
@@ -249,9 +265,9 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 		name := cla.GetClusterName()
 		old, ok := known[name]
 		if !ok {
-			// No cluster carries this name (the translator emits none for
-			// this upstream): nothing to update.
-			continue
+			// Not a cluster of the last full translation: only a full
+			// translation may add one.
+			return fmt.Errorf("%w: endpoints for unknown cluster %q", ErrFullRebuild, name)
 		}
 		if h := p.hash(cla); h != old {
 			upd[name] = cla
@@ -268,23 +284,39 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 
 // hash is a short content hash over the deterministic wire form (map
 // fields sorted), so equal protos always hash alike.
-func (p *publisher) hash(m proto.Message) string {
-	b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(p.buf[:0], m)
+func (p *publisher) hash(m proto.Message) string { return contentHash(&p.buf, m) }
+
+func contentHash(buf *[]byte, m proto.Message) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend((*buf)[:0], m)
 	if err != nil {
 		// Marshalling a validated Envoy proto cannot fail; if it does,
 		// a unique value forces a push rather than hiding a change.
 		return "unmarshalable-" + time.Now().String()
 	}
-	p.buf = b
+	*buf = b
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }
 
-func (p *publisher) hashAll(rs []types.Resource) map[string]string {
-	out := make(map[string]string, len(rs))
-	for _, r := range rs {
-		out[cachev3.GetResourceName(r)] = p.hash(r)
+// hashTypes hashes every resource, one goroutine per type: marshalling is
+// most of a full publish's own cost (the rest is the translator's).
+func hashTypes(byType map[string][]types.Resource) map[string]map[string]string {
+	out := make(map[string]map[string]string, len(byType))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for typeURL, rs := range byType {
+		wg.Go(func() {
+			var buf []byte
+			m := make(map[string]string, len(rs))
+			for _, r := range rs {
+				m[cachev3.GetResourceName(r)] = contentHash(&buf, r)
+			}
+			mu.Lock()
+			out[typeURL] = m
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
 	return out
 }
 

@@ -18,14 +18,20 @@ type Translator interface {
 	// published if they validate.
 	Translate(snap *store.Snapshot, dns map[string]translator.DNSAnswer) (*translator.Resources, error)
 
-	// Endpoints rebuilds only the ClusterLoadAssignments that belong to the
-	// given upstreams: the fast path when nothing but targets or target
-	// health changed. It may return ErrFullRebuild to ask for Translate.
+	// Endpoints rebuilds only the ClusterLoadAssignments of the named
+	// clusters, equal to what Translate would emit for them: the fast path
+	// when nothing but targets or target health changed. It may return
+	// ErrFullRebuild to ask for Translate.
 	//
 	// Contract: targets and target health shape ClusterLoadAssignments and
 	// nothing else (never a cluster, route or listener). The loop relies on
 	// it to leave CDS/LDS/RDS alone on a target change.
-	Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, upstreamIDs []string) ([]*endpointv3.ClusterLoadAssignment, error)
+	Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, clusters []string) ([]*endpointv3.ClusterLoadAssignment, error)
+
+	// ClusterUpstream names the upstream whose targets a cluster balances
+	// over, or "" for a cluster of no upstream. The loop uses it to find
+	// the clusters of the upstreams a commit touched.
+	ClusterUpstream(cluster string) string
 }
 
 // ErrFullRebuild is returned by Translator.Endpoints when an endpoints-only

@@ -12,15 +12,37 @@ import (
 type TranslatorOptions = translator.Options
 
 // NewTranslator adapts the translator package to Translator.
-// TODO(xds): wire translator.FromSnapshot/Translate once they land.
 func NewTranslator(opts TranslatorOptions) Translator { return storeTranslator{opts: opts} }
 
 type storeTranslator struct{ opts translator.Options }
 
 func (t storeTranslator) Translate(snap *store.Snapshot, dns map[string]translator.DNSAnswer) (*translator.Resources, error) {
-	return nil, ErrFullRebuild
+	in, err := translator.FromSnapshot(snap, dns, t.opts)
+	if err != nil {
+		return nil, err
+	}
+	return translator.Translate(in)
 }
 
-func (t storeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, upstreamIDs []string) ([]*endpointv3.ClusterLoadAssignment, error) {
-	return nil, ErrFullRebuild
+func (t storeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, clusters []string) ([]*endpointv3.ClusterLoadAssignment, error) {
+	out := make([]*endpointv3.ClusterLoadAssignment, 0, len(clusters))
+	for _, name := range clusters {
+		cla, ok, err := translator.EndpointsFromSnapshot(snap, dns, name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ErrFullRebuild
+		}
+		out = append(out, cla)
+	}
+	return out, nil
+}
+
+func (t storeTranslator) ClusterUpstream(cluster string) string {
+	ref, ok := translator.ParseClusterName(cluster)
+	if !ok {
+		return ""
+	}
+	return ref.Upstream
 }
