@@ -29,7 +29,9 @@ type Input struct {
 // Options are the process-level settings that shape the Envoy config.
 type Options struct {
 	// ProxyAddress and ProxyPort are where Envoy's listener binds
-	// (--proxy-listen).
+	// (--proxy-listen). Empty and 0 mean Kong's 0.0.0.0 and 8000. The port
+	// also decides which route hosts with a ":port" can match: a host
+	// naming another port is left out.
 	ProxyAddress string
 	ProxyPort    uint32
 }
@@ -53,7 +55,10 @@ type Address struct {
 	Name string
 }
 
-// Resources is one complete, self-consistent Envoy configuration.
+// Resources is one complete, self-consistent Envoy configuration, each
+// slice sorted by name. The protos may share sub-messages (a route appears
+// in several virtual hosts as the same *routev3.Route): treat them as
+// read-only.
 type Resources struct {
 	Listeners []*listenerv3.Listener
 	Routes    []*routev3.RouteConfiguration

@@ -4,6 +4,21 @@
 // it can be golden-tested. Kong semantics → Envoy fields live here and only
 // here.
 //
+// Entry points:
+//   - FromSnapshot reads the entities of a store snapshot into an Input;
+//   - Translate builds the whole configuration, best effort (see
+//     EntityError);
+//   - Endpoints and EndpointsFromSnapshot rebuild one cluster's
+//     ClusterLoadAssignment, for target-only changes;
+//   - UpstreamClusterName, ServiceClusterName, UpstreamClusterPrefix and
+//     ParseClusterName map between entities and cluster names (the naming
+//     scheme is documented in names.go).
+//
+// One file per resource kind: listener.go (the HTTP connection manager),
+// route.go with route_match.go, route_action.go, pathjoin.go, priority.go
+// and hosts.go (the route configuration), cluster.go and healthcheck.go,
+// endpoint.go. Every default we override is in defaults.go.
+//
 // translator imports store (for the entity types) and Envoy protos; never
 // xds, admin, net/http or gRPC.
 package translator

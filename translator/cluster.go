@@ -1,0 +1,152 @@
+package translator
+
+import (
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+// buildCluster builds the EDS cluster of an upstream (u set) or of a service
+// with a plain host (svc set), for the service variant v. Nothing here may
+// depend on targets or DNS answers: a changed Cluster is re-created by Envoy,
+// which resets health-check state and drains connections.
+func buildCluster(name string, v variant, u *store.Upstream, svc *store.Service) *clusterv3.Cluster {
+	c := &clusterv3.Cluster{
+		Name:                 name,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{
+			EdsConfig: adsConfigSource(),
+		},
+		ConnectTimeout: durationpb.New(msOrDefault(v.connectTimeoutMS)),
+		CommonLbConfig: &clusterv3.Cluster_CommonLbConfig{
+			// Kong fails closed (503) when no target is healthy; Envoy's
+			// default 50% panic threshold would spray traffic over
+			// unhealthy hosts instead.
+			HealthyPanicThreshold: &typev3.Percent{Value: 0},
+		},
+		// A target removed from Kong must stop receiving traffic even if
+		// it still passes health checks.
+		IgnoreHealthOnHostRemoval: true,
+		CircuitBreakers: &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+			Priority:           corev3.RoutingPriority_DEFAULT,
+			MaxConnections:     wrapperspb.UInt32(circuitBreakerLimit),
+			MaxPendingRequests: wrapperspb.UInt32(circuitBreakerLimit),
+			MaxRequests:        wrapperspb.UInt32(circuitBreakerLimit),
+			MaxRetries:         wrapperspb.UInt32(circuitBreakerLimit),
+		}}},
+		TypedExtensionProtocolOptions: map[string]*anypb.Any{
+			httpProtocolOptionsKey: mustAny(httpProtocolOptions(v)),
+		},
+	}
+	setLoadBalancing(c, u)
+	if v.isTLS() {
+		c.TransportSocket = tlsTransportSocket(v)
+	}
+	if u != nil {
+		setHealthChecks(c, u)
+	}
+	return c
+}
+
+// setLoadBalancing maps Kong's algorithm (kong-admin-api.md §3.5). A
+// service cluster (no upstream) balances round-robin over the host's
+// addresses, as Kong's DNS balancer does.
+func setLoadBalancing(c *clusterv3.Cluster, u *store.Upstream) {
+	if u == nil {
+		c.LbPolicy = clusterv3.Cluster_ROUND_ROBIN
+		return
+	}
+	switch u.Algorithm {
+	case "least-connections":
+		c.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
+	case "latency":
+		// Kong's latency balancer (peak EWMA of response time) has no
+		// equivalent in standard Envoy builds (peak_ewma is contrib-only).
+		// Least-request is the closest: slow hosts accumulate active
+		// requests and get picked less.
+		c.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
+	case "consistent-hashing":
+		c.LbPolicy = clusterv3.Cluster_RING_HASH
+		c.LbConfig = &clusterv3.Cluster_RingHashLbConfig_{RingHashLbConfig: &clusterv3.Cluster_RingHashLbConfig{
+			MinimumRingSize: wrapperspb.UInt64(uint64(max(u.Slots, minRingSize))),
+		}}
+	default: // "round-robin" and unset
+		c.LbPolicy = clusterv3.Cluster_ROUND_ROBIN
+	}
+}
+
+// httpProtocolOptions speaks HTTP/1.1 to upstreams as Kong does, HTTP/2 for
+// gRPC, and closes idle upstream connections after Kong's keep-alive
+// timeout. Over TLS, the SNI (and, with tls_verify, the certificate name
+// check) follows the Host sent upstream, as Kong's proxy_ssl_name
+// $upstream_host does; for a target that is the target's hostname.
+func httpProtocolOptions(v variant) *upstreamhttpv3.HttpProtocolOptions {
+	o := &upstreamhttpv3.HttpProtocolOptions{
+		CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{
+			IdleTimeout: durationpb.New(upstreamIdleTimeout),
+		},
+	}
+	if v.isGRPC() {
+		o.UpstreamProtocolOptions = &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+			ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
+				ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+					Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+				},
+			},
+		}
+	} else {
+		o.UpstreamProtocolOptions = &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+			ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
+				ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+					HttpProtocolOptions: &corev3.Http1ProtocolOptions{},
+				},
+			},
+		}
+	}
+	if v.isTLS() {
+		o.UpstreamHttpProtocolOptions = &corev3.UpstreamHttpProtocolOptions{
+			AutoSni:           true,
+			AutoSanValidation: v.tlsVerify,
+		}
+	}
+	return o
+}
+
+// tlsTransportSocket originates TLS for https and grpcs services. Kong's
+// default (tls_verify null → proxy_ssl_verify off) does not verify the
+// upstream certificate; tls_verify=true checks it against the system trust
+// store.
+func tlsTransportSocket(v variant) *corev3.TransportSocket {
+	ctx := &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{}}
+	if v.isGRPC() {
+		ctx.CommonTlsContext.AlpnProtocols = []string{"h2"}
+	}
+	if v.tlsVerify {
+		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{
+			ValidationContext: &tlsv3.CertificateValidationContext{
+				SystemRootCerts: &tlsv3.CertificateValidationContext_SystemRootCerts{},
+			},
+		}
+	}
+	return &corev3.TransportSocket{
+		Name:       "envoy.transport_sockets.tls",
+		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},
+	}
+}
+
+// adsConfigSource fetches a resource over the ADS stream.
+func adsConfigSource() *corev3.ConfigSource {
+	return &corev3.ConfigSource{
+		ResourceApiVersion:    corev3.ApiVersion_V3,
+		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+	}
+}

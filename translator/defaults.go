@@ -1,0 +1,84 @@
+package translator
+
+import "time"
+
+// Every constant the translator emits lives here, so that a reader can see in
+// one place which Envoy defaults we override and why.
+
+const (
+	// ListenerName and RouteConfigName name the one Listener and the one
+	// RouteConfiguration; the HCM refers to the route configuration by name
+	// over RDS.
+	ListenerName    = "proxy"
+	RouteConfigName = "proxy"
+
+	// statPrefix prefixes the HCM statistics (http.proxy.*).
+	statPrefix = "proxy"
+
+	// defaultProxyAddress and defaultProxyPort apply when Options leaves
+	// them empty: Kong's proxy_listen default is 0.0.0.0:8000.
+	defaultProxyAddress = "0.0.0.0"
+	defaultProxyPort    = 8000
+
+	// defaultTargetPort is the port Kong appends to a target without one.
+	defaultTargetPort = 8000
+
+	// Kong service defaults (kong-admin-api.md §1.2), used when a stored
+	// service carries zero, which the admin API never writes but fixtures
+	// and old data may.
+	defaultTimeoutMS = 60000
+
+	// minRingSize is the smallest consistent-hashing continuum Kong builds
+	// (kong-admin-api.md §3.5: slots when ≥ 1000, else 1000).
+	minRingSize = 1000
+
+	// hostSelectionRetryMaxAttempts bounds how often Envoy re-picks a host
+	// that the previous_hosts predicate rejects, so that a retry lands on
+	// another target as Kong's balancer does.
+	hostSelectionRetryMaxAttempts = 5
+
+	// circuitBreakerLimit replaces Envoy's per-cluster defaults (1024
+	// connections, pending and active requests, and only 3 concurrent
+	// retries). Kong has no per-upstream concurrency caps, so a Kong user
+	// load-testing one upstream must not meet 503 UO; the bootstrap's
+	// overload manager still caps connections globally.
+	circuitBreakerLimit = 1 << 20
+
+	// upstreamIdleTimeout is Kong's upstream_keepalive_idle_timeout (60 s);
+	// Envoy's default (1 h) outlives many backends' own keep-alive.
+	upstreamIdleTimeout = 60 * time.Second
+
+	// jsonContentType is the content type of every Kong-generated body.
+	jsonContentType = "application/json; charset=utf-8"
+)
+
+// Kong's proxy error messages (kong-admin-api.md §1.4, §3.7). Bodies are
+// {"message": ...} as Kong before 3.5 renders them.
+const (
+	msgNoRoute        = "no Route matched with those values"
+	msgNoPeer         = "failure to get a peer from the ring-balancer"
+	msgNoService      = "no Service found with those values"
+	msgBadGateway     = "An invalid response was received from the upstream server"
+	msgUpstreamTimout = "The upstream server is timing out"
+	msgUseHTTPS       = "Please use HTTPS protocol"
+)
+
+// Kong's default Host ports: a target or service port equal to the scheme's
+// default is left out of the Host header (kong-admin-api.md §3.2).
+func defaultPortOf(protocol string) uint32 {
+	switch protocol {
+	case "https", "grpcs":
+		return 443
+	default:
+		return 80
+	}
+}
+
+// msOrDefault turns a Kong millisecond setting into a Duration, with Kong's
+// default for unset (≤ 0) values.
+func msOrDefault(ms int64) time.Duration {
+	if ms <= 0 {
+		ms = defaultTimeoutMS
+	}
+	return time.Duration(ms) * time.Millisecond
+}

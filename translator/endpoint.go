@@ -1,0 +1,241 @@
+package translator
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// endpoint is one address to balance over, before it becomes an LbEndpoint.
+type endpoint struct {
+	addr     netip.AddrPort
+	hostname string // Host header value (Kong's port rule applied)
+	weight   uint32 // 0: unset (service clusters without SRV weights)
+	health   corev3.HealthStatus
+}
+
+// buildUpstreamEndpoints builds the CLA of an upstream cluster from the
+// upstream's targets (any order), its manual health overrides and the DNS
+// answers. Kong semantics (kong-admin-api.md §3.3, §3.4):
+//   - weight 0 disables a target: no endpoint (Envoy rejects weight 0);
+//   - an IP target is one endpoint; a hostname target is one endpoint per
+//     resolved address, each with the target's weight (SRV answers bring
+//     their own port and weight); an unresolved or failed name has none;
+//   - each endpoint's hostname is the Host Kong would send: the target's
+//     name (or the SRV name with use_srv_name, or the IP), with ":port"
+//     unless the port is the scheme default; auto_host_rewrite uses it;
+//   - a manual override marks the whole target, or one address of it, as
+//     HEALTHY or UNHEALTHY (EDS health_status); an address override wins.
+//
+// Two targets resolving to the same address become one endpoint with the
+// summed weight. The result is sorted by address, so it changes only when
+// the endpoints do.
+func buildUpstreamEndpoints(name string, v variant, u *store.Upstream, targets []*store.Target, health []*store.TargetHealth, dns map[string]DNSAnswer) *endpointv3.ClusterLoadAssignment {
+	targets = sortedByID(targets, func(t *store.Target) string { return t.Target + "\x00" + t.ID })
+	overrides := indexOverrides(health)
+	hcHostnames := activeChecksOn(u) && (u.HostHeader == nil || *u.HostHeader == "")
+
+	var eps []*endpoint
+	byAddr := map[netip.AddrPort]*endpoint{}
+	for _, t := range targets {
+		if t.Weight <= 0 {
+			continue
+		}
+		host, port, ok := splitTarget(t.Target)
+		if !ok {
+			continue
+		}
+		for _, r := range resolve(host, port, dns) {
+			weight := uint32(min(t.Weight, 65535))
+			if r.weight > 0 {
+				weight = r.weight
+			}
+			if e := byAddr[r.addr]; e != nil {
+				e.weight = addWeights(e.weight, weight)
+				continue
+			}
+			hostname := host
+			if u.UseSRVName && r.srvName != "" {
+				hostname = r.srvName
+			}
+			e := &endpoint{
+				addr:     r.addr,
+				hostname: hostWithPort(hostForHeader(hostname), uint32(r.addr.Port()), v.protocol),
+				weight:   weight,
+				health:   overrides.statusOf(t.ID, r.addr),
+			}
+			byAddr[r.addr] = e
+			eps = append(eps, e)
+		}
+	}
+	return buildCLA(name, eps, hcHostnames)
+}
+
+// buildServiceEndpoints builds the CLA of a service whose host is not an
+// upstream: the host itself when it is an IP, else its resolved addresses
+// (Kong's DNS round-robin; SRV ports and weights honoured).
+func buildServiceEndpoints(name string, svc *store.Service, dns map[string]DNSAnswer) *endpointv3.ClusterLoadAssignment {
+	protocol := variantOf(svc).protocol
+	host := strings.Trim(svc.Host, "[]")
+	var eps []*endpoint
+	seen := map[netip.AddrPort]bool{}
+	for _, r := range resolve(host, uint32(svc.Port), dns) {
+		if seen[r.addr] {
+			continue
+		}
+		seen[r.addr] = true
+		eps = append(eps, &endpoint{
+			addr:     r.addr,
+			hostname: hostWithPort(hostForHeader(host), uint32(r.addr.Port()), protocol),
+			weight:   r.weight,
+		})
+	}
+	return buildCLA(name, eps, false)
+}
+
+func buildCLA(name string, eps []*endpoint, hcHostnames bool) *endpointv3.ClusterLoadAssignment {
+	cla := &endpointv3.ClusterLoadAssignment{ClusterName: name}
+	if len(eps) == 0 {
+		// An empty CLA still completes the cluster; Envoy answers its
+		// requests with 503 UH, which the HCM maps to Kong's message.
+		return cla
+	}
+	slices.SortFunc(eps, func(a, b *endpoint) int { return a.addr.Compare(b.addr) })
+	lbs := make([]*endpointv3.LbEndpoint, len(eps))
+	for i, e := range eps {
+		ep := &endpointv3.Endpoint{
+			Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+				Address:       e.addr.Addr().String(),
+				PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(e.addr.Port())},
+			}}},
+			Hostname: e.hostname,
+		}
+		if hcHostnames {
+			ep.HealthCheckConfig = &endpointv3.Endpoint_HealthCheckConfig{Hostname: e.hostname}
+		}
+		lb := &endpointv3.LbEndpoint{
+			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: ep},
+			HealthStatus:   e.health,
+		}
+		if e.weight > 0 {
+			lb.LoadBalancingWeight = wrapperspb.UInt32(e.weight)
+		}
+		lbs[i] = lb
+	}
+	cla.Endpoints = []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lbs}}
+	return cla
+}
+
+// resolved is one address a host name (or IP literal) stands for.
+type resolved struct {
+	addr    netip.AddrPort
+	weight  uint32 // from SRV; 0: the caller's
+	srvName string
+}
+
+// resolve returns host itself when it is an IP literal, else the DNS
+// answer's addresses (nothing when unresolved or failed, or for an address
+// that is not an IP). SRV answers override port and weight.
+func resolve(host string, port uint32, dns map[string]DNSAnswer) []resolved {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []resolved{{addr: netip.AddrPortFrom(ip.Unmap(), uint16(port))}}
+	}
+	ans, ok := dns[host]
+	if !ok || ans.Err != "" {
+		return nil
+	}
+	out := make([]resolved, 0, len(ans.Addresses))
+	for _, a := range ans.Addresses {
+		ip, err := netip.ParseAddr(a.IP)
+		if err != nil {
+			continue
+		}
+		p := port
+		if a.Port != 0 {
+			p = a.Port
+		}
+		out = append(out, resolved{
+			addr:    netip.AddrPortFrom(ip.Unmap(), uint16(p)),
+			weight:  min(a.Weight, 65535),
+			srvName: strings.TrimSuffix(a.Name, "."),
+		})
+	}
+	return out
+}
+
+// splitTarget parses a stored target: "host:port", "[v6]:port", or a bare
+// host (Kong's default port 8000). host comes back without brackets.
+func splitTarget(target string) (host string, port uint32, ok bool) {
+	h, p, err := net.SplitHostPort(target)
+	if err != nil {
+		// No port: a name, an IPv4, or a bare or bracketed IPv6 literal.
+		return strings.Trim(target, "[]"), defaultTargetPort, target != ""
+	}
+	n, err := strconv.ParseUint(p, 10, 16)
+	if err != nil || h == "" {
+		return "", 0, false
+	}
+	return h, uint32(n), true
+}
+
+// healthOverrides indexes manual overrides by target id.
+type healthOverrides map[string][]*store.TargetHealth
+
+func indexOverrides(rows []*store.TargetHealth) healthOverrides {
+	o := healthOverrides{}
+	for _, h := range rows {
+		o[h.TargetID] = append(o[h.TargetID], h)
+	}
+	return o
+}
+
+// statusOf is the EDS health of one address of a target: an override for
+// that address, else one for the whole target, else unset (Envoy's
+// UNKNOWN, treated as healthy).
+func (o healthOverrides) statusOf(targetID string, addr netip.AddrPort) corev3.HealthStatus {
+	var whole *store.TargetHealth
+	for _, h := range o[targetID] {
+		if h.Address == "" {
+			whole = h
+			continue
+		}
+		if sameAddress(h.Address, addr) {
+			return healthStatus(h.Healthy)
+		}
+	}
+	if whole != nil {
+		return healthStatus(whole.Healthy)
+	}
+	return corev3.HealthStatus_UNKNOWN
+}
+
+// sameAddress compares an override's "ip[:port]" (Kong's default port
+// 8000, any IPv6 spelling) with an endpoint address.
+func sameAddress(s string, addr netip.AddrPort) bool {
+	host, port, ok := splitTarget(s)
+	if !ok {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap() == addr.Addr() && uint16(port) == addr.Port()
+}
+
+func healthStatus(healthy bool) corev3.HealthStatus {
+	if healthy {
+		return corev3.HealthStatus_HEALTHY
+	}
+	return corev3.HealthStatus_UNHEALTHY
+}
+
+// addWeights sums two endpoint weights without overflowing uint32.
+func addWeights(a, b uint32) uint32 {
+	return uint32(min(uint64(a)+uint64(b), 1<<32-1))
+}

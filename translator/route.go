@@ -1,0 +1,323 @@
+package translator
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// translatedRoute is one Kong route ready to be placed: the virtual-host
+// domains it belongs to ("*" for a route without hosts) and one entry per
+// path, each holding the Envoy route(s) for that path.
+type translatedRoute struct {
+	domains []string
+	entries []*routeEntry
+}
+
+// routeEntry is one ranked unit of the route list. Its Envoy routes are
+// shared by every virtual host that holds it; never mutate them.
+type routeEntry struct {
+	prio   priority
+	routes []*routev3.Route
+}
+
+// translateRoute returns nil for a route that is left out: not an HTTP
+// route, pointing at a disabled service, unreachable on this listener, or
+// broken (then with an error recorded).
+func (t *translator) translateRoute(r *store.Route) *translatedRoute {
+	plainOK, httpsOnly := routeProtocols(r.Protocols)
+	if !plainOK && !httpsOnly {
+		return nil // stream routes (tcp, tls, udp): no stream listener
+	}
+	domains := t.routeDomains(r)
+	if len(domains) == 0 {
+		return nil // every host names another port
+	}
+
+	var svc *store.Service
+	var plan *clusterPlan
+	if r.Service != nil {
+		svc = t.services[r.Service.ID]
+		switch {
+		case svc == nil:
+			t.errs = append(t.errs, routeError(r, fmt.Errorf("service %s does not exist", r.Service.ID)))
+			return nil
+		case !svc.Enabled:
+			return nil // Kong leaves routes of disabled services out of the router
+		case !isHTTPProtocol(svc.Protocol):
+			t.errs = append(t.errs, routeError(r, fmt.Errorf("service protocol %q cannot serve an HTTP route", svc.Protocol)))
+			return nil
+		}
+		if httpsOnly {
+			// The route only redirects; its service needs no cluster.
+		} else if plan = t.clusterFor(svc); plan.cluster == nil {
+			t.errs = append(t.errs, routeError(r, fmt.Errorf("cluster %s is not available", plan.name)))
+			return nil
+		}
+	}
+
+	paths := make([]*kongPath, 0, max(len(r.Paths), 1))
+	if len(r.Paths) == 0 {
+		paths = append(paths, nil)
+	}
+	var errs []error
+	for _, raw := range r.Paths {
+		p, err := parseKongPath(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("path %q: %w", raw, err))
+			continue
+		}
+		paths = append(paths, &p)
+	}
+
+	headers, err := headerMatchers(r)
+	if err != nil {
+		t.errs = append(t.errs, routeError(r, err))
+		return nil
+	}
+	out := &translatedRoute{domains: domains}
+	for i, p := range paths {
+		var servicePath *string
+		if svc != nil {
+			servicePath = svc.Path
+		}
+		strip := r.StripPath && svc != nil && !httpsOnly
+		var routes []*routev3.Route
+		for _, rule := range pathRules(p, strip, servicePath) {
+			er := &routev3.Route{Name: routeName(r), Match: rule.match}
+			er.Match.Headers = headers
+			switch {
+			case httpsOnly:
+				setHTTPSOnly(er, r)
+			case svc == nil:
+				setDirectJSON(er, 503, msgNoService)
+			default:
+				er.Action = &routev3.Route_Route{Route: t.routeAction(r, svc, plan, p, rule)}
+				if strip && p != nil && !p.isRegex() {
+					er.RequestHeadersToAdd = []*corev3.HeaderValueOption{
+						setHeader("x-forwarded-prefix", escapeFormatter(p.plain)),
+					}
+				}
+			}
+			if err := er.ValidateAll(); err != nil {
+				errs = append(errs, fmt.Errorf("path %q: invalid Envoy route: %w", displayPath(p), err))
+				routes = nil
+				break
+			}
+			routes = append(routes, er)
+		}
+		if routes != nil {
+			out.entries = append(out.entries, &routeEntry{prio: priorityOf(r, p, i), routes: routes})
+		}
+	}
+	if len(errs) > 0 {
+		t.errs = append(t.errs, routeError(r, errors.Join(errs...)))
+	}
+	if len(out.entries) == 0 {
+		return nil
+	}
+	return out
+}
+
+// routeProtocols reports whether the route serves plain HTTP (http, or
+// grpc over h2c) and whether it is https-only: our listener speaks plain
+// HTTP, so an https-only route answers as Kong does over http, with 426 or
+// a redirect (https_redirect_status_code).
+func routeProtocols(protocols []string) (plainOK, httpsOnly bool) {
+	var tls bool
+	for _, p := range protocols {
+		switch p {
+		case "http", "grpc":
+			plainOK = true
+		case "https", "grpcs":
+			tls = true
+		}
+	}
+	return plainOK, tls && !plainOK
+}
+
+func isHTTPProtocol(p string) bool {
+	switch p {
+	case "http", "https", "grpc", "grpcs":
+		return true
+	}
+	return false
+}
+
+// routeDomains maps the route's hosts to virtual-host domains, deduplicated.
+func (t *translator) routeDomains(r *store.Route) []string {
+	if len(r.Hosts) == 0 {
+		return []string{catchAllDomain}
+	}
+	var out []string
+	for _, h := range r.Hosts {
+		if d, ok := routeDomain(h, t.opts.ProxyPort); ok && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func routeName(r *store.Route) string {
+	if r.Name != nil && *r.Name != "" {
+		return *r.Name
+	}
+	return r.ID
+}
+
+func displayPath(p *kongPath) string {
+	if p == nil {
+		return "/"
+	}
+	return p.raw
+}
+
+// buildRouteConfiguration places the routes into virtual hosts, one per
+// distinct domain. Envoy picks a single virtual host per request while Kong
+// ranks all routes together, so each virtual host holds, in Kong's priority
+// order, the routes of every host pattern that matches all of its requests
+// (coveringPatterns), the routes without hosts included: Kong falls back to
+// those when no host-specific route matches. A route with several hosts
+// appears in each of their virtual hosts. Shared entries are the same
+// *routev3.Route values, so duplication costs pointers, not protos.
+func (t *translator) buildRouteConfiguration(routes []*translatedRoute) *routev3.RouteConfiguration {
+	byDomain := map[string][]*routeEntry{}
+	for _, tr := range routes {
+		for _, d := range tr.domains {
+			byDomain[d] = append(byDomain[d], tr.entries...)
+		}
+	}
+	for d, entries := range byDomain {
+		slices.SortFunc(entries, func(a, b *routeEntry) int { return a.prio.compare(b.prio) })
+		byDomain[d] = entries
+	}
+
+	domains := make([]string, 0, len(byDomain))
+	for d := range byDomain {
+		domains = append(domains, d)
+	}
+	slices.Sort(domains)
+
+	rc := &routev3.RouteConfiguration{
+		Name:                RouteConfigName,
+		RequestHeadersToAdd: forwardedHeaders(),
+		// use_remote_address makes Envoy add this for external clients;
+		// Kong's upstreams never see it.
+		RequestHeadersToRemove: []string{"x-envoy-external-address"},
+	}
+	for _, d := range domains {
+		var lists [][]*routeEntry
+		for _, pattern := range coveringPatterns(d) {
+			if entries := byDomain[pattern]; len(entries) > 0 {
+				lists = append(lists, entries)
+			}
+		}
+		vh := &routev3.VirtualHost{Name: d, Domains: []string{d}}
+		for _, e := range mergeSorted(lists) {
+			vh.Routes = append(vh.Routes, e.routes...)
+		}
+		rc.VirtualHosts = append(rc.VirtualHosts, vh)
+	}
+	return rc
+}
+
+// mergeSorted merges lists already in priority order, dropping an entry
+// that appears twice (a route with two hosts covering one virtual host).
+func mergeSorted(lists [][]*routeEntry) []*routeEntry {
+	if len(lists) == 1 {
+		return lists[0]
+	}
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]*routeEntry, 0, n)
+	idx := make([]int, len(lists))
+	for {
+		best := -1
+		for i, l := range lists {
+			if idx[i] == len(l) {
+				continue
+			}
+			if best < 0 || l[idx[i]].prio.before(lists[best][idx[best]].prio) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		e := lists[best][idx[best]]
+		idx[best]++
+		if len(out) == 0 || out[len(out)-1] != e {
+			out = append(out, e)
+		}
+	}
+}
+
+// forwardedHeaders are the X-Forwarded-* headers Kong sets that Envoy does
+// not set itself (use_remote_address already gives X-Forwarded-For and
+// X-Forwarded-Proto). They are evaluated before the route's host and path
+// rewrites, so they carry what the client sent: X-Forwarded-Host the Host
+// without its port (the HCM strips it, as nginx's $host does),
+// X-Forwarded-Path the path without the query string.
+func forwardedHeaders() []*corev3.HeaderValueOption {
+	return []*corev3.HeaderValueOption{
+		setHeader("x-forwarded-host", "%REQ(:AUTHORITY)%"),
+		setHeader("x-forwarded-path", "%PATH(NQ)%"),
+		setHeader("x-forwarded-port", "%DOWNSTREAM_LOCAL_PORT%"),
+		setHeader("x-real-ip", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"),
+	}
+}
+
+// setHeader overwrites (or adds) a header; Kong replaces the X-Forwarded-*
+// headers of untrusted clients. value is an Envoy format string.
+func setHeader(name, value string) *corev3.HeaderValueOption {
+	return &corev3.HeaderValueOption{
+		Header:       &corev3.HeaderValue{Key: name, Value: value},
+		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	}
+}
+
+// escapeFormatter makes a literal safe inside an Envoy format string.
+func escapeFormatter(s string) string { return strings.ReplaceAll(s, "%", "%%") }
+
+// setDirectJSON makes er answer itself with a Kong JSON error body.
+func setDirectJSON(er *routev3.Route, status uint32, message string) {
+	er.Action = &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
+		Status: status,
+		Body:   &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: jsonMessage(message)}},
+	}}
+	er.ResponseHeadersToAdd = append(er.ResponseHeadersToAdd, setHeader("content-type", jsonContentType))
+}
+
+// setHTTPSOnly answers an https-only route reached over plain HTTP as Kong
+// does: 426 "Please use HTTPS protocol", or a redirect to https with the
+// route's https_redirect_status_code.
+func setHTTPSOnly(er *routev3.Route, r *store.Route) {
+	codes := map[int64]routev3.RedirectAction_RedirectResponseCode{
+		301: routev3.RedirectAction_MOVED_PERMANENTLY,
+		302: routev3.RedirectAction_FOUND,
+		307: routev3.RedirectAction_TEMPORARY_REDIRECT,
+		308: routev3.RedirectAction_PERMANENT_REDIRECT,
+	}
+	if code, ok := codes[r.HTTPSRedirectStatusCode]; ok {
+		er.Action = &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{
+			SchemeRewriteSpecifier: &routev3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
+			ResponseCode:           code,
+		}}
+		return
+	}
+	// Kong also sends "Connection: Upgrade" and "Upgrade: TLS/1.2,
+	// HTTP/1.1"; Envoy strips hop-by-hop headers from its own replies.
+	setDirectJSON(er, 426, msgUseHTTPS)
+}
+
+// jsonMessage renders Kong's {"message": ...} body. Messages are constants
+// without characters that need JSON escaping.
+func jsonMessage(msg string) string { return `{"message":"` + msg + `"}` }

@@ -1,0 +1,207 @@
+package translator
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// retryOn is what Kong (nginx's proxy_next_upstream "error timeout") retries
+// on another target: failures to connect, and connections reset before a
+// response. Kong does not retry 502/503/504 responses, so neither do we.
+// Difference: nginx never retries a non-idempotent request (POST, PATCH)
+// once it reached the upstream, while Envoy's "reset" does; one Envoy retry
+// policy cannot depend on the method without doubling every route.
+const retryOn = "connect-failure,refused-stream,reset"
+
+// routeAction forwards to the plan's cluster with the service's timeouts,
+// retries and Host rule, the path rewrite of rule, and the upstream's hash
+// policy.
+func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clusterPlan, p *kongPath, rule pathRule) *routev3.RouteAction {
+	read := msOrDefault(svc.ReadTimeout)
+	write := msOrDefault(svc.WriteTimeout)
+	ra := &routev3.RouteAction{
+		ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: plan.name},
+		// Kong's read_timeout bounds the wait for the upstream's response;
+		// without it Envoy would cut every request at its 15 s default.
+		Timeout: durationpb.New(read),
+		// Kong's read/write timeouts are between two reads or writes; an
+		// Envoy stream idle for longer than both has timed out in Kong too.
+		IdleTimeout:  durationpb.New(max(read, write)),
+		RegexRewrite: rule.regexRewrite,
+	}
+	if rule.prefixRewrite != "" {
+		ra.PrefixRewrite = rule.prefixRewrite
+	}
+	if svc.Retries > 0 {
+		ra.RetryPolicy = retryPolicy(svc.Retries)
+	}
+	if !r.PreserveHost {
+		setHostRewrite(ra, plan)
+	}
+	if u := plan.upstream; u != nil && u.Algorithm == "consistent-hashing" {
+		ra.HashPolicy = hashPolicies(u, p)
+	}
+	return ra
+}
+
+func retryPolicy(retries int64) *routev3.RetryPolicy {
+	return &routev3.RetryPolicy{
+		RetryOn:    retryOn,
+		NumRetries: wrapperspb.UInt32(uint32(min(retries, 1<<31))),
+		// Like Kong's balancer, retry on another target.
+		RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{
+			Name: "envoy.retry_host_predicates.previous_hosts",
+			ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{
+				TypedConfig: mustAny(&previoushostsv3.PreviousHostsPredicate{}),
+			},
+		}},
+		HostSelectionRetryMaxAttempts: hostSelectionRetryMaxAttempts,
+	}
+}
+
+// setHostRewrite implements Kong's upstream Host (kong-admin-api.md §3.2)
+// for preserve_host=false: the upstream's host_header if set, else the
+// hostname of the endpoint Envoy picked (auto_host_rewrite), which the CLA
+// sets to what Kong sends: the target's name or IP (the service's host for
+// a service without an upstream) with ":port" unless it is the scheme's
+// default port.
+func setHostRewrite(ra *routev3.RouteAction, plan *clusterPlan) {
+	if u := plan.upstream; u != nil && u.HostHeader != nil && *u.HostHeader != "" {
+		ra.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: *u.HostHeader}
+		return
+	}
+	ra.HostRewriteSpecifier = &routev3.RouteAction_AutoHostRewrite{AutoHostRewrite: wrapperspb.Bool(true)}
+}
+
+// hostWithPort appends ":port" unless it is the scheme's default.
+func hostWithPort(host string, port uint32, protocol string) string {
+	if port == defaultPortOf(protocol) {
+		return host
+	}
+	return host + ":" + strconv.FormatUint(uint64(port), 10)
+}
+
+// hostForHeader brackets a bare IPv6 literal for use in a Host header.
+func hostForHeader(host string) string {
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !strings.HasPrefix(host, "[") {
+		return "[" + host + "]"
+	}
+	return host
+}
+
+// hashPolicies maps Kong's hash_on and hash_fallback to Envoy hash
+// policies. Envoy combines the hashes of every policy that yields a value,
+// and a terminal policy that yields one stops the list, so "primary
+// (terminal), fallback" is Kong's fallback. Difference: when neither yields
+// a value Kong hashes the empty string (one fixed target) where Envoy picks
+// a random one.
+func hashPolicies(u *store.Upstream, p *kongPath) []*routev3.RouteAction_HashPolicy {
+	primary := hashPolicy(u.HashOn, u.HashOnHeader, u.HashOnQueryArg, u.HashOnURICapture, u, p)
+	if primary == nil {
+		return nil
+	}
+	fallback := hashPolicy(u.HashFallback, u.HashFallbackHeader, u.HashFallbackQueryArg, u.HashFallbackURICapture, u, p)
+	if fallback == nil {
+		return []*routev3.RouteAction_HashPolicy{primary}
+	}
+	primary.Terminal = true
+	return []*routev3.RouteAction_HashPolicy{primary, fallback}
+}
+
+func hashPolicy(on string, header, queryArg, uriCapture *string, u *store.Upstream, p *kongPath) *routev3.RouteAction_HashPolicy {
+	switch on {
+	case "consumer":
+		// The consumer id reaches the router as the header Kong's auth
+		// plugins set; without an auth filter there is none and the
+		// fallback applies, as in Kong for anonymous requests.
+		return headerHash("x-consumer-id", nil)
+	case "ip":
+		return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_ConnectionProperties_{
+			ConnectionProperties: &routev3.RouteAction_HashPolicy_ConnectionProperties{SourceIp: true},
+		}}
+	case "header":
+		if header == nil || *header == "" {
+			return nil
+		}
+		return headerHash(strings.ToLower(*header), nil)
+	case "cookie":
+		if u.HashOnCookie == nil || *u.HashOnCookie == "" {
+			return nil
+		}
+		path := u.HashOnCookiePath
+		if path == "" {
+			path = "/"
+		}
+		// A zero TTL makes Envoy set a session cookie when the request has
+		// none, as Kong does.
+		return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_Cookie_{
+			Cookie: &routev3.RouteAction_HashPolicy_Cookie{
+				Name: *u.HashOnCookie,
+				Ttl:  durationpb.New(0),
+				Path: path,
+				Attributes: []*routev3.RouteAction_HashPolicy_CookieAttribute{
+					{Name: "SameSite", Value: "Lax"},
+				},
+			},
+		}}
+	case "path":
+		// Kong hashes the path without the query string.
+		return headerHash(":path", rewrite(`\?.*`, ""))
+	case "query_arg":
+		if queryArg == nil || *queryArg == "" {
+			return nil
+		}
+		return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_QueryParameter_{
+			QueryParameter: &routev3.RouteAction_HashPolicy_QueryParameter{Name: *queryArg},
+		}}
+	case "uri_capture":
+		return uriCaptureHash(uriCapture, p)
+	}
+	return nil // "none" or unknown
+}
+
+// uriCaptureHash hashes a capture group of the matched regex path: the
+// :path header rewritten to that group. A plain path, or a regex without the
+// group, yields no value (Kong: no capture, so the fallback applies).
+func uriCaptureHash(capture *string, p *kongPath) *routev3.RouteAction_HashPolicy {
+	if capture == nil || p == nil || !p.isRegex() {
+		return nil
+	}
+	idx := captureIndex(p.re, *capture)
+	if idx < 1 || idx > 9 { // RE2 rewrites reference \1 … \9 only
+		return nil
+	}
+	return headerHash(":path", rewrite("^(?:"+p.re+").*$", `\`+strconv.Itoa(idx)))
+}
+
+func headerHash(name string, rw *matcherv3.RegexMatchAndSubstitute) *routev3.RouteAction_HashPolicy {
+	return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_Header_{
+		Header: &routev3.RouteAction_HashPolicy_Header{HeaderName: name, RegexRewrite: rw},
+	}}
+}
+
+// captureIndex resolves Kong's hash_on_uri_capture (a group name or number)
+// to the group's number in re; 0 when there is none.
+func captureIndex(re, capture string) int {
+	c, err := regexp.Compile(re)
+	if err != nil {
+		return 0
+	}
+	if n, err := strconv.Atoi(capture); err == nil {
+		if n >= 1 && n <= c.NumSubexp() {
+			return n
+		}
+		return 0
+	}
+	return max(c.SubexpIndex(capture), 0)
+}

@@ -1,0 +1,240 @@
+package translator
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// EntityError says which stored entity could not be translated and why. The
+// entity is left out of the Envoy config; everything else is still emitted.
+type EntityError struct {
+	Entity string // "route", "service", "upstream"
+	ID     string
+	Name   string // "" when the entity has no name
+	Err    error
+}
+
+func (e *EntityError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("%s %s (%s): %v", e.Entity, e.Name, e.ID, e.Err)
+	}
+	return fmt.Sprintf("%s %s: %v", e.Entity, e.ID, e.Err)
+}
+
+func (e *EntityError) Unwrap() error { return e.Err }
+
+// Translate turns in into one self-consistent Envoy configuration: a
+// listener, its route configuration, one cluster per upstream (per service
+// variant, see the naming scheme in names.go) or per service with a plain
+// host, and one ClusterLoadAssignment per cluster.
+//
+// Translation is best effort: an entity that cannot be translated is left
+// out and its *EntityError joined into the returned error, while the rest is
+// still returned; a caller publishes the Resources and logs the error. Every
+// emitted resource passes ValidateAll, and the set is consistent in
+// go-control-plane's sense (one CLA per EDS cluster, the HCM's RDS name
+// exists). Output is sorted by name and does not depend on the order of the
+// input slices. in is only read.
+func Translate(in *Input) (*Resources, error) {
+	if in == nil {
+		return nil, errors.New("translator: nil input")
+	}
+	t := newTranslator(in)
+
+	var routes []*translatedRoute
+	for _, r := range sortedByID(in.Routes, func(r *store.Route) string { return r.ID }) {
+		if tr := t.translateRoute(r); tr != nil {
+			routes = append(routes, tr)
+		}
+	}
+	// An upstream no enabled service routes to still gets a cluster, with
+	// Kong's service defaults, so that its targets are health-checked and
+	// its health can be reported, as Kong keeps a balancer per upstream.
+	for _, u := range sortedByID(in.Upstreams, func(u *store.Upstream) string { return u.Name }) {
+		if !t.upstreamUsed[u.ID] {
+			t.upstreamPlan(u, variantOf(nil))
+		}
+	}
+
+	res := &Resources{}
+	for _, plan := range t.sortedPlans() {
+		if plan.cluster == nil {
+			continue
+		}
+		res.Clusters = append(res.Clusters, plan.cluster)
+		res.Endpoints = append(res.Endpoints, t.endpointsFor(plan))
+	}
+
+	rc := t.buildRouteConfiguration(routes)
+	l, err := buildListener(t.opts)
+	if err != nil {
+		// Without a listener nothing refers to the route configuration,
+		// and an unreferenced RDS resource makes the snapshot inconsistent.
+		t.errs = append(t.errs, fmt.Errorf("listener: %w", err))
+	} else {
+		res.Listeners = append(res.Listeners, l)
+		res.Routes = append(res.Routes, rc)
+	}
+	return res, errors.Join(t.errs...)
+}
+
+// translator holds one translation's indexes and results. It is not reused.
+type translator struct {
+	in   *Input
+	opts Options
+
+	services  map[string]*store.Service  // by id
+	upstreams map[string]*store.Upstream // by name
+	targets   map[string][]*store.Target // by upstream id
+	health    map[string][]*store.TargetHealth
+
+	plans        map[string]*clusterPlan // by cluster name
+	upstreamUsed map[string]bool         // upstream id → some plan exists
+	errs         []error
+}
+
+// clusterPlan is one Envoy cluster to emit: an upstream seen through one
+// service variant, or a service with a plain host.
+type clusterPlan struct {
+	name     string
+	variant  variant
+	upstream *store.Upstream // nil for a service cluster
+	service  *store.Service  // set for a service cluster
+	cluster  *clusterv3.Cluster
+	err      error // why the cluster could not be built
+}
+
+func newTranslator(in *Input) *translator {
+	t := &translator{
+		in:           in,
+		opts:         in.Options.withDefaults(),
+		services:     make(map[string]*store.Service, len(in.Services)),
+		upstreams:    make(map[string]*store.Upstream, len(in.Upstreams)),
+		targets:      make(map[string][]*store.Target, len(in.Upstreams)),
+		health:       map[string][]*store.TargetHealth{},
+		plans:        map[string]*clusterPlan{},
+		upstreamUsed: map[string]bool{},
+	}
+	for _, s := range in.Services {
+		t.services[s.ID] = s
+	}
+	for _, u := range in.Upstreams {
+		t.upstreams[u.Name] = u
+	}
+	for _, tg := range in.Targets {
+		t.targets[tg.Upstream.ID] = append(t.targets[tg.Upstream.ID], tg)
+	}
+	for _, h := range in.TargetHealth {
+		t.health[h.UpstreamID] = append(t.health[h.UpstreamID], h)
+	}
+	return t
+}
+
+// withDefaults fills Kong's proxy_listen default (0.0.0.0:8000).
+func (o Options) withDefaults() Options {
+	if o.ProxyAddress == "" {
+		o.ProxyAddress = defaultProxyAddress
+	}
+	if o.ProxyPort == 0 {
+		o.ProxyPort = defaultProxyPort
+	}
+	return o
+}
+
+// clusterFor returns the cluster a service's routes forward to: its
+// upstream's (Kong looks for an upstream named like the service host, and
+// then ignores the service port), else the service's own.
+func (t *translator) clusterFor(svc *store.Service) *clusterPlan {
+	if u := t.upstreams[svc.Host]; u != nil {
+		return t.upstreamPlan(u, variantOf(svc))
+	}
+	name := ServiceClusterName(svc)
+	if plan := t.plans[name]; plan != nil {
+		return plan
+	}
+	plan := &clusterPlan{name: name, variant: variantOf(svc), service: svc}
+	plan.cluster, plan.err = validCluster(buildCluster(name, plan.variant, nil, svc))
+	if plan.err != nil {
+		t.errs = append(t.errs, serviceError(svc, plan.err))
+	}
+	t.plans[name] = plan
+	return plan
+}
+
+func (t *translator) upstreamPlan(u *store.Upstream, v variant) *clusterPlan {
+	name := v.clusterName(u.Name)
+	if plan := t.plans[name]; plan != nil {
+		return plan
+	}
+	t.upstreamUsed[u.ID] = true
+	plan := &clusterPlan{name: name, variant: v, upstream: u}
+	plan.cluster, plan.err = validCluster(buildCluster(name, v, u, nil))
+	if plan.err != nil {
+		t.errs = append(t.errs, &EntityError{Entity: "upstream", ID: u.ID, Name: u.Name, Err: plan.err})
+	}
+	t.plans[name] = plan
+	return plan
+}
+
+func (t *translator) sortedPlans() []*clusterPlan {
+	out := make([]*clusterPlan, 0, len(t.plans))
+	for _, p := range t.plans {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b *clusterPlan) int { return cmp.Compare(a.name, b.name) })
+	return out
+}
+
+func (t *translator) endpointsFor(plan *clusterPlan) *endpointv3.ClusterLoadAssignment {
+	var cla *endpointv3.ClusterLoadAssignment
+	if plan.upstream != nil {
+		u := plan.upstream
+		cla = buildUpstreamEndpoints(plan.name, plan.variant, u, t.targets[u.ID], t.health[u.ID], t.in.DNS)
+	} else {
+		cla = buildServiceEndpoints(plan.name, plan.service, t.in.DNS)
+	}
+	if err := cla.ValidateAll(); err != nil {
+		// Never publish what Envoy would reject, but keep the CLA (empty)
+		// so that the cluster still has exactly one.
+		t.errs = append(t.errs, fmt.Errorf("endpoints of %s: %w", plan.name, err))
+		cla = &endpointv3.ClusterLoadAssignment{ClusterName: plan.name}
+	}
+	return cla
+}
+
+func validCluster(c *clusterv3.Cluster) (*clusterv3.Cluster, error) {
+	if err := c.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("invalid cluster %s: %w", c.GetName(), err)
+	}
+	return c, nil
+}
+
+func serviceError(s *store.Service, err error) error {
+	return &EntityError{Entity: "service", ID: s.ID, Name: deref(s.Name), Err: err}
+}
+
+func routeError(r *store.Route, err error) error {
+	return &EntityError{Entity: "route", ID: r.ID, Name: deref(r.Name), Err: err}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// sortedByID returns a sorted copy, so that errors and tie-breaks never
+// depend on the caller's slice order.
+func sortedByID[T any](in []*T, key func(*T) string) []*T {
+	out := slices.Clone(in)
+	slices.SortFunc(out, func(a, b *T) int { return cmp.Compare(key(a), key(b)) })
+	return out
+}

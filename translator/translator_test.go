@@ -1,0 +1,333 @@
+package translator
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/out from the current output (make testdata)")
+
+// outputKinds are the golden files written per case, in this order.
+var outputKinds = []string{"listeners", "routes", "clusters", "endpoints"}
+
+// TestTranslate runs every testdata/in/<case>.yaml through FromSnapshot-free
+// Translate and compares the result with testdata/out/<case>.<kind>.yaml.
+// Every emitted resource must pass ValidateAll, the set must make a
+// consistent go-control-plane snapshot, Endpoints must rebuild each CLA
+// exactly, and the output must not depend on input order.
+func TestTranslate(t *testing.T) {
+	inputs, err := filepath.Glob(filepath.Join("testdata", "in", "*.yaml"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no inputs: %v", err)
+	}
+	want := map[string]bool{}
+	for _, path := range inputs {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		for _, kind := range outputKinds {
+			want[outFile(name, kind)] = true
+		}
+		t.Run(name, func(t *testing.T) {
+			in, wantErr := loadFixture(t, path)
+			res, err := Translate(in)
+			switch {
+			case wantErr == "" && err != nil:
+				t.Fatalf("Translate: %v", err)
+			case wantErr != "" && err == nil:
+				t.Fatalf("Translate: no error, want one containing %q", wantErr)
+			case wantErr != "" && !strings.Contains(err.Error(), wantErr):
+				t.Fatalf("Translate error %q does not contain %q", err, wantErr)
+			}
+			checkResources(t, in, res)
+			checkOrderIndependent(t, in, res)
+
+			for i, msgs := range [][]proto.Message{
+				messages(res.Listeners), messages(res.Routes), messages(res.Clusters), messages(res.Endpoints),
+			} {
+				file := outFile(name, outputKinds[i])
+				got := toYAML(t, msgs)
+				if *update {
+					if err := os.WriteFile(file, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				golden, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatalf("%v (run make testdata)", err)
+				}
+				if diff := cmp.Diff(string(golden), string(got)); diff != "" {
+					t.Errorf("%s differs (-golden +got):\n%s", file, diff)
+				}
+			}
+		})
+	}
+	if *update {
+		removeStale(t, want)
+	}
+}
+
+func outFile(name, kind string) string {
+	return filepath.Join("testdata", "out", name+"."+kind+".yaml")
+}
+
+// removeStale deletes golden files whose input is gone.
+func removeStale(t *testing.T, want map[string]bool) {
+	outs, err := filepath.Glob(filepath.Join("testdata", "out", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range outs {
+		if !want[f] {
+			if err := os.Remove(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// checkResources asserts what the xds package relies on: valid protos, a
+// consistent snapshot, and Endpoints agreeing with Translate.
+func checkResources(t *testing.T, in *Input, res *Resources) {
+	t.Helper()
+	if len(res.Listeners) != 1 || len(res.Routes) != 1 {
+		t.Errorf("got %d listeners and %d route configurations, want 1 each", len(res.Listeners), len(res.Routes))
+	}
+	for _, m := range slices.Concat(messages(res.Listeners), messages(res.Routes), messages(res.Clusters), messages(res.Endpoints)) {
+		if err := m.(interface{ ValidateAll() error }).ValidateAll(); err != nil {
+			t.Errorf("%T %v: %v", m, m.(interface{ GetName() string }), err)
+		}
+	}
+	snap, err := cachev3.NewSnapshot("1", map[resourcev3.Type][]types.Resource{
+		resourcev3.ListenerType: resources(res.Listeners),
+		resourcev3.RouteType:    resources(res.Routes),
+		resourcev3.ClusterType:  resources(res.Clusters),
+		resourcev3.EndpointType: resources(res.Endpoints),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snap.Consistent(); err != nil {
+		t.Errorf("snapshot not consistent: %v", err)
+	}
+	for i, c := range res.Clusters {
+		if _, ok := ParseClusterName(c.GetName()); !ok {
+			t.Errorf("cluster name %q does not parse", c.GetName())
+		}
+		cla, ok := Endpoints(in, c.GetName())
+		if !ok {
+			t.Errorf("Endpoints(%q): not found", c.GetName())
+			continue
+		}
+		if diff := cmp.Diff(res.Endpoints[i], cla, protocmp.Transform()); diff != "" {
+			t.Errorf("Endpoints(%q) differs from Translate (-translate +endpoints):\n%s", c.GetName(), diff)
+		}
+	}
+}
+
+// checkOrderIndependent translates the input with every slice reversed and
+// expects the same resources.
+func checkOrderIndependent(t *testing.T, in *Input, res *Resources) {
+	t.Helper()
+	rev := *in
+	rev.Services = reversed(in.Services)
+	rev.Routes = reversed(in.Routes)
+	rev.Upstreams = reversed(in.Upstreams)
+	rev.Targets = reversed(in.Targets)
+	rev.TargetHealth = reversed(in.TargetHealth)
+	got, _ := Translate(&rev)
+	if diff := cmp.Diff(res, got, protocmp.Transform()); diff != "" {
+		t.Errorf("output depends on input order (-given +reversed):\n%s", diff)
+	}
+}
+
+func reversed[T any](s []T) []T {
+	out := slices.Clone(s)
+	slices.Reverse(out)
+	return out
+}
+
+func messages[T proto.Message](in []T) []proto.Message {
+	out := make([]proto.Message, len(in))
+	for i, m := range in {
+		out[i] = m
+	}
+	return out
+}
+
+func resources[T types.Resource](in []T) []types.Resource {
+	out := make([]types.Resource, len(in))
+	for i, m := range in {
+		out[i] = m
+	}
+	return out
+}
+
+// toYAML renders resources as a YAML list through protojson, so the golden
+// files use Envoy's field names and Any types spelled out.
+func toYAML(t *testing.T, msgs []proto.Message) []byte {
+	t.Helper()
+	items := make([]json.RawMessage, len(msgs))
+	for i, m := range msgs {
+		b, err := protojson.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items[i] = b
+	}
+	j, err := json.Marshal(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := yaml.JSONToYAML(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
+// fixture is the input file format: store entities as the admin API stores
+// them (Kong field names; omitted fields take Kong's defaults), DNS answers,
+// listener options, and for error cases the expected error substring.
+type fixture struct {
+	Options      fixtureOptions             `json:"options"`
+	Services     []json.RawMessage          `json:"services"`
+	Routes       []json.RawMessage          `json:"routes"`
+	Upstreams    []json.RawMessage          `json:"upstreams"`
+	Targets      []json.RawMessage          `json:"targets"`
+	TargetHealth []json.RawMessage          `json:"target_health"`
+	DNS          map[string]fixtureDNSEntry `json:"dns"`
+	Error        string                     `json:"error"`
+}
+
+type fixtureOptions struct {
+	ProxyAddress string `json:"proxy_address"`
+	ProxyPort    uint32 `json:"proxy_port"`
+}
+
+type fixtureDNSEntry struct {
+	RecordType string `json:"record_type"`
+	Addresses  []struct {
+		IP     string `json:"ip"`
+		Port   uint32 `json:"port"`
+		Weight uint32 `json:"weight"`
+		Name   string `json:"name"`
+	} `json:"addresses"`
+	Err string `json:"err"`
+}
+
+// loadFixture reads a case, rejecting unknown fields at every level.
+func loadFixture(t *testing.T, path string) (*Input, string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fixture
+	strictJSON(t, j, &f)
+	in := &Input{
+		Revision: 1,
+		Options:  Options{ProxyAddress: f.Options.ProxyAddress, ProxyPort: f.Options.ProxyPort},
+		DNS:      map[string]DNSAnswer{},
+	}
+	for _, r := range f.Services {
+		in.Services = append(in.Services, decodeWithDefaults(t, r, defaultService()))
+	}
+	for _, r := range f.Routes {
+		in.Routes = append(in.Routes, decodeWithDefaults(t, r, defaultRoute()))
+	}
+	for _, r := range f.Upstreams {
+		in.Upstreams = append(in.Upstreams, decodeWithDefaults(t, r, defaultUpstream()))
+	}
+	for _, r := range f.Targets {
+		in.Targets = append(in.Targets, decodeWithDefaults(t, r, &store.Target{Weight: 100}))
+	}
+	for _, r := range f.TargetHealth {
+		in.TargetHealth = append(in.TargetHealth, decodeWithDefaults(t, r, &store.TargetHealth{}))
+	}
+	for name, e := range f.DNS {
+		a := DNSAnswer{RecordType: e.RecordType, Err: e.Err}
+		for _, addr := range e.Addresses {
+			a.Addresses = append(a.Addresses, Address{IP: addr.IP, Port: addr.Port, Weight: addr.Weight, Name: addr.Name})
+		}
+		in.DNS[name] = a
+	}
+	// The store fills a target-health row's upstream from its target.
+	for _, h := range in.TargetHealth {
+		for _, tg := range in.Targets {
+			if tg.ID == h.TargetID {
+				h.UpstreamID = tg.Upstream.ID
+			}
+		}
+	}
+	return in, f.Error
+}
+
+func decodeWithDefaults[T any](t *testing.T, raw json.RawMessage, v *T) *T {
+	t.Helper()
+	strictJSON(t, raw, v)
+	return v
+}
+
+func strictJSON(t *testing.T, data []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode %T: %v", v, err)
+	}
+}
+
+// Kong's defaults (kong-admin-api.md §1.2–1.6), so fixtures state only what
+// a case is about.
+func defaultService() *store.Service {
+	return &store.Service{
+		Protocol: "http", Port: 80, Retries: 5, Enabled: true,
+		ConnectTimeout: 60000, ReadTimeout: 60000, WriteTimeout: 60000,
+	}
+}
+
+func defaultRoute() *store.Route {
+	return &store.Route{
+		Protocols: []string{"http", "https"}, StripPath: true, PathHandling: "v0",
+		HTTPSRedirectStatusCode: 426, RequestBuffering: true, ResponseBuffering: true,
+	}
+}
+
+func defaultUpstream() *store.Upstream {
+	return &store.Upstream{
+		Algorithm: "round-robin", HashOn: "none", HashFallback: "none", HashOnCookiePath: "/", Slots: 10000,
+		Healthchecks: store.Healthchecks{
+			Active: store.ActiveHealthcheck{
+				Type: "http", Timeout: 1, Concurrency: 10, HTTPPath: "/", HTTPSVerifyCertificate: true,
+				Healthy:   store.ActiveHealthy{HTTPStatuses: []int64{200, 302}},
+				Unhealthy: store.ActiveUnhealthy{HTTPStatuses: []int64{429, 404, 500, 501, 502, 503, 504, 505}},
+			},
+			Passive: store.PassiveHealthcheck{
+				Type:      "http",
+				Healthy:   store.PassiveHealthy{HTTPStatuses: []int64{200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308}},
+				Unhealthy: store.PassiveUnhealthy{HTTPStatuses: []int64{429, 500, 503}},
+			},
+		},
+	}
+}
