@@ -13,9 +13,28 @@
 //   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs
 //   - dataplanes.go GET /clustering/data-planes
 //   - metrics.go   Prometheus metrics on a private registry
-//   - names.go, changes.go  what to resolve, and what a commit changed
+//   - names.go     which hostnames to resolve
+//   - changes.go   which upstreams a commit touched (endpoints-only path)
+//   - translate.go the Translator seam; translate_default.go adapts the
+//     translator package to it
 //
 // Subpackage resolve resolves target and service hostnames (EDS needs IPs).
+//
+// Use (cmd/switchboard does this):
+//
+//	res := resolve.New(resolve.Options{HostsFile: flagHostsFile})
+//	go res.Run(ctx)                          // TTL refresh, retries, hosts-file re-reads
+//	srv := xds.New(st, res, xds.Options{TranslatorOptions: translator.Options{...}})
+//	go srv.Run(ctx)                          // first publish, then the loop
+//	<-srv.Ready()                            // the cache holds the loaded store
+//	go srv.Serve(xdsListener)                // ADS, SotW and delta
+//	mux.Handle("/clustering/data-planes", srv.DataPlanesHandler())
+//	mux.Handle("/metrics", srv.MetricsHandler())
+//	...
+//	srv.Stop()
+//
+// srv.WaitPublished(ctx, rev) blocks until the configuration of store
+// revision rev is in the cache (tests, benchmarks, read-your-writes).
 //
 // xds imports store and translator; nothing imports xds but cmd.
 package xds

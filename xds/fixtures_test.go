@@ -117,9 +117,23 @@ func walkthrough() []*store.Mutation {
 // its targets (IPs or resolved names; weight 0 left out; manual health
 // honoured), one listener and one route configuration with a route per
 // Kong route whose service names an upstream.
-type fakeTranslator struct{}
+//
+// mutate, when set, edits every full translation (to inject bad output);
+// endpointsErr makes Endpoints fail.
+type fakeTranslator struct {
+	mutate       func(*translator.Resources)
+	endpointsErr error
+}
 
-func (fakeTranslator) Translate(snap *store.Snapshot, dns map[string]translator.DNSAnswer) (*translator.Resources, error) {
+func (f fakeTranslator) Translate(snap *store.Snapshot, dns map[string]translator.DNSAnswer) (*translator.Resources, error) {
+	res, err := f.translate(snap, dns)
+	if err == nil && f.mutate != nil {
+		f.mutate(res)
+	}
+	return res, err
+}
+
+func (fakeTranslator) translate(snap *store.Snapshot, dns map[string]translator.DNSAnswer) (*translator.Resources, error) {
 	ups, err := snap.Upstreams()
 	if err != nil {
 		return nil, err
@@ -160,7 +174,10 @@ func (fakeTranslator) Translate(snap *store.Snapshot, dns map[string]translator.
 
 func (fakeTranslator) ClusterUpstream(cluster string) string { return cluster }
 
-func (fakeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, clusters []string) ([]*endpointv3.ClusterLoadAssignment, error) {
+func (f fakeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, clusters []string) ([]*endpointv3.ClusterLoadAssignment, error) {
+	if f.endpointsErr != nil {
+		return nil, f.endpointsErr
+	}
 	var out []*endpointv3.ClusterLoadAssignment
 	for _, name := range clusters {
 		u, err := snap.UpstreamByName(name)

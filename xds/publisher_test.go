@@ -1,0 +1,166 @@
+package xds
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-gw/switchboard/store"
+	"github.com/switchboard-gw/switchboard/translator"
+)
+
+func newTestPublisher(st *store.Store, tr Translator) *publisher {
+	log := quietLogger()
+	p := newPublisher(newCaches(DefaultNodeGroup, log), tr, nil, log, newMetrics(nil))
+	p.settle = st.SettleWatches
+	return p
+}
+
+func mustPublish(t *testing.T, p *publisher, st *store.Store) string {
+	t.Helper()
+	mode, err := p.publish(context.Background(), st.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mode
+}
+
+func TestPublisher_Modes(t *testing.T) {
+	for name, tr := range map[string]Translator{"fake": fakeTranslator{}, "translator": testTranslator()} {
+		t.Run(name, func(t *testing.T) {
+			st := newStore(t, walkthrough()...)
+			p := newTestPublisher(st, tr)
+			steps := []struct {
+				m    *store.Mutation
+				want string
+			}{
+				{nil, modeFull},
+				{upsertTarget(kongTarget("t1", "u1", "127.0.0.2:8080", 5)), modeEndpoints},
+				{&store.Mutation{Op: store.OpSetTargetHealth, TargetHealth: &store.TargetHealth{TargetID: "t2"}}, modeEndpoints},
+				{deleteTarget("t2"), modeEndpoints},
+				{upsertRoute(kongRoute("r1", "example_route", "s1", "/changed")), modeFull},
+			}
+			for i, s := range steps {
+				if s.m != nil {
+					apply(t, st, s.m)
+				}
+				if got := mustPublish(t, p, st); got != s.want {
+					t.Fatalf("step %d: mode %q, want %q", i, got, s.want)
+				}
+			}
+			if got := mustPublish(t, p, st); got != modeNoop {
+				t.Fatalf("nothing changed: mode %q", got)
+			}
+		})
+	}
+}
+
+func TestPublisher_EndpointsFallBackToFull(t *testing.T) {
+	st := newStore(t, walkthrough()...)
+	p := newTestPublisher(st, fakeTranslator{endpointsErr: ErrFullRebuild})
+	mustPublish(t, p, st)
+	apply(t, st, upsertTarget(kongTarget("t1", "u1", "127.0.0.2:8080", 5)))
+	if got := mustPublish(t, p, st); got != modeFull {
+		t.Fatalf("mode %q, want a full rebuild", got)
+	}
+	if w := claWeight(p, "example_upstream", "127.0.0.2"); w != 5 {
+		t.Fatalf("weight %d after the fallback, want 5", w)
+	}
+}
+
+// An upstream that no cluster uses is not an error on the endpoints path.
+func TestPublisher_EndpointsOfUnusedUpstream(t *testing.T) {
+	st := newStore(t, walkthrough()...)
+	p := newTestPublisher(st, fakeTranslator{mutate: func(r *translator.Resources) {
+		// Emit nothing for "example_upstream".
+		r.Clusters, r.Endpoints = nil, nil
+		r.Routes[0].VirtualHosts[0].Routes = nil
+	}})
+	mustPublish(t, p, st)
+	apply(t, st, upsertTarget(kongTarget("t1", "u1", "127.0.0.2:8080", 5)))
+	if got := mustPublish(t, p, st); got != modeEndpoints {
+		t.Fatalf("mode %q", got)
+	}
+}
+
+// Invalid endpoints never reach the cache: the CLA is published empty and
+// the problem counted.
+func TestPublisher_InvalidEndpointsPublishedEmpty(t *testing.T) {
+	st := newStore(t, walkthrough()...)
+	p := newTestPublisher(st, fakeTranslator{mutate: func(r *translator.Resources) {
+		r.Endpoints[0].Endpoints[0].LbEndpoints[0].LoadBalancingWeight = wrapperspb.UInt32(0)
+	}})
+	mustPublish(t, p, st)
+	cla := p.caches.eds.GetResources()["example_upstream"].(*endpointv3.ClusterLoadAssignment)
+	if len(cla.GetEndpoints()) != 0 {
+		t.Fatalf("invalid CLA published: %v", cla)
+	}
+	if n := counterValue(t, p.m, "xds_translation_errors_total", "validate"); n != 1 {
+		t.Fatalf("validate errors = %v", n)
+	}
+}
+
+// An inconsistent translation is not published; the cache keeps the last
+// good configuration.
+func TestPublisher_InconsistentKeepsLastGood(t *testing.T) {
+	st := newStore(t, walkthrough()...)
+	broken := false
+	p := newTestPublisher(st, fakeTranslator{mutate: func(r *translator.Resources) {
+		if broken {
+			r.Endpoints = nil // clusters without CLAs
+		}
+	}})
+	mustPublish(t, p, st)
+	before := p.versions[resourcev3.ClusterType]
+	broken = true
+	apply(t, st, upsertUpstream(kongUpstream("u2", "second")))
+	_, err := p.publish(context.Background(), st.Snapshot())
+	if err == nil || !strings.Contains(err.Error(), "consistency") {
+		t.Fatalf("publish error %v, want a consistency error", err)
+	}
+	if p.versions[resourcev3.ClusterType] != before || len(p.caches.eds.GetResources()) != 1 {
+		t.Fatal("an inconsistent translation reached the cache")
+	}
+	broken = false
+	if got := mustPublish(t, p, st); got != modeFull {
+		t.Fatalf("retry after the failure: mode %q, want full", got)
+	}
+	if len(p.caches.eds.GetResources()) != 2 {
+		t.Fatal("the retried publish did not land")
+	}
+}
+
+func claWeight(p *publisher, cluster, ip string) uint32 {
+	cla, _ := p.caches.eds.GetResources()[cluster].(*endpointv3.ClusterLoadAssignment)
+	for _, loc := range cla.GetEndpoints() {
+		for _, lb := range loc.GetLbEndpoints() {
+			if lb.GetEndpoint().GetAddress().GetSocketAddress().GetAddress() == ip {
+				return lb.GetLoadBalancingWeight().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func counterValue(t testing.TB, m *metrics, name, label string) float64 {
+	t.Helper()
+	mfs, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, x := range mf.GetMetric() {
+			if len(x.GetLabel()) == 1 && x.GetLabel()[0].GetValue() == label {
+				return x.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
