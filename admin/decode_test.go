@@ -144,3 +144,15 @@ func TestAdmin_FormKeyParsing(t *testing.T) {
 		t.Errorf("decodeFormArgs (-want +got):\n%s", diff)
 	}
 }
+
+func TestAdmin_NullMeansDefault(t *testing.T) {
+	ts := newTestServer(t)
+	ts.do(http.MethodPost, "/services", "name=s&host=x.test&retries=2", encForm).mustStatus(t, http.StatusCreated)
+	r := ts.do(http.MethodPatch, "/services/s", "retries=", encForm).mustStatus(t, http.StatusOK)
+	subset(t, r.obj(), `{"retries": 5}`)
+	r = ts.do(http.MethodPatch, "/services/s", obj("protocol", nil), encJSON).mustStatus(t, http.StatusBadRequest)
+	subset(t, r.obj(), `{"fields": {"protocol": "required field missing"}}`)
+	ts.do(http.MethodPost, "/upstreams", obj("name", "u", "hash_on", "ip"), encJSON).mustStatus(t, http.StatusCreated)
+	r = ts.do(http.MethodPatch, "/upstreams/u", obj("hash_on", nil, "algorithm", "round-robin"), encJSON).mustStatus(t, http.StatusOK)
+	subset(t, r.obj(), `{"hash_on": "none", "algorithm": "round-robin"}`)
+}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -69,5 +70,48 @@ func TestAdmin_GetStarted(t *testing.T) {
 	stored, _ := snap.ServiceByName("example_service")
 	if stored == nil || stored.Host != "example_upstream" || stored.Retries != 6 {
 		t.Errorf("stored service %+v", stored)
+	}
+}
+
+// TestAdmin_Concurrent drives the handler from several goroutines (run
+// under -race): the schemas and the server are shared read-only state.
+func TestAdmin_Concurrent(t *testing.T) {
+	ts := newTestServer(t)
+	ts.do(http.MethodPost, "/upstreams", obj("name", "u"), encJSON).mustStatus(t, http.StatusCreated)
+	const workers, each = 4, 25
+	errs := make(chan string, workers*each*3)
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				name := fmt.Sprintf("w%d-%d", w, i)
+				for _, c := range []struct {
+					method, path string
+					body         map[string]any
+					want         int
+				}{
+					{http.MethodPost, "/services", obj("name", name, "host", "x.test"), http.StatusCreated},
+					{http.MethodPost, "/services/" + name + "/routes", obj("paths", list("/"+name)), http.StatusCreated},
+					{http.MethodPost, "/upstreams/u/targets", obj("target", name+".test:80"), http.StatusCreated},
+					{http.MethodGet, "/upstreams/u/health", nil, http.StatusOK},
+				} {
+					if r := ts.do(c.method, c.path, c.body, encJSON); r.status != c.want {
+						errs <- fmt.Sprintf("%s %s: %d %s", c.method, c.path, r.status, r.raw)
+					}
+				}
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	r := ts.do(http.MethodGet, "/routes?size=1000", nil, encJSON).mustStatus(t, http.StatusOK)
+	if n := len(r.obj()["data"].([]any)); n != workers*each {
+		t.Errorf("%d routes, want %d", n, workers*each)
 	}
 }

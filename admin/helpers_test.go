@@ -36,13 +36,13 @@ var allEncodings = []encoding{encJSON, encForm, encMultipart}
 var testNow = time.Unix(1700000000, 123_000_000)
 
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	store *store.Store
 	srv   *Server
 	h     http.Handler
 }
 
-func newTestServer(t *testing.T, opts ...func(*Options)) *testServer {
+func newTestServer(t testing.TB, opts ...func(*Options)) *testServer {
 	t.Helper()
 	st, err := store.New()
 	if err != nil {

@@ -150,7 +150,10 @@ func (f *field) validate(v any) (any, any) {
 		if f.required {
 			return nil, msgRequired
 		}
-		return nil, nil
+		// Kong would store null for an optional field that has a default
+		// (PATCH retries=) and apply the default at run time; our entities
+		// hold such fields as plain values, so null means the default.
+		return deepCopy(f.def), nil
 	}
 	if f.eqNull != "" {
 		return nil, f.eqNull
