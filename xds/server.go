@@ -33,7 +33,7 @@ const (
 
 // Defaults for Options.
 const (
-	DefaultMinPublishInterval = 100 * time.Millisecond
+	DefaultMinPublishInterval = 25 * time.Millisecond
 	DefaultDataPlanePurge     = time.Hour
 )
 
