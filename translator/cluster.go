@@ -86,9 +86,7 @@ func setLoadBalancing(c *clusterv3.Cluster, u *store.Upstream) {
 
 // httpProtocolOptions speaks HTTP/1.1 to upstreams as Kong does, HTTP/2 for
 // gRPC, and closes idle upstream connections after Kong's keep-alive
-// timeout. Over TLS, the SNI (and, with tls_verify, the certificate name
-// check) follows the Host sent upstream, as Kong's proxy_ssl_name
-// $upstream_host does; for a target that is the target's hostname.
+// timeout.
 func httpProtocolOptions(v variant) *upstreamhttpv3.HttpProtocolOptions {
 	o := &upstreamhttpv3.HttpProtocolOptions{
 		CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{
@@ -112,21 +110,24 @@ func httpProtocolOptions(v variant) *upstreamhttpv3.HttpProtocolOptions {
 			},
 		}
 	}
-	if v.isTLS() {
-		o.UpstreamHttpProtocolOptions = &corev3.UpstreamHttpProtocolOptions{
-			AutoSni:           true,
-			AutoSanValidation: v.tlsVerify,
-		}
-	}
 	return o
 }
 
-// tlsTransportSocket originates TLS for https and grpcs services. Kong's
-// default (tls_verify null → proxy_ssl_verify off) does not verify the
-// upstream certificate; tls_verify=true checks it against the system trust
-// store.
+// tlsTransportSocket originates TLS for https and grpcs services. The SNI
+// (and, with tls_verify, the certificate name check) is the chosen
+// endpoint's hostname: the target's name, as Kong's proxy_ssl_name
+// $upstream_host gives (Envoy's auto_sni would read the client's Host,
+// before auto_host_rewrite picks the target). Differences: with
+// preserve_host or host_header Kong's SNI follows the Host, ours stays the
+// target's; for an IP target Envoy sends the IP as SNI. Kong's default
+// (tls_verify null → proxy_ssl_verify off) does not verify the upstream
+// certificate; tls_verify=true checks it against the system trust store.
 func tlsTransportSocket(v variant) *corev3.TransportSocket {
-	ctx := &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{}}
+	ctx := &tlsv3.UpstreamTlsContext{
+		CommonTlsContext:     &tlsv3.CommonTlsContext{},
+		AutoHostSni:          true,
+		AutoSniSanValidation: v.tlsVerify,
+	}
 	if v.isGRPC() {
 		ctx.CommonTlsContext.AlpnProtocols = []string{"h2"}
 	}

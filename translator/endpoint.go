@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"cmp"
 	"net"
 	"net/netip"
 	"slices"
@@ -31,7 +32,8 @@ type endpoint struct {
 //     their own port and weight); an unresolved or failed name has none;
 //   - each endpoint's hostname is the Host Kong would send: the target's
 //     name (or the SRV name with use_srv_name, or the IP), with ":port"
-//     unless the port is the scheme default; auto_host_rewrite uses it;
+//     unless the port is the scheme default (never over TLS, see
+//     endpointHostname); auto_host_rewrite and auto_host_sni use it;
 //   - a manual override marks the whole target, or one address of it, as
 //     HEALTHY or UNHEALTHY (EDS health_status); an address override wins.
 //
@@ -39,7 +41,10 @@ type endpoint struct {
 // summed weight. The result is sorted by address, so it changes only when
 // the endpoints do.
 func buildUpstreamEndpoints(name string, v variant, u *store.Upstream, targets []*store.Target, health []*store.TargetHealth, dns map[string]DNSAnswer) *endpointv3.ClusterLoadAssignment {
-	targets = sortedByID(targets, func(t *store.Target) string { return t.Target + "\x00" + t.ID })
+	targets = slices.Clone(targets)
+	slices.SortFunc(targets, func(a, b *store.Target) int {
+		return cmp.Or(cmp.Compare(a.Target, b.Target), cmp.Compare(a.ID, b.ID))
+	})
 	overrides := indexOverrides(health)
 	hcHostnames := activeChecksOn(u) && (u.HostHeader == nil || *u.HostHeader == "")
 
@@ -68,7 +73,7 @@ func buildUpstreamEndpoints(name string, v variant, u *store.Upstream, targets [
 			}
 			e := &endpoint{
 				addr:     r.addr,
-				hostname: hostWithPort(hostForHeader(hostname), uint32(r.addr.Port()), v.protocol),
+				hostname: endpointHostname(hostname, r.addr.Port(), v.protocol),
 				weight:   weight,
 				health:   overrides.statusOf(t.ID, r.addr),
 			}
@@ -94,7 +99,7 @@ func buildServiceEndpoints(name string, svc *store.Service, dns map[string]DNSAn
 		seen[r.addr] = true
 		eps = append(eps, &endpoint{
 			addr:     r.addr,
-			hostname: hostWithPort(hostForHeader(host), uint32(r.addr.Port()), protocol),
+			hostname: endpointHostname(host, r.addr.Port(), protocol),
 			weight:   r.weight,
 		})
 	}
@@ -132,6 +137,19 @@ func buildCLA(name string, eps []*endpoint, hcHostnames bool) *endpointv3.Cluste
 	}
 	cla.Endpoints = []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lbs}}
 	return cla
+}
+
+// endpointHostname is the hostname Envoy gives an endpoint: the Host header
+// (auto_host_rewrite) and, over TLS, the SNI (auto_host_sni). Kong appends
+// ":port" to the Host unless the port is the scheme's default, but a TLS
+// server name never carries a port and Envoy copies the hostname verbatim
+// into the SNI; so over TLS the port is left out of both, and a target on a
+// non-default port gets a Host without its port.
+func endpointHostname(host string, port uint16, protocol string) string {
+	if protocol == "https" || protocol == "grpcs" {
+		return hostForHeader(host)
+	}
+	return hostWithPort(hostForHeader(host), uint32(port), protocol)
 }
 
 // resolved is one address a host name (or IP literal) stands for.

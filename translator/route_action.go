@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
@@ -33,25 +34,60 @@ func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clust
 		ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: plan.name},
 		// Kong's read_timeout bounds the wait for the upstream's response;
 		// without it Envoy would cut every request at its 15 s default.
-		Timeout: durationpb.New(read),
+		Timeout: t.shared.duration(read),
 		// Kong's read/write timeouts are between two reads or writes; an
 		// Envoy stream idle for longer than both has timed out in Kong too.
-		IdleTimeout:  durationpb.New(max(read, write)),
+		IdleTimeout:  t.shared.duration(max(read, write)),
 		RegexRewrite: rule.regexRewrite,
 	}
 	if rule.prefixRewrite != "" {
 		ra.PrefixRewrite = rule.prefixRewrite
 	}
 	if svc.Retries > 0 {
-		ra.RetryPolicy = retryPolicy(svc.Retries)
+		ra.RetryPolicy = t.shared.retryPolicy(svc.Retries)
 	}
 	if !r.PreserveHost {
-		setHostRewrite(ra, plan)
+		t.shared.setHostRewrite(ra, plan)
 	}
 	if u := plan.upstream; u != nil && u.Algorithm == "consistent-hashing" {
 		ra.HashPolicy = hashPolicies(u, p)
 	}
 	return ra
+}
+
+// sharedProtos holds sub-messages that many routes carry identically; one
+// translation builds each once and every route points at it (protos are
+// read-only once built), which saves most of the per-route allocations.
+type sharedProtos struct {
+	autoHostRewrite *wrapperspb.BoolValue
+	durations       map[time.Duration]*durationpb.Duration
+	retryPolicies   map[int64]*routev3.RetryPolicy
+}
+
+func newSharedProtos() *sharedProtos {
+	return &sharedProtos{
+		autoHostRewrite: wrapperspb.Bool(true),
+		durations:       map[time.Duration]*durationpb.Duration{},
+		retryPolicies:   map[int64]*routev3.RetryPolicy{},
+	}
+}
+
+func (s *sharedProtos) duration(d time.Duration) *durationpb.Duration {
+	p := s.durations[d]
+	if p == nil {
+		p = durationpb.New(d)
+		s.durations[d] = p
+	}
+	return p
+}
+
+func (s *sharedProtos) retryPolicy(retries int64) *routev3.RetryPolicy {
+	p := s.retryPolicies[retries]
+	if p == nil {
+		p = retryPolicy(retries)
+		s.retryPolicies[retries] = p
+	}
+	return p
 }
 
 func retryPolicy(retries int64) *routev3.RetryPolicy {
@@ -75,12 +111,12 @@ func retryPolicy(retries int64) *routev3.RetryPolicy {
 // sets to what Kong sends: the target's name or IP (the service's host for
 // a service without an upstream) with ":port" unless it is the scheme's
 // default port.
-func setHostRewrite(ra *routev3.RouteAction, plan *clusterPlan) {
+func (s *sharedProtos) setHostRewrite(ra *routev3.RouteAction, plan *clusterPlan) {
 	if u := plan.upstream; u != nil && u.HostHeader != nil && *u.HostHeader != "" {
 		ra.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: *u.HostHeader}
 		return
 	}
-	ra.HostRewriteSpecifier = &routev3.RouteAction_AutoHostRewrite{AutoHostRewrite: wrapperspb.Bool(true)}
+	ra.HostRewriteSpecifier = &routev3.RouteAction_AutoHostRewrite{AutoHostRewrite: s.autoHostRewrite}
 }
 
 // hostWithPort appends ":port" unless it is the scheme's default.

@@ -95,9 +95,11 @@ type translator struct {
 	targets   map[string][]*store.Target // by upstream id
 	health    map[string][]*store.TargetHealth
 
-	plans        map[string]*clusterPlan // by cluster name
-	upstreamUsed map[string]bool         // upstream id → some plan exists
-	errs         []error
+	plans         map[string]*clusterPlan // by cluster name
+	upstreamPlans map[upstreamPlanKey]*clusterPlan
+	upstreamUsed  map[string]bool // upstream id → some plan exists
+	shared        *sharedProtos
+	errs          []error
 }
 
 // clusterPlan is one Envoy cluster to emit: an upstream seen through one
@@ -113,14 +115,16 @@ type clusterPlan struct {
 
 func newTranslator(in *Input) *translator {
 	t := &translator{
-		in:           in,
-		opts:         in.Options.withDefaults(),
-		services:     make(map[string]*store.Service, len(in.Services)),
-		upstreams:    make(map[string]*store.Upstream, len(in.Upstreams)),
-		targets:      make(map[string][]*store.Target, len(in.Upstreams)),
-		health:       map[string][]*store.TargetHealth{},
-		plans:        map[string]*clusterPlan{},
-		upstreamUsed: map[string]bool{},
+		in:            in,
+		opts:          in.Options.withDefaults(),
+		services:      make(map[string]*store.Service, len(in.Services)),
+		upstreams:     make(map[string]*store.Upstream, len(in.Upstreams)),
+		targets:       make(map[string][]*store.Target, len(in.Upstreams)),
+		health:        map[string][]*store.TargetHealth{},
+		plans:         map[string]*clusterPlan{},
+		upstreamPlans: map[upstreamPlanKey]*clusterPlan{},
+		upstreamUsed:  map[string]bool{},
+		shared:        newSharedProtos(),
 	}
 	for _, s := range in.Services {
 		t.services[s.ID] = s
@@ -168,11 +172,19 @@ func (t *translator) clusterFor(svc *store.Service) *clusterPlan {
 	return plan
 }
 
+// upstreamPlanKey finds an upstream's plan without formatting its name for
+// every route.
+type upstreamPlanKey struct {
+	upstream *store.Upstream
+	variant  variant
+}
+
 func (t *translator) upstreamPlan(u *store.Upstream, v variant) *clusterPlan {
-	name := v.clusterName(u.Name)
-	if plan := t.plans[name]; plan != nil {
+	key := upstreamPlanKey{u, v}
+	if plan := t.upstreamPlans[key]; plan != nil {
 		return plan
 	}
+	name := v.clusterName(u.Name)
 	t.upstreamUsed[u.ID] = true
 	plan := &clusterPlan{name: name, variant: v, upstream: u}
 	plan.cluster, plan.err = validCluster(buildCluster(name, v, u, nil))
@@ -180,6 +192,7 @@ func (t *translator) upstreamPlan(u *store.Upstream, v variant) *clusterPlan {
 		t.errs = append(t.errs, &EntityError{Entity: "upstream", ID: u.ID, Name: u.Name, Err: plan.err})
 	}
 	t.plans[name] = plan
+	t.upstreamPlans[key] = plan
 	return plan
 }
 

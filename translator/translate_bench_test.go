@@ -1,0 +1,135 @@
+package translator
+
+import (
+	"fmt"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// Benchmark size (issue 3): 10,000 services each with one route, 1,000
+// upstreams with 10 IP targets each (10,000 targets).
+const (
+	benchServices  = 10000
+	benchUpstreams = 1000
+	benchTargets   = 10 // per upstream
+)
+
+// benchInput builds the benchmark state. hostRoutes of the routes get one
+// of hostCount hosts; the others have none, and every host virtual host
+// also holds those (Kong's fallback), so the shape decides the size of the
+// route configuration.
+func benchInput(hostRoutes, hostCount int) *Input {
+	in := &Input{Revision: 1, DNS: map[string]DNSAnswer{}}
+	for u := 0; u < benchUpstreams; u++ {
+		up := defaultUpstream()
+		up.ID, up.Name, up.CreatedAt = fmt.Sprintf("u-%04d", u), fmt.Sprintf("upstream-%04d", u), int64(u)
+		in.Upstreams = append(in.Upstreams, up)
+		for k := 0; k < benchTargets; k++ {
+			in.Targets = append(in.Targets, &store.Target{
+				ID:       fmt.Sprintf("t-%04d-%02d", u, k),
+				Upstream: store.ForeignKey{ID: up.ID},
+				Target:   fmt.Sprintf("10.%d.%d.%d:8080", u/250, u%250, k+1),
+				Weight:   100,
+			})
+		}
+	}
+	for s := 0; s < benchServices; s++ {
+		svc := defaultService()
+		name := fmt.Sprintf("svc-%05d", s)
+		svc.ID, svc.Name, svc.Host = fmt.Sprintf("s-%05d", s), &name, fmt.Sprintf("upstream-%04d", s%benchUpstreams)
+		in.Services = append(in.Services, svc)
+		r := defaultRoute()
+		r.ID, r.Name, r.CreatedAt = fmt.Sprintf("r-%05d", s), &name, int64(s)
+		r.Paths = []string{fmt.Sprintf("/svc-%05d", s)}
+		r.Service = &store.ForeignKey{ID: svc.ID}
+		if s < hostRoutes {
+			r.Hosts = []string{fmt.Sprintf("h%04d.example.com", s%hostCount)}
+		}
+		in.Routes = append(in.Routes, r)
+	}
+	return in
+}
+
+// BenchmarkTranslate measures a full translation at the issue's size for
+// three route shapes: no hosts (one virtual host of 10,000 routes); 1,000
+// hosts with 10 routes each; and 9,900 routes over 1,000 hosts plus 100
+// without hosts, which each of the 1,000 host virtual hosts repeats.
+func BenchmarkTranslate(b *testing.B) {
+	for _, shape := range []struct {
+		name                  string
+		hostRoutes, hostCount int
+	}{
+		{"hostless", 0, 1},
+		{"hosts", benchServices, 1000},
+		{"mixed", benchServices - 100, 1000},
+	} {
+		b.Run(shape.name, func(b *testing.B) {
+			in := benchInput(shape.hostRoutes, shape.hostCount)
+			res, err := Translate(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			routes := 0
+			for _, vh := range res.Routes[0].GetVirtualHosts() {
+				routes += len(vh.GetRoutes())
+			}
+			rdsSize := proto.Size(res.Routes[0])
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := Translate(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(res.Clusters)), "clusters")
+			b.ReportMetric(float64(routes), "envoy-routes")
+			b.ReportMetric(float64(rdsSize)/1e6, "rds-MB")
+		})
+	}
+}
+
+// BenchmarkEndpointsOneUpstream measures rebuilding one cluster's endpoints
+// at the same size: from an Input (a scan of its slices) and from a store
+// snapshot (index reads of one upstream's rows), against a full Translate.
+func BenchmarkEndpointsOneUpstream(b *testing.B) {
+	in := benchInput(0, 1)
+	name := UpstreamClusterName(in.Upstreams[500], in.Services[500])
+
+	b.Run("input", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := Endpoints(in, name); !ok {
+				b.Fatal("missing")
+			}
+		}
+	})
+
+	b.Run("snapshot", func(b *testing.B) {
+		s, err := store.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch := &store.Mutation{Op: store.OpBatch}
+		for _, u := range in.Upstreams {
+			batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertUpstream, Upstream: u})
+		}
+		for _, t := range in.Targets {
+			batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertTarget, Target: t})
+		}
+		if _, err := s.Apply(batch); err != nil {
+			b.Fatal(err)
+		}
+		snap := s.Snapshot()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			cla, ok, err := EndpointsFromSnapshot(snap, nil, name)
+			if err != nil || !ok || len(cla.GetEndpoints()[0].GetLbEndpoints()) != benchTargets {
+				b.Fatalf("got %v, %v, %v", cla, ok, err)
+			}
+		}
+	})
+}
