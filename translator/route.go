@@ -39,82 +39,25 @@ func (t *translator) translateRoute(r *store.Route) *translatedRoute {
 	if len(domains) == 0 {
 		return nil // every host names another port
 	}
-
-	var svc *store.Service
-	var plan *clusterPlan
-	if r.Service != nil {
-		svc = t.services[r.Service.ID]
-		switch {
-		case svc == nil:
-			t.errs = append(t.errs, routeError(r, fmt.Errorf("service %s does not exist", r.Service.ID)))
-			return nil
-		case !svc.Enabled:
-			return nil // Kong leaves routes of disabled services out of the router
-		case !isHTTPProtocol(svc.Protocol):
-			t.errs = append(t.errs, routeError(r, fmt.Errorf("service protocol %q cannot serve an HTTP route", svc.Protocol)))
-			return nil
-		}
-		if httpsOnly {
-			// The route only redirects; its service needs no cluster.
-		} else if plan = t.clusterFor(svc); plan.cluster == nil {
-			t.errs = append(t.errs, routeError(r, fmt.Errorf("cluster %s is not available", plan.name)))
-			return nil
-		}
+	svc, plan, ok := t.routeTarget(r, httpsOnly)
+	if !ok {
+		return nil
 	}
-
-	paths := make([]*kongPath, 0, max(len(r.Paths), 1))
-	if len(r.Paths) == 0 {
-		paths = append(paths, nil)
-	}
-	var errs []error
-	for _, raw := range r.Paths {
-		p, err := parseKongPath(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("path %q: %w", raw, err))
-			continue
-		}
-		paths = append(paths, &p)
-	}
-
 	headers, err := headerMatchers(r)
 	if err != nil {
 		t.errs = append(t.errs, routeError(r, err))
 		return nil
 	}
+
+	paths, errs := parsePaths(r.Paths)
 	out := &translatedRoute{domains: domains}
 	for i, p := range paths {
-		var servicePath *string
-		if svc != nil {
-			servicePath = svc.Path
+		routes, err := t.envoyRoutes(r, svc, plan, p, httpsOnly, headers)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("path %q: invalid Envoy route: %w", displayPath(p), err))
+			continue
 		}
-		strip := r.StripPath && svc != nil && !httpsOnly
-		var routes []*routev3.Route
-		for _, rule := range pathRules(p, strip, servicePath) {
-			er := &routev3.Route{Name: routeName(r), Match: rule.match}
-			er.Match.Headers = headers
-			switch {
-			case httpsOnly:
-				setHTTPSOnly(er, r)
-			case svc == nil:
-				setDirectJSON(er, 503, msgNoService)
-			default:
-				er.Action = &routev3.Route_Route{Route: t.routeAction(r, svc, plan, p, rule)}
-				if strip && p != nil && !p.isRegex() {
-					er.RequestHeadersToAdd = []*corev3.HeaderValueOption{
-						setHeader("x-forwarded-prefix", escapeFormatter(p.plain)),
-					}
-				}
-			}
-			if err := er.ValidateAll(); err != nil {
-				errs = append(errs, fmt.Errorf("path %q: invalid Envoy route: %w", displayPath(p), err))
-				routes = nil
-				break
-			}
-			routes = append(routes, er)
-		}
-		if routes != nil {
-			out.entries = append(out.entries, &routeEntry{prio: priorityOf(r, p, i), routes: routes})
-		}
+		out.entries = append(out.entries, &routeEntry{prio: priorityOf(r, p, i), routes: routes})
 	}
 	if len(errs) > 0 {
 		t.errs = append(t.errs, routeError(r, errors.Join(errs...)))
@@ -125,11 +68,94 @@ func (t *translator) translateRoute(r *store.Route) *translatedRoute {
 	return out
 }
 
+// routeTarget finds the route's service and the cluster it forwards to. A
+// route without a service, or one that only redirects to https, needs no
+// cluster. ok is false when the route is left out.
+func (t *translator) routeTarget(r *store.Route, httpsOnly bool) (svc *store.Service, plan *clusterPlan, ok bool) {
+	if r.Service == nil {
+		return nil, nil, true
+	}
+	svc = t.services[r.Service.ID]
+	switch {
+	case svc == nil:
+		t.errs = append(t.errs, routeError(r, fmt.Errorf("service %s does not exist", r.Service.ID)))
+		return nil, nil, false
+	case !svc.Enabled:
+		return nil, nil, false // Kong leaves routes of disabled services out of the router
+	case !isHTTPProtocol(svc.Protocol):
+		t.errs = append(t.errs, routeError(r, fmt.Errorf("service protocol %q cannot serve an HTTP route", svc.Protocol)))
+		return nil, nil, false
+	case httpsOnly:
+		return svc, nil, true
+	}
+	if plan = t.clusterFor(svc); plan.cluster == nil {
+		t.errs = append(t.errs, routeError(r, fmt.Errorf("cluster %s is not available", plan.name)))
+		return nil, nil, false
+	}
+	return svc, plan, true
+}
+
+// parsePaths parses a route's paths; a route without paths gets one nil
+// path (match everything). Broken paths are reported and skipped.
+func parsePaths(raw []string) ([]*kongPath, []error) {
+	if len(raw) == 0 {
+		return []*kongPath{nil}, nil
+	}
+	paths := make([]*kongPath, 0, len(raw))
+	var errs []error
+	for _, s := range raw {
+		p, err := parseKongPath(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("path %q: %w", s, err))
+			continue
+		}
+		paths = append(paths, &p)
+	}
+	return paths, errs
+}
+
+// envoyRoutes builds the Envoy route(s) of one path of a Kong route (two
+// when pathRules needs an exact rule first), each validated.
+func (t *translator) envoyRoutes(r *store.Route, svc *store.Service, plan *clusterPlan, p *kongPath, httpsOnly bool, headers []*routev3.HeaderMatcher) ([]*routev3.Route, error) {
+	var servicePath *string
+	if svc != nil {
+		servicePath = svc.Path
+	}
+	strip := r.StripPath && plan != nil
+	var out []*routev3.Route
+	for _, rule := range pathRules(p, strip, servicePath) {
+		er := &routev3.Route{Name: routeName(r), Match: rule.match}
+		er.Match.Headers = headers
+		switch {
+		case httpsOnly:
+			setHTTPSOnly(er, r)
+		case svc == nil:
+			setDirectJSON(er, 503, msgNoService)
+		default:
+			er.Action = &routev3.Route_Route{Route: t.routeAction(r, svc, plan, p, rule)}
+			// Kong tells the upstream which prefix it stripped.
+			if strip && p != nil && !p.isRegex() {
+				er.RequestHeadersToAdd = []*corev3.HeaderValueOption{
+					setHeader("x-forwarded-prefix", escapeFormatter(p.plain)),
+				}
+			}
+		}
+		if err := er.ValidateAll(); err != nil {
+			return nil, err
+		}
+		out = append(out, er)
+	}
+	return out, nil
+}
+
 // routeProtocols reports whether the route serves plain HTTP (http, or
 // grpc over h2c) and whether it is https-only: our listener speaks plain
 // HTTP, so an https-only route answers as Kong does over http, with 426 or
 // a redirect (https_redirect_status_code).
 func routeProtocols(protocols []string) (plainOK, httpsOnly bool) {
+	if len(protocols) == 0 {
+		return true, false // Kong's default, ["http", "https"]
+	}
 	var tls bool
 	for _, p := range protocols {
 		switch p {

@@ -49,7 +49,7 @@ func Translate(in *Input) (*Resources, error) {
 	t := newTranslator(in)
 
 	var routes []*translatedRoute
-	for _, r := range sortedByID(in.Routes, func(r *store.Route) string { return r.ID }) {
+	for _, r := range sortedBy(in.Routes, func(r *store.Route) string { return r.ID }) {
 		if tr := t.translateRoute(r); tr != nil {
 			routes = append(routes, tr)
 		}
@@ -57,7 +57,7 @@ func Translate(in *Input) (*Resources, error) {
 	// An upstream no enabled service routes to still gets a cluster, with
 	// Kong's service defaults, so that its targets are health-checked and
 	// its health can be reported, as Kong keeps a balancer per upstream.
-	for _, u := range sortedByID(in.Upstreams, func(u *store.Upstream) string { return u.Name }) {
+	for _, u := range sortedBy(in.Upstreams, func(u *store.Upstream) string { return u.Name }) {
 		if !t.upstreamUsed[u.ID] {
 			t.upstreamPlan(u, variantOf(nil))
 		}
@@ -244,9 +244,9 @@ func deref(s *string) string {
 	return *s
 }
 
-// sortedByID returns a sorted copy, so that errors and tie-breaks never
+// sortedBy returns a copy sorted by key, so that errors and tie-breaks never
 // depend on the caller's slice order.
-func sortedByID[T any](in []*T, key func(*T) string) []*T {
+func sortedBy[T any](in []*T, key func(*T) string) []*T {
 	out := slices.Clone(in)
 	slices.SortFunc(out, func(a, b *T) int { return cmp.Compare(key(a), key(b)) })
 	return out
