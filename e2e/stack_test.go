@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -162,14 +163,44 @@ func (s *stack) waitAdmin() error {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				if err = s.clusterReady(); err == nil {
+					return nil
+				}
+			} else {
+				err = fmt.Errorf("GET /services: %s", resp.Status)
 			}
-			err = fmt.Errorf("GET /services: %s", resp.Status)
 		}
 		last = err
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("admin API not up within %s: %v", startBound, last)
+}
+
+// clusterReady reads GET /clustering/status: the Admin API answers before
+// the durable log has elected a leader and replayed, and until then reads
+// may be empty and writes get 503. A build without that endpoint is ready
+// as soon as the Admin API answers.
+func (s *stack) clusterReady() error {
+	resp, err := s.admin.Get(s.adminURL("/clustering/status"))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	var st struct {
+		Leader       *struct{ ID string } `json:"leader"`
+		CommitIndex  uint64               `json:"commit_index"`
+		AppliedIndex uint64               `json:"applied_index"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return fmt.Errorf("GET /clustering/status: %w", err)
+	}
+	if st.Leader == nil || st.CommitIndex == 0 || st.AppliedIndex < st.CommitIndex {
+		return fmt.Errorf("cluster not ready: leader %v, applied %d of %d", st.Leader != nil, st.AppliedIndex, st.CommitIndex)
+	}
+	return nil
 }
 
 // waitServing waits until Envoy is LIVE and its proxy listener answers
