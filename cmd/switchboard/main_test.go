@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-gw/switchboard/admin"
+	"github.com/switchboard-gw/switchboard/envoy"
+	"github.com/switchboard-gw/switchboard/store"
+	"github.com/switchboard-gw/switchboard/translator"
+)
+
+func TestServeFlags_EnvAndPrecedence(t *testing.T) {
+	t.Setenv("SWITCHBOARD_ADMIN_LISTEN", "127.0.0.1:9001")
+	t.Setenv("SWITCHBOARD_DNS_HOSTSFILE", "/tmp/hosts")
+	t.Setenv("SWITCHBOARD_ENVOY", "true")
+	c, _, err := parseServeFlags([]string{"--dns-hostsfile", "/etc/other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdminListen != "127.0.0.1:9001" || !c.Envoy {
+		t.Fatalf("environment not applied: %+v", c)
+	}
+	if c.DNSHostsFile != "/etc/other" {
+		t.Fatalf("flag did not win over the environment: %q", c.DNSHostsFile)
+	}
+	if c.XDSListen != "127.0.0.1:18000" || c.ProxyListen != "0.0.0.0:8000" || c.EnvoyAdminListen != "127.0.0.1:9901" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestServeFlags_BadAddress(t *testing.T) {
+	if _, _, err := parseServeFlags([]string{"--xds-listen", "nope"}); err == nil || !strings.Contains(err.Error(), "--xds-listen") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestRun_Commands(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"version"}, 0, "switchboard "},
+		{[]string{"bogus"}, 2, "unknown command"},
+		{nil, 2, "usage"},
+		{[]string{"envoy-bootstrap", "--node-id", "edge-1", "--xds-address", "10.0.0.1:18000,10.0.0.2:18000"}, 0, "edge-1"},
+		{[]string{"snapshot"}, 2, "usage"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run(tc.args, &out, &errb); code != tc.code {
+				t.Fatalf("exit %d, want %d (stderr %s)", code, tc.code, errb.String())
+			}
+			if !strings.Contains(out.String()+errb.String(), tc.contains) {
+				t.Fatalf("output lacks %q:\n%s%s", tc.contains, out.String(), errb.String())
+			}
+		})
+	}
+}
+
+func TestEnvoyBootstrap_ListsEveryControlPlane(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"envoy-bootstrap", "--xds-address", "127.0.0.1:18000, 127.0.0.1:18001"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	b, err := envoy.ParseBootstrap(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ValidateAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, port := range []string{"18000", "18001"} {
+		if !strings.Contains(out.String(), port) {
+			t.Fatalf("bootstrap lacks control plane on %s", port)
+		}
+	}
+}
+
+type fakeDNS map[string]translator.DNSAnswer
+
+func (f fakeDNS) Lookup(h string) (translator.DNSAnswer, bool) { a, ok := f[h]; return a, ok }
+
+func TestHealthSource(t *testing.T) {
+	src := newHealthSource(fakeDNS{
+		"a.test":   {RecordType: "A", Addresses: []translator.Address{{IP: "127.0.0.2"}, {IP: "127.0.0.3"}}},
+		"bad.test": {Err: "dns server error: 3 name error"},
+		"srv.test": {RecordType: "SRV", Addresses: []translator.Address{{IP: "127.0.0.4", Port: 9000, Weight: 5}}},
+	})
+	up := &store.Upstream{Name: "u"}
+	got := src.TargetHealth(up, &store.Target{Target: "a.test:80", Weight: 10})
+	if got.DNS != "A" || got.DNSError || len(got.Addresses) != 2 || got.Addresses[1].Port != 80 || got.Addresses[1].Weight != 10 {
+		t.Fatalf("a.test: %+v", got)
+	}
+	if got := src.TargetHealth(up, &store.Target{Target: "bad.test:80"}); !got.DNSError || !strings.Contains(got.DNS, "name error") {
+		t.Fatalf("bad.test: %+v", got)
+	}
+	if got := src.TargetHealth(up, &store.Target{Target: "unknown.test:80"}); !got.DNSError {
+		t.Fatalf("unresolved: %+v", got)
+	}
+	got = src.TargetHealth(up, &store.Target{Target: "srv.test:80", Weight: 100})
+	if got.Addresses[0] != (admin.AddressHealth{IP: "127.0.0.4", Port: 9000, Weight: 5}) {
+		t.Fatalf("srv: %+v", got)
+	}
+}
