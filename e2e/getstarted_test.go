@@ -88,15 +88,32 @@ func TestGetStarted_ServicesAndRoutes(t *testing.T) {
 // TestGetStarted_LoadBalancing is Kong's "Load Balancing" page command for
 // command, after the service and route of the previous page: an upstream
 // with two hostname targets, the service pointed at it, then requests that
-// split evenly and reach each target with its own hostname as Host.
+// split evenly and reach each target with its own hostname as Host. It
+// runs once per xDS flavour the local Envoy can speak.
 func TestGetStarted_LoadBalancing(t *testing.T) {
 	t.Parallel()
+	for _, mode := range []string{"sotw", "delta"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			testLoadBalancingPage(t, mode == "delta")
+		})
+	}
+}
+
+func testLoadBalancingPage(t *testing.T, delta bool) {
 	httpbun := startBackend(t, "httpbun")
 	httpbin := startBackend(t, "httpbin")
-	s := startStack(t, stackOptions{hosts: map[string]string{
+	s := startStack(t, stackOptions{delta: delta, hosts: map[string]string{
 		"httpbun.test": httpbun.ip,
 		"httpbin.test": httpbin.ip,
 	}})
+	wantAPIType := `"api_type": "GRPC"`
+	if delta {
+		wantAPIType = `"api_type": "DELTA_GRPC"`
+	}
+	if dump := s.envoyAdmin("/config_dump"); !strings.Contains(dump, wantAPIType) {
+		t.Fatalf("Envoy's bootstrap lacks %s", wantAPIType)
+	}
 
 	s.mustAPI("POST", "/services", form("name", "example_service", "url", fmt.Sprintf("http://httpbin.test:%d", httpbin.port)), 201)
 	s.mustAPI("POST", "/services/example_service/routes", form("paths[]", "/mock", "name", "example_route"), 201)

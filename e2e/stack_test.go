@@ -29,7 +29,7 @@ type stack struct {
 
 	adminAddr, xdsAddr, proxyAddr, envoyAdminAddr string
 	dataDir, hostsFile, nodeID                    string
-	withEnvoy                                     bool
+	withEnvoy, delta                              bool
 
 	cp    *proc // the switchboard process
 	envoy *proc // an Envoy the test started itself (withEnvoy == false)
@@ -45,6 +45,8 @@ type stackOptions struct {
 	// externalEnvoy: start switchboard without --envoy and run Envoy from
 	// `switchboard envoy-bootstrap` here, so it survives the control plane.
 	externalEnvoy bool
+	// delta: Envoy speaks incremental xDS (DELTA_GRPC) instead of SotW.
+	delta bool
 }
 
 // startStack starts switchboard (and Envoy) and waits until the Admin API
@@ -57,6 +59,7 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 		dataDir:   t.TempDir(),
 		nodeID:    "e2e-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")),
 		withEnvoy: !opts.externalEnvoy,
+		delta:     opts.delta,
 		admin:     &http.Client{Timeout: requestTimeout},
 		proxy: &http.Client{
 			Timeout: requestTimeout,
@@ -105,6 +108,9 @@ func (s *stack) serveArgs() []string {
 	}
 	if s.withEnvoy {
 		args = append(args, "--envoy", "--envoy-bin", envoyBin)
+		if s.delta {
+			args = append(args, "--envoy-delta")
+		}
 	}
 	return args
 }
@@ -129,10 +135,14 @@ func (s *stack) restartControlPlane() {
 // startExternalEnvoy runs Envoy from `switchboard envoy-bootstrap`, as an
 // operator with their own Envoy would.
 func (s *stack) startExternalEnvoy() error {
-	cmd := exec.Command(switchboardBin, "envoy-bootstrap",
+	args := []string{"envoy-bootstrap",
 		"--node-id", s.nodeID,
 		"--xds-address", s.xdsAddr,
-		"--admin-listen", s.envoyAdminAddr)
+		"--admin-listen", s.envoyAdminAddr}
+	if s.delta {
+		args = append(args, "--delta")
+	}
+	cmd := exec.Command(switchboardBin, args...)
 	cmd.Env = cleanEnv()
 	out, err := cmd.Output()
 	if err != nil {
@@ -258,6 +268,21 @@ func (s *stack) stopAll() {
 		}
 	}
 	s.envoy, s.cp = nil, nil
+}
+
+// envoyAdmin GETs a path from Envoy's admin listener and returns the body.
+func (s *stack) envoyAdmin(path string) string {
+	s.t.Helper()
+	resp, err := s.admin.Get("http://" + s.envoyAdminAddr + path)
+	if err != nil {
+		s.t.Fatalf("envoy admin %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("envoy admin %s: %s %v", path, resp.Status, err)
+	}
+	return string(b)
 }
 
 func (s *stack) adminURL(path string) string { return "http://" + s.adminAddr + path }
