@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -104,5 +106,22 @@ func TestHealthSource(t *testing.T) {
 	got = src.TargetHealth(up, &store.Target{Target: "srv.test:80", Weight: 100})
 	if got.Addresses[0] != (admin.AddressHealth{IP: "127.0.0.4", Port: 9000, Weight: 5}) {
 		t.Fatalf("srv: %+v", got)
+	}
+}
+
+func TestStartupGate(t *testing.T) {
+	g := &startupGate{next: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })}
+	for path, want := range map[string]int{"/services": 503, "/clustering/status": 418, "/_switchboard/raft/index": 418} {
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want {
+			t.Fatalf("%s before ready: %d, want %d", path, rec.Code, want)
+		}
+	}
+	g.open()
+	rec := httptest.NewRecorder()
+	g.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/services", nil))
+	if rec.Code != http.StatusTeapot {
+		t.Fatalf("after ready: %d", rec.Code)
 	}
 }

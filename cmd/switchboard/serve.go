@@ -125,7 +125,8 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	})
 	mountInternal(api, node, xsrv)
 
-	httpSrv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	gate := &startupGate{next: api.Handler()}
+	httpSrv := &http.Server{Handler: gate, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 4)
 	go func() { errc <- serveHTTP(httpSrv, adminLis) }()
 	log.Info("admin API listening", "addr", adminLis.Addr().String())
@@ -137,6 +138,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		log.Warn("serving before the log caught up", "err", err)
 	}
 	cancelReady()
+	gate.open()
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	go res.Run(runCtx)
