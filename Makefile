@@ -31,8 +31,10 @@ unit:
 e2e: build envoy
 	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard $(GO) test -count=1 -v -timeout 20m ./e2e/...
 
+# run: Kong's ports (Admin API 127.0.0.1:8001, proxy :8000) and a local Envoy.
+# Extra flags go in RUN_ARGS, e.g. make run RUN_ARGS=--dns-hostsfile=./hosts
 run: build envoy
-	$(BIN)/switchboard serve --envoy --envoy-bin $(BIN)/envoy
+	$(BIN)/switchboard serve --envoy --envoy-bin $(BIN)/envoy $(RUN_ARGS)
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)

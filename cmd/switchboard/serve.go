@@ -62,6 +62,13 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // serve wires the store, the durable log, the Admin API, the xDS server
 // and optionally a local Envoy, and runs them until ctx ends.
 func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
+	// An absolute data dir: the Envoy child reads its bootstrap from it
+	// and may not share our working directory's view of a relative path.
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	cfg.DataDir = abs
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}

@@ -81,7 +81,13 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 		log:    cfg.Logger.With("component", "raft"),
 		done:   make(chan struct{}),
 	}
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{n.log}, DisableTime: true})
+	// A single node's own election is routine; in a cluster raft's warnings
+	// (unreachable peers, elections) are what an operator needs to see.
+	level := hclog.Warn
+	if cfg.RaftListen == "" {
+		level = hclog.Error
+	}
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: slogWriter{n.log}, DisableTime: true})
 
 	logs, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
 	if err != nil {
