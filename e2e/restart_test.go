@@ -66,14 +66,9 @@ func TestControlPlaneCrash(t *testing.T) {
 	s.restartControlPlane()
 	t.Logf("control plane restarted in %s", time.Since(restarted).Round(time.Millisecond))
 
-	// The store may or may not have survived (durability arrives in a later
-	// issue). Without it the new control plane serves an empty config, so
-	// the test re-creates the state first; either way the write that
-	// follows must reach the Envoy that outlived the crash.
-	if r := s.api("GET", "/services/crash", nil); r.status == 404 {
-		t.Log("the restarted control plane has an empty store; re-creating the config")
-		configure()
-	} else if r.status != 200 {
+	// The store is durable: the restarted control plane still has the
+	// config, and a new write reaches the Envoy that outlived the crash.
+	if r := s.api("GET", "/services/crash", nil); r.status != 200 {
 		t.Fatalf("GET /services/crash after restart: %d %s", r.status, r.body)
 	}
 	s.mustAPI("POST", "/upstreams/crash_upstream/targets", form("target", target(b)), 201)
