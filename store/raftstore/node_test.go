@@ -250,3 +250,66 @@ func testLogger() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
+
+func TestCluster_MajorityLossFailsWritesFastAndKeepsReads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	for _, keepLeader := range []bool{false, true} {
+		t.Run(map[bool]string{false: "follower-survives", true: "leader-survives"}[keepLeader], func(t *testing.T) {
+			majorityLoss(t, keepLeader)
+		})
+	}
+}
+
+func majorityLoss(t *testing.T, keepLeader bool) {
+	nodes := []*testNode{startNode(t, "n1", t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", nil)}
+	if err := nodes[0].node.WaitReady(ctx(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"n2", "n3"} {
+		n := startNode(t, id, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", []string{nodes[0].adminAddr})
+		if err := n.node.WaitReady(ctx(t, 20*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	if _, err := nodes[2].st.Apply(upstream(1)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the write on every node", 10*time.Second, func() bool {
+		for _, n := range nodes {
+			if u, _ := n.st.Snapshot().UpstreamByID(upstream(1).Upstream.ID); u == nil {
+				return false
+			}
+		}
+		return true
+	})
+	var survivor *testNode
+	for _, n := range nodes {
+		if n.node.IsLeader() == keepLeader && survivor == nil {
+			survivor = n
+		}
+	}
+	for _, n := range nodes {
+		if n != survivor {
+			n.stop()
+		}
+	}
+	// Without a quorum the write fails with ErrUnavailable, well within the
+	// apply timeout plus leader-lease, never hanging; the replica still reads.
+	start := time.Now()
+	var err error
+	for i := 0; i < 3; i++ {
+		if _, err = survivor.st.Apply(upstream(2)); err == nil {
+			t.Fatal("a write succeeded without a quorum")
+		}
+	}
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("write without quorum: %v", err)
+	}
+	t.Logf("three writes without quorum failed in %s: %v", time.Since(start).Round(time.Millisecond), err)
+	if u, _ := survivor.st.Snapshot().UpstreamByID(upstream(1).Upstream.ID); u == nil {
+		t.Fatal("the survivor lost its replica")
+	}
+}
