@@ -95,12 +95,10 @@ func (e *entityOps[T]) list(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	after := ""
-	if pq.hasOffset {
-		if after, err = decodeOffset(pq.offset); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	after, err := pq.cursor()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	snap := s.store.Snapshot()
 	var keep func(*T) bool

@@ -52,6 +52,15 @@ func parsePageQuery(r *http.Request) (pageQuery, error) {
 	return pq, nil
 }
 
+// cursor is the id after which an opaque-offset page starts ("" for the
+// first page).
+func (pq pageQuery) cursor() (string, error) {
+	if !pq.hasOffset {
+		return "", nil
+	}
+	return decodeOffset(pq.offset)
+}
+
 // encodeOffset makes Kong's opaque offset: base64 of a JSON array holding
 // the last primary key of the page, as Kong's Postgres strategy does.
 func encodeOffset(id string) string {

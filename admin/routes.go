@@ -137,12 +137,10 @@ func (s *Server) handleServiceRouteList(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	after := ""
-	if pq.hasOffset {
-		if after, err = decodeOffset(pq.offset); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	after, err := pq.cursor()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	snap := s.store.Snapshot()
 	svc := s.parentService(w, r, snap)
