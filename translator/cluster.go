@@ -32,6 +32,11 @@ func buildCluster(name string, v variant, u *store.Upstream, svc *store.Service)
 			// default 50% panic threshold would spray traffic over
 			// unhealthy hosts instead.
 			HealthyPanicThreshold: &typev3.Percent{Value: 0},
+			// Envoy holds back health changes (an ejection, a failed probe)
+			// that come within 1 s of the cluster's previous update, to
+			// batch them. Kong stops sending to an unhealthy target at
+			// once, and a failover should not wait.
+			UpdateMergeWindow: durationpb.New(0),
 		},
 		// A target removed from Kong must stop receiving traffic even if
 		// it still passes health checks.
@@ -52,36 +57,9 @@ func buildCluster(name string, v variant, u *store.Upstream, svc *store.Service)
 		c.TransportSocket = tlsTransportSocket(v)
 	}
 	if u != nil {
-		setHealthChecks(c, u)
+		setHealthChecks(c, v, u)
 	}
 	return c
-}
-
-// setLoadBalancing maps Kong's algorithm (kong-admin-api.md §3.5). A
-// service cluster (no upstream) balances round-robin over the host's
-// addresses, as Kong's DNS balancer does.
-func setLoadBalancing(c *clusterv3.Cluster, u *store.Upstream) {
-	if u == nil {
-		c.LbPolicy = clusterv3.Cluster_ROUND_ROBIN
-		return
-	}
-	switch u.Algorithm {
-	case "least-connections":
-		c.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
-	case "latency":
-		// Kong's latency balancer (peak EWMA of response time) has no
-		// equivalent in standard Envoy builds (peak_ewma is contrib-only).
-		// Least-request is the closest: slow hosts accumulate active
-		// requests and get picked less.
-		c.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
-	case "consistent-hashing":
-		c.LbPolicy = clusterv3.Cluster_RING_HASH
-		c.LbConfig = &clusterv3.Cluster_RingHashLbConfig_{RingHashLbConfig: &clusterv3.Cluster_RingHashLbConfig{
-			MinimumRingSize: wrapperspb.UInt64(uint64(max(u.Slots, minRingSize))),
-		}}
-	default: // "round-robin" and unset
-		c.LbPolicy = clusterv3.Cluster_ROUND_ROBIN
-	}
 }
 
 // httpProtocolOptions speaks HTTP/1.1 to upstreams as Kong does, HTTP/2 for

@@ -32,6 +32,9 @@ const (
 	// (kong-admin-api.md §3.5: slots when ≥ 1000, else 1000).
 	minRingSize = 1000
 
+	// maxMaglevTableSize is Envoy's cap on the Maglev table (a prime).
+	maxMaglevTableSize = 5000011
+
 	// hostSelectionRetryMaxAttempts bounds how often Envoy re-picks a host
 	// that the previous_hosts predicate rejects, so that a retry lands on
 	// another target as Kong's balancer does.
@@ -82,3 +85,7 @@ func msOrDefault(ms int64) time.Duration {
 	}
 	return time.Duration(ms) * time.Millisecond
 }
+
+// healthyLocalityPrefix starts the locality sub_zone of an address marked
+// healthy by hand (endpoint.go, healthyLocality).
+const healthyLocalityPrefix = "switchboard/healthy@"

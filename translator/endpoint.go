@@ -21,6 +21,9 @@ type endpoint struct {
 	hostname string // Host header value (Kong's port rule applied)
 	weight   uint32 // 0: unset (service clusters without SRV weights)
 	health   corev3.HealthStatus
+	// healthyAt is the store index of the manual /healthy that marked this
+	// address, 0 without one; see healthyLocality.
+	healthyAt uint64
 }
 
 // buildUpstreamEndpoints builds the CLA of an upstream cluster from the
@@ -36,6 +39,8 @@ type endpoint struct {
 //     endpointHostname); auto_host_rewrite and auto_host_sni use it;
 //   - a manual override marks the whole target, or one address of it, as
 //     HEALTHY or UNHEALTHY (EDS health_status); an address override wins.
+//     An address marked HEALTHY sits in a locality of its own that names
+//     the override's store index (healthyLocality).
 //
 // Two targets resolving to the same address become one endpoint with the
 // summed weight. The result is sorted by address, so it changes only when
@@ -71,11 +76,13 @@ func buildUpstreamEndpoints(name string, v variant, u *store.Upstream, targets [
 			if u.UseSRVName && r.srvName != "" {
 				hostname = r.srvName
 			}
+			health, healthyAt := overrides.statusOf(t.ID, r.addr)
 			e := &endpoint{
-				addr:     r.addr,
-				hostname: endpointHostname(hostname, r.addr.Port(), v.protocol),
-				weight:   weight,
-				health:   overrides.statusOf(t.ID, r.addr),
+				addr:      r.addr,
+				hostname:  endpointHostname(hostname, r.addr.Port(), v.protocol),
+				weight:    weight,
+				health:    health,
+				healthyAt: healthyAt,
 			}
 			byAddr[r.addr] = e
 			eps = append(eps, e)
@@ -113,30 +120,57 @@ func buildCLA(name string, eps []*endpoint, hcHostnames bool) *endpointv3.Cluste
 		// requests with 503 UH, which the HCM maps to Kong's message.
 		return cla
 	}
-	slices.SortFunc(eps, func(a, b *endpoint) int { return a.addr.Compare(b.addr) })
-	lbs := make([]*endpointv3.LbEndpoint, len(eps))
+	slices.SortFunc(eps, func(a, b *endpoint) int {
+		return cmp.Or(cmp.Compare(a.healthyAt, b.healthyAt), a.addr.Compare(b.addr))
+	})
 	for i, e := range eps {
-		ep := &endpointv3.Endpoint{
-			Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
-				Address:       e.addr.Addr().String(),
-				PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(e.addr.Port())},
-			}}},
-			Hostname: e.hostname,
+		if i == 0 || e.healthyAt != eps[i-1].healthyAt {
+			cla.Endpoints = append(cla.Endpoints, &endpointv3.LocalityLbEndpoints{Locality: healthyLocality(e.healthyAt)})
 		}
-		if hcHostnames {
-			ep.HealthCheckConfig = &endpointv3.Endpoint_HealthCheckConfig{Hostname: e.hostname}
-		}
-		lb := &endpointv3.LbEndpoint{
-			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: ep},
-			HealthStatus:   e.health,
-		}
-		if e.weight > 0 {
-			lb.LoadBalancingWeight = wrapperspb.UInt32(e.weight)
-		}
-		lbs[i] = lb
+		group := cla.Endpoints[len(cla.Endpoints)-1]
+		group.LbEndpoints = append(group.LbEndpoints, buildLbEndpoint(e, hcHostnames))
 	}
-	cla.Endpoints = []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lbs}}
 	return cla
+}
+
+func buildLbEndpoint(e *endpoint, hcHostnames bool) *endpointv3.LbEndpoint {
+	ep := &endpointv3.Endpoint{
+		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+			Address:       e.addr.Addr().String(),
+			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(e.addr.Port())},
+		}}},
+		Hostname: e.hostname,
+	}
+	if hcHostnames {
+		ep.HealthCheckConfig = &endpointv3.Endpoint_HealthCheckConfig{Hostname: e.hostname}
+	}
+	lb := &endpointv3.LbEndpoint{
+		HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: ep},
+		HealthStatus:   e.health,
+	}
+	if e.weight > 0 {
+		lb.LoadBalancingWeight = wrapperspb.UInt32(e.weight)
+	}
+	return lb
+}
+
+// healthyLocality is the locality of an address that PUT …/healthy marked
+// at store index at (nil for every other address).
+//
+// Kong's /healthy also forgets what passive checks held against the
+// address, but Envoy has no call to lift an outlier ejection, and a
+// changed EDS health_status leaves the ejection in place. A host whose
+// locality changes is another matter: Envoy replaces it with a new host,
+// which starts with no outlier record (and keeps its active health-check
+// state). Each /healthy writes a new override with a new index, so each
+// one lifts the ejection, within the same EDS push that clears the
+// UNHEALTHY status. The clusters do not use locality-weighted balancing, so
+// localities do not change how traffic is spread.
+func healthyLocality(at uint64) *corev3.Locality {
+	if at == 0 {
+		return nil
+	}
+	return &corev3.Locality{SubZone: healthyLocalityPrefix + strconv.FormatUint(at, 10)}
 }
 
 // endpointHostname is the hostname Envoy gives an endpoint: the Host header
@@ -217,8 +251,9 @@ func indexOverrides(rows []*store.TargetHealth) healthOverrides {
 
 // statusOf is the EDS health of one address of a target: an override for
 // that address, else one for the whole target, else unset (Envoy's
-// UNKNOWN, treated as healthy).
-func (o healthOverrides) statusOf(targetID string, addr netip.AddrPort) corev3.HealthStatus {
+// UNKNOWN, treated as healthy). healthyAt is the store index of a HEALTHY
+// override, 0 otherwise.
+func (o healthOverrides) statusOf(targetID string, addr netip.AddrPort) (status corev3.HealthStatus, healthyAt uint64) {
 	var whole *store.TargetHealth
 	for _, h := range o[targetID] {
 		if h.Address == "" {
@@ -226,13 +261,20 @@ func (o healthOverrides) statusOf(targetID string, addr netip.AddrPort) corev3.H
 			continue
 		}
 		if sameAddress(h.Address, addr) {
-			return healthStatus(h.Healthy)
+			return overrideStatus(h)
 		}
 	}
 	if whole != nil {
-		return healthStatus(whole.Healthy)
+		return overrideStatus(whole)
 	}
-	return corev3.HealthStatus_UNKNOWN
+	return corev3.HealthStatus_UNKNOWN, 0
+}
+
+func overrideStatus(h *store.TargetHealth) (corev3.HealthStatus, uint64) {
+	if h.Healthy {
+		return corev3.HealthStatus_HEALTHY, max(h.ModifyIndex, 1)
+	}
+	return corev3.HealthStatus_UNHEALTHY, 0
 }
 
 // sameAddress compares an override's "ip[:port]" (Kong's default port
@@ -244,13 +286,6 @@ func sameAddress(s string, addr netip.AddrPort) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap() == addr.Addr() && uint16(port) == addr.Port()
-}
-
-func healthStatus(healthy bool) corev3.HealthStatus {
-	if healthy {
-		return corev3.HealthStatus_HEALTHY
-	}
-	return corev3.HealthStatus_UNHEALTHY
 }
 
 // addWeights sums two endpoint weights without overflowing uint32.

@@ -263,7 +263,13 @@ func loadFixture(t *testing.T, path string) (*Input, string) {
 		in.Targets = append(in.Targets, decodeWithDefaults(t, r, &store.Target{Weight: 100}))
 	}
 	for _, r := range f.TargetHealth {
-		in.TargetHealth = append(in.TargetHealth, decodeWithDefaults(t, r, &store.TargetHealth{}))
+		// The store stamps modify_index on every write; fixtures may state it.
+		row := decodeWithDefaults(t, r, &struct {
+			store.TargetHealth
+			ModifyIndex uint64 `json:"modify_index"`
+		}{})
+		row.TargetHealth.ModifyIndex = row.ModifyIndex
+		in.TargetHealth = append(in.TargetHealth, &row.TargetHealth)
 	}
 	for name, e := range f.DNS {
 		a := DNSAnswer{RecordType: e.RecordType, Err: e.Err}
