@@ -65,6 +65,9 @@ type dataPlane struct {
 	// response was NACKed and not superseded by an ACK since.
 	LastError *nack
 	rejected  map[string]bool
+	// AdminAddress is the admin listener the node advertises in its
+	// metadata (node_admin.go), "" when it advertises none.
+	AdminAddress string
 }
 
 // nack is one rejected response, with Envoy's reason.
@@ -147,6 +150,7 @@ func (r *registry) bindLocked(st *streamState, node *corev3.Node) *dataPlane {
 		dp.Hostname = nodeHostname(node)
 		dp.Version = nodeVersion(node)
 		dp.IP = st.peer
+		dp.AdminAddress = nodeAdminAddress(node, st.peer)
 		dp.streams++
 		st.node = dp
 		r.updateConnectedLocked()

@@ -121,16 +121,18 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		TranslatorOptions: translator.Options{ProxyAddress: proxyHost, ProxyPort: proxyPort},
 		Logger:            log.With("component", "xds"),
 	})
+	envoys := newEnvoyHealth(xsrv, log.With("component", "envoyhealth"))
 	api := admin.New(st, admin.Options{
 		NodeID: nodeID,
 		Logger: log.With("component", "admin"),
-		Health: newHealthSource(res),
+		Health: envoys.source(st, res),
 		Configuration: map[string]any{
 			"admin_listen": []string{cfg.AdminListen}, "proxy_listen": []string{cfg.ProxyListen},
 			"xds_listen": cfg.XDSListen, "prefix": cfg.DataDir, "node_id": nodeID,
 		},
 	})
 	mountInternal(api, node, xsrv)
+	api.Mount("/clustering/health", envoys.handler())
 
 	gate := &startupGate{next: api.Handler()}
 	httpSrv := &http.Server{Handler: gate, ReadHeaderTimeout: 10 * time.Second}
@@ -149,6 +151,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	go res.Run(runCtx)
+	go envoys.run(runCtx)
 	go func() {
 		if err := xsrv.Run(runCtx); err != nil {
 			errc <- err
@@ -172,6 +175,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 			_ = shutdown(httpSrv, xsrv, nil, log)
 			return err
 		}
+		envoys.setLocal(localEnvoyNodeID(nodeID), runner.AdminAddress)
 	}
 
 	select {
@@ -211,7 +215,7 @@ func startEnvoy(ctx context.Context, cfg *serveConfig, nodeID, xdsAddr string, l
 		return nil, fmt.Errorf("--envoy: %w", err)
 	}
 	boot, err := envoy.Bootstrap(envoy.BootstrapOptions{
-		NodeID: "switchboard-local-" + shortID(nodeID), Cluster: "switchboard",
+		NodeID: localEnvoyNodeID(nodeID), Cluster: "switchboard",
 		XDSAddresses: []string{advertisable(xdsAddr)}, AdminAddress: cfg.EnvoyAdminListen, Delta: cfg.Delta,
 	})
 	if err != nil {
