@@ -1,0 +1,99 @@
+package harness
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvoyAdmin reads an Envoy's admin interface.
+type EnvoyAdmin struct {
+	addr string
+	c    *http.Client
+}
+
+// NewEnvoyAdmin returns a reader for the admin listener at addr.
+func NewEnvoyAdmin(addr string) *EnvoyAdmin {
+	return &EnvoyAdmin{addr: addr, c: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Stats returns the counters and gauges whose names match filter (a regex
+// handed to Envoy's /stats?filter=).
+func (e *EnvoyAdmin) Stats(filter string) (map[string]int64, error) {
+	body, err := get(e.c, "http://"+e.addr+"/stats?filter="+url.QueryEscape(filter))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ": ")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			out[k] = n
+		}
+	}
+	return out, nil
+}
+
+// HostHealth is one host of /clusters?format=json.
+type HostHealth struct {
+	Address         string
+	FailedActiveHC  bool
+	FailedOutlier   bool
+	EDSHealthStatus string
+}
+
+// Hosts returns the hosts of the cluster whose name starts with prefix.
+func (e *EnvoyAdmin) Hosts(clusterPrefix string) ([]HostHealth, error) {
+	body, err := get(e.c, "http://"+e.addr+"/clusters?format=json")
+	if err != nil {
+		return nil, err
+	}
+	var cs struct {
+		ClusterStatuses []struct {
+			Name         string `json:"name"`
+			HostStatuses []struct {
+				Address struct {
+					SocketAddress struct {
+						Address   string `json:"address"`
+						PortValue int    `json:"port_value"`
+					} `json:"socket_address"`
+				} `json:"address"`
+				HealthStatus struct {
+					FailedActiveHealthCheck bool   `json:"failed_active_health_check"`
+					FailedOutlierCheck      bool   `json:"failed_outlier_check"`
+					EDSHealthStatus         string `json:"eds_health_status"`
+				} `json:"health_status"`
+			} `json:"host_statuses"`
+		} `json:"cluster_statuses"`
+	}
+	if err := json.Unmarshal([]byte(body), &cs); err != nil {
+		return nil, fmt.Errorf("/clusters: %w", err)
+	}
+	var out []HostHealth
+	for _, c := range cs.ClusterStatuses {
+		if !strings.HasPrefix(c.Name, clusterPrefix) {
+			continue
+		}
+		for _, h := range c.HostStatuses {
+			out = append(out, HostHealth{
+				Address:         fmt.Sprintf("%s:%d", h.Address.SocketAddress.Address, h.Address.SocketAddress.PortValue),
+				FailedActiveHC:  h.HealthStatus.FailedActiveHealthCheck,
+				FailedOutlier:   h.HealthStatus.FailedOutlierCheck,
+				EDSHealthStatus: h.HealthStatus.EDSHealthStatus,
+			})
+		}
+	}
+	return out, nil
+}
+
+// Close drops idle connections.
+func (e *EnvoyAdmin) Close() { e.c.CloseIdleConnections() }

@@ -1,0 +1,361 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/bench/harness"
+	"github.com/switchboard-gw/switchboard/bench/load"
+	"github.com/switchboard-gw/switchboard/bench/scenario"
+)
+
+// Goals of issue 7.
+const (
+	goalPropagationP99 = 20 * time.Millisecond
+	goalOverheadRatio  = 0.97
+	goalRSS            = 200 << 20
+	goalChangePush     = 50 * time.Millisecond
+)
+
+// Markdown renders BENCHMARKS.md.
+func Markdown(r *Results) string {
+	var b strings.Builder
+	b.WriteString("# switchboard benchmarks\n\n")
+	b.WriteString("<!-- Written by `make bench` (bench/cmd/sbbench); do not edit by hand. -->\n\n")
+	if r.Quick {
+		b.WriteString("> **Quick mode** (`BENCH_QUICK=1`): every scenario at small sizes, for development. " +
+			"These are not the figures of issue 7; run `make bench` for those.\n\n")
+	}
+	fmt.Fprintf(&b, "Produced by `%s` on %s, in %s wall time. Method: [docs/benchmarks.md](docs/benchmarks.md).\n\n",
+		r.Command, r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Finished.Sub(r.Started).Round(time.Second))
+	writeMachine(&b, r)
+	if len(r.Errors) > 0 {
+		b.WriteString("## Failed scenarios\n\n")
+		for _, e := range r.Errors {
+			fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(e, "\n", " "))
+		}
+		b.WriteString("\n")
+	}
+	writeGoals(&b, r)
+	writePropagation(&b, r)
+	writeChurn(&b, r)
+	writeFailover(&b, r)
+	writeOverhead(&b, r)
+	writeScale(&b, r)
+	writeAdmin(&b, r)
+	writeAnchors(&b)
+	return b.String()
+}
+
+func writeMachine(b *strings.Builder, r *Results) {
+	m := r.Machine
+	b.WriteString("## Machine and versions\n\n")
+	t := newTable(b, "", "")
+	t.row("CPU", fmt.Sprintf("%s, %d cores", m.CPUModel, m.Cores))
+	t.row("memory", m.MemTotal)
+	t.row("kernel", m.Kernel)
+	t.row("load average (1, 5, 15 min)", fmt.Sprintf("%s before, %s after", m.LoadBefore, r.LoadAfter))
+	t.row("Go", m.GoVersion)
+	t.row("Envoy", m.Envoy)
+	nginx := m.Nginx
+	if nginx == "" {
+		nginx = "not installed"
+	}
+	t.row("nginx", nginx)
+	t.row("switchboard commit", "`"+m.Commit+"`")
+	t.row("date", r.Started.UTC().Format(time.RFC3339))
+	var parts []string
+	for _, d := range r.Durations {
+		parts = append(parts, fmt.Sprintf("%s %s", d.Name, d.D.Round(time.Second)))
+	}
+	t.row("scenario wall times", strings.Join(parts, ", "))
+	b.WriteString("\nEverything runs on this one machine over loopback: load generator (vegeta, as a library), " +
+		"backends (Go net/http on their own 127.0.0.x addresses), Envoy, nginx and switchboard share the cores, " +
+		"so absolute throughput says more about the machine than about a proxy; the ratios are the comparison.\n\n")
+}
+
+func writeGoals(b *strings.Builder, r *Results) {
+	b.WriteString("## Goals\n\n")
+	t := newTable(b, "scenario", "goal", "measured", "")
+	if row := findProp(r.Propagation, maxExisting(r.Propagation), true); row != nil {
+		t.row("1. route propagation", fmt.Sprintf("p99 ≤ %s at %s routes under load", ms(goalPropagationP99), num(row.Existing)),
+			fmt.Sprintf("p99 %s (p50 %s, max %s)", ms(row.Latency.P99), ms(row.Latency.P50), ms(row.Latency.Max)),
+			verdict(row.Latency.P99 <= goalPropagationP99 && row.Timeouts == 0))
+	}
+	if c := r.Churn; c != nil {
+		non2xx := c.Load.Requests - c.Load.OK - c.Load.Errors()
+		t.row("2. change under traffic", "0 non-2xx, 0 connection errors",
+			fmt.Sprintf("%d non-2xx, %d connection errors of %s requests", non2xx, c.Load.Errors(), num(c.Load.Requests)),
+			verdict(c.Load.Failed() == 0))
+	}
+	for _, f := range r.Failover {
+		t.row("3. failover: "+f.Mode, "0 failed requests (retries on)",
+			fmt.Sprintf("%d failed of %s", f.Load.Failed(), num(f.Load.Requests)), verdict(f.Load.Failed() == 0))
+	}
+	for _, conns := range r.Sizes.OverheadConns {
+		sb, st := findCell(r.Overhead, scenario.TargetSB, conns), findCell(r.Overhead, scenario.TargetStatic, conns)
+		if sb == nil || st == nil || st.Run.Throughput == 0 {
+			continue
+		}
+		ratio := sb.Run.Throughput / st.Run.Throughput
+		t.row(fmt.Sprintf("4. proxy overhead, %d connections", conns), fmt.Sprintf("b/c ≥ %.2f", goalOverheadRatio),
+			fmt.Sprintf("b/c = %.3f", ratio), verdict(ratio >= goalOverheadRatio))
+	}
+	if s := r.Scale; s != nil {
+		t.row("5. control-plane RSS", fmt.Sprintf("≤ 200 MiB at %s routes", num(s.Routes)),
+			fmt.Sprintf("%.0f MiB at the end, %.0f MiB peak", harness.MiB(s.RSSEnd), harness.MiB(s.PeakRSS)),
+			verdict(s.PeakRSS <= goalRSS))
+		if len(s.Changes) > 0 {
+			t.row("5. single-change push", fmt.Sprintf("≤ %s to all %d clients", ms(goalChangePush), s.Clients),
+				fmt.Sprintf("p99 %s (p50 %s, max %s) from the Admin API's answer", ms(s.ChangeFromAck.P99), ms(s.ChangeFromAck.P50), ms(s.ChangeFromAck.Max)),
+				verdict(s.ChangeFromAck.P99 <= goalChangePush))
+			one := onlyOneSet(s)
+			t.row("5. single-change push", "one cluster's endpoints, not the world",
+				fmt.Sprintf("%s bytes per client, %s", num(s.Changes[0].BytesPerClient), describePush(s.Changes[0])), verdict(one))
+		}
+	}
+	b.WriteString("\n")
+}
+
+func onlyOneSet(s *scenario.ScaleResult) bool {
+	for _, c := range s.Changes {
+		if len(c.Resources) != 1 || c.Resources[0] != c.Expected || len(c.Types) != 1 || c.Types[0] != "ClusterLoadAssignment" {
+			return false
+		}
+	}
+	return len(s.Changes) > 0
+}
+
+func describePush(c scenario.ChangeSample) string {
+	return fmt.Sprintf("%s of %s", strings.Join(c.Types, "+"), strings.Join(c.Resources, ", "))
+}
+
+func maxExisting(rows []scenario.PropagationRow) int {
+	m := -1
+	for _, r := range rows {
+		m = max(m, r.Existing)
+	}
+	return m
+}
+
+func findProp(rows []scenario.PropagationRow, existing int, loaded bool) *scenario.PropagationRow {
+	for i := range rows {
+		if rows[i].Existing == existing && rows[i].Loaded == loaded {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+func findCell(cells []scenario.OverheadCell, target string, conns int) *scenario.OverheadCell {
+	for i := range cells {
+		if cells[i].Target == target && cells[i].Conns == conns && cells[i].Skipped == "" {
+			return &cells[i]
+		}
+	}
+	return nil
+}
+
+func writePropagation(b *strings.Builder, r *Results) {
+	if len(r.Propagation) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## 1. Route propagation\n\n%d new routes are created one at a time (`POST /services/prop/routes`); each is timed "+
+		"from the Admin API's 201 to the first 200 through Envoy, polling every 1 ms. Existing routes each have their "+
+		"own service (and so their own Envoy cluster). Background load: %s req/s (vegeta, keep-alive) on another route.\n\n",
+		r.Sizes.PropNew, num(r.Sizes.LoadRate))
+	t := newTable(b, "existing routes", "background load", "p50", "p99", "max", "timeouts", "write (POST→201) p50 / p99", "background achieved, failed")
+	for _, p := range r.Propagation {
+		bg, bgr := "none", "—"
+		if p.Loaded {
+			bg = num(r.Sizes.LoadRate) + " req/s"
+			if p.Background != nil {
+				bgr = fmt.Sprintf("%s req/s, %d failed", rate(p.Background.Rate), p.Background.Failed())
+			}
+		}
+		t.row(num(p.Existing), bg, ms(p.Latency.P50), ms(p.Latency.P99), ms(p.Latency.Max), fmt.Sprint(p.Timeouts),
+			ms(p.Write.P50)+" / "+ms(p.Write.P99), bgr)
+	}
+	b.WriteString("\n")
+}
+
+func writeChurn(b *strings.Builder, r *Results) {
+	c := r.Churn
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(b, "## 2. Change under traffic\n\nA steady route (an upstream with one target) carries %s req/s while %d other routes "+
+		"and %d targets **of the steady route's own upstream** (live backends) are added, modified (route paths and methods, "+
+		"target weights) and deleted by 4 parallel Admin API clients.\n\n", num(r.Sizes.LoadRate), c.Routes, c.Targets)
+	t := newTable(b, "writes", "write time", "requests", "non-2xx", "connection errors", "p50", "p99", "max", "answered by churned targets")
+	t.row(num(c.Writes), secs(c.WriteElapsed), num(c.Load.Requests), fmtNon2xx(c.Load), fmtErrors(c.Load),
+		ms(c.Load.Latency.P50), ms(c.Load.Latency.P99), ms(c.Load.Latency.Max), num(c.ChurnHits))
+	b.WriteString("\n")
+}
+
+func fmtNon2xx(r load.Result) string {
+	n := r.Requests - r.OK - r.Errors()
+	if n == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s)", n, load.FormatCounts(r.Non2xx, func(k int) string { return fmt.Sprint(k) }))
+}
+
+func fmtErrors(r load.Result) string {
+	n := r.Errors()
+	if n == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s)", n, load.FormatCounts(r.ConnErrors, func(k string) string { return k }))
+}
+
+func writeFailover(b *strings.Builder, r *Results) {
+	if len(r.Failover) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## 3. Failover\n\nAn upstream with two targets (live backends) carries %s req/s; after %s one backend is "+
+		"closed (listener and open connections, like a crash). Service retries are Kong's default (5, on connection "+
+		"failures and resets). *Shift* is the time from the kill until Envoy marks the dead target unhealthy (failed "+
+		"active check or outlier ejection, polled every 5 ms on Envoy's /clusters): from then on no request tries it first.\n\n",
+		num(r.Sizes.LoadRate), r.Sizes.FailoverBefore)
+	t := newTable(b, "health checks", "requests", "failed", "shift", "retried (Envoy)", "connect failures (Envoy)", "p99", "max", "settings")
+	for _, f := range r.Failover {
+		shift := fmt.Sprintf("never (within %s)", r.Sizes.FailoverBound)
+		if f.Shifted {
+			shift = ms(f.Shift)
+		}
+		failed := fmt.Sprint(f.Load.Failed())
+		if f.Load.Failed() > 0 {
+			failed = fmt.Sprintf("%d: %s; %s", f.Load.Failed(), fmtNon2xx(f.Load), fmtErrors(f.Load))
+		}
+		t.row(f.Mode, num(f.Load.Requests), failed, shift, fmt.Sprint(f.Retries), fmt.Sprint(f.ConnectFails),
+			ms(f.Load.Latency.P99), ms(f.Load.Latency.Max), f.Params)
+	}
+	b.WriteString("\n")
+}
+
+func writeOverhead(b *strings.Builder, r *Results) {
+	if len(r.Overhead) == 0 {
+		return
+	}
+	sz := r.Sizes
+	fmt.Fprintf(b, "## 4. Proxy overhead\n\nThe same closed-loop load (vegeta, HTTP/1.1 keep-alive, one request in flight per "+
+		"connection, GET /o/x, %s measured after %s warm-up) against (a) the backend, (b) the Envoy switchboard configures "+
+		"for `paths=/o`, `strip_path=false`, (c) the same Envoy binary with a hand-written static config doing the same "+
+		"routing (one listener, one prefix route, one static cluster), (d) nginx from the OS packages as a reverse proxy "+
+		"with an upstream keep-alive pool. %d rounds, targets interleaved; the median-throughput round is shown.\n\n",
+		sz.OverheadDuration, sz.OverheadWarmup, sz.OverheadRounds)
+	t := newTable(b, "target", "connections", "req/s", "p50", "p99", "max", "rounds (req/s)")
+	for _, c := range r.Overhead {
+		if c.Skipped != "" {
+			t.row(c.Target, fmt.Sprint(c.Conns), "not run: "+c.Skipped, "", "", "", "")
+			continue
+		}
+		var rounds []string
+		for _, x := range c.Rounds {
+			rounds = append(rounds, rate(x))
+		}
+		t.row(c.Target, fmt.Sprint(c.Conns), rate(c.Run.Throughput), ms(c.Run.Latency.P50), ms(c.Run.Latency.P99),
+			ms(c.Run.Latency.Max), strings.Join(rounds, ", "))
+	}
+	b.WriteString("\nRatios of (b), switchboard's Envoy, to the others (req/s ratio; p99 ratio, lower is better for b):\n\n")
+	t = newTable(b, "connections", "b/a req/s", "b/c req/s", "b/d req/s", "b/a p99", "b/c p99", "b/d p99")
+	for _, conns := range sz.OverheadConns {
+		sb := findCell(r.Overhead, scenario.TargetSB, conns)
+		if sb == nil {
+			continue
+		}
+		cells := []string{fmt.Sprint(conns)}
+		var p99s []string
+		for _, other := range []string{scenario.TargetDirect, scenario.TargetStatic, scenario.TargetNginx} {
+			o := findCell(r.Overhead, other, conns)
+			if o == nil || o.Run.Throughput == 0 {
+				cells = append(cells, "—")
+				p99s = append(p99s, "—")
+				continue
+			}
+			cells = append(cells, fmt.Sprintf("%.3f", sb.Run.Throughput/o.Run.Throughput))
+			p99s = append(p99s, fmt.Sprintf("%.2f", float64(sb.Run.Latency.P99)/float64(o.Run.Latency.P99)))
+		}
+		t.row(append(cells, p99s...)...)
+	}
+	b.WriteString("\n")
+}
+
+func writeScale(b *strings.Builder, r *Results) {
+	s := r.Scale
+	if s == nil {
+		return
+	}
+	fmt.Fprintf(b, "## 5. Control-plane scale\n\n%s services with one route each, %s upstreams, %s targets (%d per upstream; "+
+		"every service points at an upstream), loaded through the Admin API by %d parallel clients. Then %d simulated "+
+		"delta-ADS clients (go-control-plane protos over gRPC, in the benchmark process: wildcard CDS/LDS, EDS and RDS for "+
+		"what those name, ACK every response) and one real Envoy (delta xDS, from `switchboard envoy-bootstrap`) connect at "+
+		"once. CPU and RSS of the switchboard process from /proc.\n\n",
+		num(s.Services), num(s.Upstreams), num(s.Targets), s.Targets/max(s.Upstreams, 1), s.LoadWorkers, s.Clients)
+	t := newTable(b, "", "")
+	t.row("bulk load", fmt.Sprintf("%s writes in %s (%s writes/s); config in the xDS cache %s after the last answer",
+		num(s.LoadWrites), secs(s.LoadElapsed), rate(float64(s.LoadWrites)/s.LoadElapsed.Seconds()), ms(s.LoadToPublish)))
+	t.row("control-plane CPU during the load", secs(s.LoadCPU))
+	t.row("configuration each client holds", fmt.Sprintf("%s clusters, %s endpoint sets, %d listener(s), %d route configuration(s)",
+		num(s.Clusters), num(s.EndpointSets), s.Listeners, s.RouteConfigs))
+	t.row(fmt.Sprintf("time to full config, %d clients", s.Clients), fmt.Sprintf("all: %s; per client p50 %s, p99 %s, max %s",
+		ms(s.AllClients), ms(s.ClientTimes.P50), ms(s.ClientTimes.P99), ms(s.ClientTimes.Max)))
+	envoy := "not complete: " + s.EnvoyDetail
+	if s.EnvoyOK {
+		envoy = ms(s.EnvoyComplete) + " (all clusters active, none warming, the last route answers)"
+	}
+	t.row("time to full config, real Envoy", envoy)
+	t.row("control-plane CPU during the connect storm", secs(s.ConnectCPU))
+	t.row("control-plane RSS", fmt.Sprintf("%.0f MiB after the load, %.0f MiB with all clients, %.0f MiB at the end; peak (VmHWM) %.0f MiB",
+		harness.MiB(s.RSSAfterLoad), harness.MiB(s.RSSAfterConnect), harness.MiB(s.RSSEnd), harness.MiB(s.PeakRSS)))
+	if s.EnvoyRSS > 0 {
+		t.row("real Envoy RSS", fmt.Sprintf("%.0f MiB", harness.MiB(s.EnvoyRSS)))
+	}
+	if len(s.Changes) > 0 {
+		t.row(fmt.Sprintf("single target change (%d changes, weight PATCH), to all %d clients", len(s.Changes), s.Clients),
+			fmt.Sprintf("from the Admin API's answer p50 %s, p99 %s, max %s; from the write sent p50 %s, p99 %s, max %s",
+				ms(s.ChangeFromAck.P50), ms(s.ChangeFromAck.P99), ms(s.ChangeFromAck.Max),
+				ms(s.ChangeFromSend.P50), ms(s.ChangeFromSend.P99), ms(s.ChangeFromSend.Max)))
+		var bytes []int
+		for _, c := range s.Changes {
+			bytes = append(bytes, c.BytesPerClient)
+		}
+		slices.Sort(bytes)
+		t.row("bytes pushed per client for one change", fmt.Sprintf("%s–%s bytes (%s total to %d clients); e.g. %s",
+			num(bytes[0]), num(bytes[len(bytes)-1]), num(bytes[len(bytes)/2]*s.Clients), s.Clients, describePush(s.Changes[0])))
+		t.row("control-plane CPU for the changes", secs(s.ChangeCPU))
+	}
+	b.WriteString("\nAdmin API latency during the bulk load:\n\n")
+	t = newTable(b, "kind", "writes", "p50", "p99", "max")
+	for _, k := range []string{"upstream", "target", "service", "route"} {
+		l, ok := s.LoadLatency[k]
+		if !ok {
+			continue
+		}
+		t.row(k, num(l.N), ms(l.P50), ms(l.P99), ms(l.Max))
+	}
+	b.WriteString("\n")
+}
+
+func writeAdmin(b *strings.Builder, r *Results) {
+	if len(r.Admin) == 0 {
+		return
+	}
+	b.WriteString("## 6. Admin API writes\n\nCreates through the Admin API (JSON bodies) on a running stack with a local Envoy; " +
+		"every write is a raft log entry synced to disk before the 201. Each kind is its own timed batch.\n\n")
+	t := newTable(b, "entity", "parallel clients", "writes", "writes/s", "p50", "p99", "max")
+	for _, a := range r.Admin {
+		t.row(a.Kind, fmt.Sprint(a.Clients), num(a.Writes), rate(a.PerSec), ms(a.Latency.P50), ms(a.Latency.P99), ms(a.Latency.Max))
+	}
+	b.WriteString("\n")
+}
+
+func writeAnchors(b *strings.Builder) {
+	b.WriteString("## Published anchors\n\nFrom issue 7 (one 16-core host, 2024–25; not measured here): a new route starts " +
+		"answering after ≈300 ms with Istio, ≈600 ms with Envoy Gateway (≈2 s under load, with ~15k 503s during route " +
+		"churn), ≈3 s with Kong via its ingress controller, ≈30 ms with the fastest tested; Envoy Gateway's controller " +
+		"uses ≈190 MiB at 1,000 routes.\n")
+}

@@ -1,0 +1,173 @@
+package scenario
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/bench/harness"
+	"github.com/switchboard-gw/switchboard/bench/load"
+)
+
+// PropagationRow is one run of scenario 1: PropNew routes created one at a
+// time on top of Existing routes, each timed from the Admin API's 201 to
+// the first 200 through Envoy.
+type PropagationRow struct {
+	Existing int
+	Loaded   bool
+	Latency  load.Summary
+	// Write is the Admin API create latency (request sent → 201), which
+	// comes before the propagation time.
+	Write    load.Summary
+	Timeouts int
+	// Background is the load that ran meanwhile (Loaded only).
+	Background *load.Result
+}
+
+// propPollBound bounds the wait for one route.
+const propPollBound = 10 * time.Second
+
+// Propagation runs scenario 1.
+func Propagation(env *Env) ([]PropagationRow, error) {
+	sz := env.Sizes
+	be, err := harness.StartBackend("prop", 1)
+	if err != nil {
+		return nil, err
+	}
+	defer be.Close()
+	st, err := harness.StartStack(env.Bins, env.WorkDir, harness.StackOptions{Name: "propagation", Envoy: true})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Stop()
+	a := st.Admin
+	for _, svc := range []string{"prop", "bg"} {
+		if _, err := a.Must("POST", "/services", obj{"name": svc, "url": be.URL()}, 201); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := a.Must("POST", "/services/bg/routes", obj{"name": "steady", "paths": []string{"/steady"}}, 201); err != nil {
+		return nil, err
+	}
+	if _, err := waitStatus(st.Proxy, st.ProxyURL("/steady"), 200, 5*time.Millisecond, 30*time.Second); err != nil {
+		return nil, err
+	}
+
+	poll := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2}}
+	defer poll.CloseIdleConnections()
+	var rows []PropagationRow
+	existing := 0
+	for _, base := range sz.PropExisting {
+		if base > existing {
+			t0 := time.Now()
+			if err := bulkServicesRoutes(env, st, be.URL(), existing, base); err != nil {
+				return rows, err
+			}
+			env.logf("  propagation: %d existing routes loaded in %s", base, time.Since(t0).Round(time.Millisecond))
+			existing = base
+		}
+		for _, loaded := range []bool{false, true} {
+			row, err := propagationRun(env, st, poll, base, loaded)
+			if err != nil {
+				return rows, err
+			}
+			rows = append(rows, row)
+			env.logf("  propagation: existing=%d loaded=%v p50=%s p99=%s max=%s timeouts=%d",
+				base, loaded, row.Latency.P50, row.Latency.P99, row.Latency.Max, row.Timeouts)
+		}
+	}
+	return rows, nil
+}
+
+// bulkServicesRoutes creates services bulk-from … bulk-to-1 with one route
+// each, in parallel, and waits until the last route answers through Envoy.
+func bulkServicesRoutes(env *Env, st *harness.Stack, url string, from, to int) error {
+	var svcs, routes []harness.Op
+	for i := from; i < to; i++ {
+		name := fmt.Sprintf("bulk-%05d", i)
+		svcs = append(svcs, harness.Op{Kind: "service", Method: "POST", Path: "/services",
+			Body: obj{"name": name, "url": url}, Want: 201})
+		routes = append(routes, harness.Op{Kind: "route", Method: "POST", Path: "/services/" + name + "/routes",
+			Body: obj{"name": name, "paths": []string{fmt.Sprintf("/bulk/%05d", i)}}, Want: 201})
+	}
+	if _, err := st.Admin.Levels(env.Sizes.BulkWorkers, svcs, routes); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	_, err := waitStatus(st.Proxy, st.ProxyURL(fmt.Sprintf("/bulk/%05d", to-1)), 200, 10*time.Millisecond, 120*time.Second)
+	return err
+}
+
+func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, loaded bool) (PropagationRow, error) {
+	sz := env.Sizes
+	row := PropagationRow{Existing: base, Loaded: loaded}
+	var bg *load.Run
+	if loaded {
+		bg = load.Start(load.Options{Name: "background", URL: st.ProxyURL("/steady"), Rate: sz.LoadRate,
+			Duration: 5 * time.Minute, Warmup: 0})
+		time.Sleep(time.Second) // let the load reach its rate before measuring
+	}
+	var lat, write []time.Duration
+	var names []string
+	tag := "idle"
+	if loaded {
+		tag = "load"
+	}
+	var runErr error
+	for i := range sz.PropNew {
+		name := fmt.Sprintf("new-%d-%s-%04d", base, tag, i)
+		path := fmt.Sprintf("/new/%05d/%s/%04d", base, tag, i)
+		t0 := time.Now()
+		if _, err := st.Admin.Must("POST", "/services/prop/routes", obj{"name": name, "paths": []string{path}}, 201); err != nil {
+			runErr = err
+			break
+		}
+		created := time.Now()
+		write = append(write, created.Sub(t0))
+		names = append(names, name)
+		d, ok := pollUntil200(poll, st.ProxyURL(path), created)
+		if !ok {
+			row.Timeouts++
+			continue
+		}
+		lat = append(lat, d)
+	}
+	if bg != nil {
+		r := bg.Stop()
+		row.Background = &r
+	}
+	if runErr != nil {
+		return row, runErr
+	}
+	row.Latency = load.Summarize(lat)
+	row.Write = load.Summarize(write)
+	// Back to exactly base routes for the next run.
+	var del []harness.Op
+	for _, n := range names {
+		del = append(del, harness.Op{Kind: "delete", Method: "DELETE", Path: "/routes/" + n, Want: 204})
+	}
+	if _, err := st.Admin.Batch(del, sz.BulkWorkers); err != nil {
+		return row, err
+	}
+	last := fmt.Sprintf("/new/%05d/%s/%04d", base, tag, sz.PropNew-1)
+	_, err := waitStatus(poll, st.ProxyURL(last), 404, 10*time.Millisecond, 60*time.Second)
+	return row, err
+}
+
+// pollUntil200 GETs url every millisecond (a request that takes longer is
+// followed at once by the next) until one answers 200, and returns the time
+// from since to that answer.
+func pollUntil200(c *http.Client, url string, since time.Time) (time.Duration, bool) {
+	deadline := since.Add(propPollBound)
+	for {
+		start := time.Now()
+		if status(c, url) == http.StatusOK {
+			return time.Since(since), true
+		}
+		if start.After(deadline) {
+			return 0, false
+		}
+		if wait := time.Millisecond - time.Since(start); wait > 0 {
+			time.Sleep(wait)
+		}
+	}
+}
