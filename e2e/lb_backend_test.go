@@ -22,7 +22,7 @@ import (
 // (lb_*_test.go, health_*_test.go). They live apart from the shared
 // harness (backend_test.go) because these backends must be steerable:
 // answer a health-check path with a chosen status, fail real requests,
-// hold requests open, or die and come back on the same address.
+// hold requests open, or die as a killed process would.
 
 // checkPath is the active health-check path the scenarios configure.
 const checkPath = "/check"
@@ -51,7 +51,7 @@ func startCtlBackend(t *testing.T, name string) *ctlBackend {
 	t.Helper()
 	b := &ctlBackend{t: t, name: name, ip: newLoopbackIP(t), release: make(chan struct{})}
 	b.checkStatus.Store(http.StatusOK)
-	if err := b.listen(0); err != nil {
+	if err := b.listen(); err != nil {
 		t.Fatalf("backend %s: %v", name, err)
 	}
 	t.Cleanup(func() {
@@ -66,8 +66,8 @@ func (b *ctlBackend) addr() string { return net.JoinHostPort(b.ip, strconv.Itoa(
 // target is the Kong target string for this backend.
 func (b *ctlBackend) target() string { return b.addr() }
 
-func (b *ctlBackend) listen(port int) error {
-	l, err := net.Listen("tcp", net.JoinHostPort(b.ip, strconv.Itoa(port)))
+func (b *ctlBackend) listen() error {
+	l, err := net.Listen("tcp", net.JoinHostPort(b.ip, "0"))
 	if err != nil {
 		return err
 	}
@@ -98,19 +98,6 @@ func (b *ctlBackend) kill() {
 	}
 	_ = srv.Close()
 	<-done
-}
-
-// revive listens again on the same address and port.
-func (b *ctlBackend) revive() {
-	b.t.Helper()
-	var err error
-	for i := 0; i < 50; i++ { // the port may linger briefly after Close
-		if err = b.listen(b.port); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b.t.Fatalf("backend %s: listen again on %s: %v", b.name, b.addr(), err)
 }
 
 // releaseHeld lets every /hold request finish.

@@ -1,0 +1,274 @@
+package envoyhealth
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// clustersJSON is GET /clusters?format=json as Envoy 1.40 writes it
+// (trimmed): default values omitted, stats as strings, fields our protos
+// may not know.
+const clustersJSON = `{
+ "cluster_statuses": [
+  {
+   "name": "upstream/shop/http/60000",
+   "added_via_api": true,
+   "observability_name": "upstream/shop/http/60000",
+   "some_future_field": {"x": 1},
+   "host_statuses": [
+    {
+     "address": {"socket_address": {"address": "127.0.0.2", "port_value": 8080}},
+     "stats": [{"name": "cx_total", "value": "3"}, {"name": "rq_active", "type": "GAUGE"}],
+     "health_status": {"eds_health_status": "HEALTHY"},
+     "weight": 100,
+     "locality": {}
+    },
+    {
+     "address": {"socket_address": {"address": "127.0.0.3", "port_value": 8080}},
+     "health_status": {"failed_outlier_check": true, "eds_health_status": "HEALTHY"}
+    },
+    {
+     "address": {"socket_address": {"address": "127.0.0.4", "port_value": 8080}},
+     "health_status": {"eds_health_status": "UNHEALTHY"},
+     "locality": {"sub_zone": "switchboard/healthy@7"}
+    },
+    {
+     "address": {"socket_address": {"address": "::ffff:127.0.0.5", "port_value": 8080}},
+     "health_status": {"failed_active_health_check": true, "pending_active_hc": true}
+    }
+   ]
+  },
+  {
+   "name": "upstream/shop/https/60000",
+   "host_statuses": [
+    {"address": {"socket_address": {"address": "127.0.0.2", "port_value": 8080}}, "health_status": {"failed_active_health_check": true}},
+    {"address": {"socket_address": {"address": "127.0.0.6", "port_value": 8080}}, "health_status": {"failed_active_degraded_check": true}}
+   ]
+  },
+  {"name": "service/6b1c3b07-0000-4000-8000-000000000000", "host_statuses": [
+    {"address": {"socket_address": {"address": "10.0.0.1", "port_value": 80}}, "health_status": {"failed_outlier_check": true}}]},
+  {"name": "xds_cluster", "host_statuses": [
+    {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 18000}}, "health_status": {}}]}
+ ]
+}`
+
+func TestParseClusters(t *testing.T) {
+	v, err := parseClusters([]byte(clustersJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != 1 {
+		t.Fatalf("upstreams = %v, want only shop (service and static clusters are not upstreams)", v)
+	}
+	want := map[string][]string{
+		"127.0.0.2:8080": {"failed_active_health_check"}, // out in one of its two clusters
+		"127.0.0.3:8080": {"failed_outlier_check"},
+		"127.0.0.4:8080": {"eds_unhealthy"},
+		"127.0.0.5:8080": {"failed_active_health_check", "pending_active_hc"},
+		"127.0.0.6:8080": nil, // degraded still serves
+	}
+	got := map[string][]string{}
+	for addr, h := range v["shop"] {
+		got[addr.String()] = h.reasons
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reasons (-want +got):\n%s", diff)
+	}
+	if c := v["shop"][netip.MustParseAddrPort("127.0.0.2:8080")].clusters; len(c) != 2 {
+		t.Errorf("127.0.0.2 clusters = %v, want both variants", c)
+	}
+	if _, err := parseClusters([]byte("not json")); err == nil {
+		t.Error("parseClusters(garbage): no error")
+	}
+}
+
+// fakeEnvoy serves /clusters?format=json with a body the test can change.
+type fakeEnvoy struct {
+	srv   *httptest.Server
+	body  atomic.Value // string
+	code  atomic.Int32
+	calls atomic.Int64
+}
+
+func newFakeEnvoy(t *testing.T, body string) *fakeEnvoy {
+	f := &fakeEnvoy{}
+	f.body.Store(body)
+	f.code.Store(http.StatusOK)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.calls.Add(1)
+		if r.URL.Path != "/clusters" || r.URL.Query().Get("format") != "json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(int(f.code.Load()))
+		_, _ = w.Write([]byte(f.body.Load().(string)))
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeEnvoy) addr() string { return strings.TrimPrefix(f.srv.URL, "http://") }
+
+// hostsJSON is a one-cluster /clusters body: address → health_status JSON.
+func hostsJSON(hosts map[string]string) string {
+	type hs struct {
+		Address      any             `json:"address"`
+		HealthStatus json.RawMessage `json:"health_status"`
+	}
+	var list []hs
+	for a, status := range hosts {
+		ap := netip.MustParseAddrPort(a)
+		list = append(list, hs{
+			Address:      map[string]any{"socket_address": map[string]any{"address": ap.Addr().String(), "port_value": ap.Port()}},
+			HealthStatus: json.RawMessage(status),
+		})
+	}
+	b, _ := json.Marshal(map[string]any{"cluster_statuses": []any{map[string]any{"name": "upstream/shop/http/60000", "host_statuses": list}}})
+	return string(b)
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestPoller_AggregatesNodes(t *testing.T) {
+	a := netip.MustParseAddrPort("127.0.0.2:8080")
+	b := netip.MustParseAddrPort("127.0.0.3:8080")
+	e1 := newFakeEnvoy(t, hostsJSON(map[string]string{a.String(): `{}`, b.String(): `{}`}))
+	e2 := newFakeEnvoy(t, hostsJSON(map[string]string{a.String(): `{"failed_outlier_check": true}`}))
+	var eps atomic.Value
+	eps.Store([]Endpoint{{NodeID: "n1", AdminAddress: e1.addr()}, {NodeID: "n2", AdminAddress: e2.addr()}})
+	var rev atomic.Uint64
+	rev.Store(7)
+	clk := &clock{now: time.Unix(1000, 0)}
+	p := New(func() []Endpoint { return eps.Load().([]Endpoint) }, Options{
+		Interval: time.Second, Timeout: time.Second, Revision: rev.Load, Now: clk.Now,
+	})
+	ctx := context.Background()
+
+	if got := p.Address("shop", a); got.Status != Unknown {
+		t.Fatalf("before any poll: %+v, want Unknown", got)
+	}
+	p.Poll(ctx)
+	got := p.Address("shop", a)
+	if got.Status != Unhealthy || got.AsOf != 7 || len(got.Nodes) != 2 {
+		t.Fatalf("a = %+v, want UNHEALTHY (n2 ejected it) as of 7 from 2 nodes", got)
+	}
+	if got.Nodes[0].NodeID != "n1" || got.Nodes[0].Status != Healthy || got.Nodes[1].Status != Unhealthy ||
+		!cmp.Equal(got.Nodes[1].Reasons, []string{"failed_outlier_check"}) {
+		t.Errorf("per node = %+v", got.Nodes)
+	}
+	if got := p.Address("shop", b); got.Status != Healthy || len(got.Nodes) != 1 {
+		t.Errorf("b = %+v, want HEALTHY from n1 only (n2 lacks it)", got)
+	}
+	// IPv4-mapped lookups find IPv4 hosts.
+	if got := p.Address("shop", netip.MustParseAddrPort("[::ffff:127.0.0.3]:8080")); got.Status != Healthy {
+		t.Errorf("mapped b = %+v", got)
+	}
+	if got := p.Address("other", a); got.Status != Unknown {
+		t.Errorf("unknown upstream = %+v", got)
+	}
+
+	// n2 fails: its view is dropped at once, n1's stands.
+	e2.code.Store(http.StatusServiceUnavailable)
+	rev.Store(9)
+	p.Poll(ctx)
+	if got := p.Address("shop", a); got.Status != Healthy || got.AsOf != 9 {
+		t.Errorf("n2 failing: a = %+v, want HEALTHY as of 9 from n1", got)
+	}
+
+	// Stale views are not used.
+	clk.advance(10 * time.Second)
+	if got := p.Address("shop", a); got.Status != Unknown {
+		t.Errorf("stale: a = %+v, want Unknown", got)
+	}
+
+	// A node no longer discovered is forgotten.
+	eps.Store([]Endpoint{{NodeID: "n1", AdminAddress: e1.addr()}})
+	p.Poll(ctx)
+	p.mu.RLock()
+	n := len(p.nodes)
+	p.mu.RUnlock()
+	if n != 1 {
+		t.Errorf("%d nodes after n2 left, want 1", n)
+	}
+}
+
+func TestPoller_RunAndHandler(t *testing.T) {
+	e := newFakeEnvoy(t, hostsJSON(map[string]string{"127.0.0.2:8080": `{"eds_health_status": "UNHEALTHY"}`}))
+	p := New(func() []Endpoint {
+		return []Endpoint{{NodeID: "n1", AdminAddress: e.addr()}, {NodeID: "gone", AdminAddress: "127.0.0.1:1"}}
+	},
+		Options{Interval: 10 * time.Millisecond, Timeout: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.calls.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if e.calls.Load() < 3 {
+		t.Fatalf("polled %d times", e.calls.Load())
+	}
+
+	rec := httptest.NewRecorder()
+	p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/clustering/health?upstream=shop", nil))
+	var body struct {
+		Data []struct {
+			NodeID    string  `json:"node_id"`
+			Error     *string `json:"error"`
+			Fresh     bool    `json:"fresh"`
+			Upstreams []struct {
+				Name  string `json:"name"`
+				Hosts []struct {
+					Address string   `json:"address"`
+					Health  string   `json:"health"`
+					Reasons []string `json:"reasons"`
+				} `json:"hosts"`
+			} `json:"upstreams"`
+		} `json:"data"`
+		Next *string `json:"next"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("%v: %s", err, rec.Body)
+	}
+	if len(body.Data) != 2 || body.Data[0].NodeID != "gone" || body.Data[0].Error == nil || body.Data[1].NodeID != "n1" {
+		t.Fatalf("nodes = %s", rec.Body)
+	}
+	n1 := body.Data[1]
+	if !n1.Fresh || len(n1.Upstreams) != 1 || n1.Upstreams[0].Hosts[0].Health != "UNHEALTHY" ||
+		n1.Upstreams[0].Hosts[0].Reasons[0] != "eds_unhealthy" {
+		t.Errorf("n1 = %+v", n1)
+	}
+
+	rec = httptest.NewRecorder()
+	p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/clustering/health?upstream=nope", nil))
+	if strings.Contains(rec.Body.String(), "127.0.0.2") {
+		t.Errorf("?upstream=nope still lists shop: %s", rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/clustering/health", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST = %d", rec.Code)
+	}
+}
