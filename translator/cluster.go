@@ -3,7 +3,6 @@ package translator
 import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -92,34 +91,15 @@ func httpProtocolOptions(v variant) *upstreamhttpv3.HttpProtocolOptions {
 }
 
 // tlsTransportSocket originates TLS for https and grpcs services. The SNI
-// (and, with tls_verify, the certificate name check) is the chosen
-// endpoint's hostname: the target's name, as Kong's proxy_ssl_name
-// $upstream_host gives (Envoy's auto_sni would read the client's Host,
-// before auto_host_rewrite picks the target). Differences: with
-// preserve_host or host_header Kong's SNI follows the Host, ours stays the
-// target's; for an IP target Envoy sends the IP as SNI. Kong's default
+// is the chosen endpoint's hostname: the target's name, as Kong's
+// proxy_ssl_name $upstream_host gives (Envoy's auto_sni would read the
+// client's Host, before auto_host_rewrite picks the target). Differences:
+// with preserve_host or host_header Kong's SNI follows the Host, ours stays
+// the target's; for an IP target Envoy sends the IP as SNI. Kong's default
 // (tls_verify null → proxy_ssl_verify off) does not verify the upstream
-// certificate; tls_verify=true checks it against the system trust store.
+// certificate; tls_verify=true checks its chain (see tlsSocket).
 func tlsTransportSocket(v variant) *corev3.TransportSocket {
-	ctx := &tlsv3.UpstreamTlsContext{
-		CommonTlsContext:     &tlsv3.CommonTlsContext{},
-		AutoHostSni:          true,
-		AutoSniSanValidation: v.tlsVerify,
-	}
-	if v.isGRPC() {
-		ctx.CommonTlsContext.AlpnProtocols = []string{"h2"}
-	}
-	if v.tlsVerify {
-		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{
-			ValidationContext: &tlsv3.CertificateValidationContext{
-				SystemRootCerts: &tlsv3.CertificateValidationContext_SystemRootCerts{},
-			},
-		}
-	}
-	return &corev3.TransportSocket{
-		Name:       "envoy.transport_sockets.tls",
-		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},
-	}
+	return tlsSocket("", v.tlsVerify, v.isGRPC())
 }
 
 // adsConfigSource fetches a resource over the ADS stream.

@@ -6,15 +6,19 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	rawbufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/raw_buffer/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
-	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// tlsSocket is the TLS transport socket of active https/grpcs probes. With
-// an empty sni the target's hostname is sent (auto_host_sni), as Kong does
-// without https_sni. verify checks the certificate against the system trust
-// store and the name sent, as Kong's https_verify_certificate does against
-// its trusted certificates.
+// tlsSocket is a TLS transport socket to upstream hosts, for traffic
+// (tlsTransportSocket) and for active https/grpcs probes. With an empty sni
+// the endpoint's hostname is sent (auto_host_sni), the target's name as
+// Kong sends it; h2 offers ALPN h2 for gRPC.
+//
+// verify (tls_verify, https_verify_certificate) checks the certificate
+// chain against the system trust store. Difference: Kong also checks that
+// the certificate names the host; Envoy 1.40 refuses a name check
+// (auto_sni_san_validation or a SAN matcher) unless trusted_ca is set, and
+// system_root_certs does not count, so the name is not checked.
 func tlsSocket(sni string, verify, h2 bool) *corev3.TransportSocket {
 	ctx := &tlsv3.UpstreamTlsContext{
 		CommonTlsContext: &tlsv3.CommonTlsContext{},
@@ -25,18 +29,11 @@ func tlsSocket(sni string, verify, h2 bool) *corev3.TransportSocket {
 		ctx.CommonTlsContext.AlpnProtocols = []string{"h2"}
 	}
 	if verify {
-		vc := &tlsv3.CertificateValidationContext{
-			SystemRootCerts: &tlsv3.CertificateValidationContext_SystemRootCerts{},
+		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{
+			ValidationContext: &tlsv3.CertificateValidationContext{
+				SystemRootCerts: &tlsv3.CertificateValidationContext_SystemRootCerts{},
+			},
 		}
-		if sni != "" {
-			vc.MatchTypedSubjectAltNames = []*tlsv3.SubjectAltNameMatcher{{
-				SanType: tlsv3.SubjectAltNameMatcher_DNS,
-				Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: sni}},
-			}}
-		} else {
-			ctx.AutoSniSanValidation = true
-		}
-		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
 	}
 	return &corev3.TransportSocket{
 		Name:       "envoy.transport_sockets.tls",

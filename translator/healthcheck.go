@@ -50,7 +50,7 @@ const (
 // cluster keeps healthy_panic_threshold 0 (cluster.go), and the Admin API
 // applies the threshold when it reports the balancer's health.
 func setHealthChecks(c *clusterv3.Cluster, v variant, u *store.Upstream) {
-	if hc := activeHealthCheck(u); hc != nil {
+	if hc := activeHealthCheck(v, u); hc != nil {
 		if m := hcTransportSocketMatch(v, u.Healthchecks.Active); m != nil {
 			c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{m}
 			hc.TransportSocketMatchCriteria = m.GetMatch()
@@ -90,7 +90,12 @@ func activeChecksOn(u *store.Upstream) bool {
 // passes the probe. Envoy would otherwise fail a host at once on any status
 // outside expected_statuses, where Kong ignores a status that is in neither
 // of its lists.
-func activeHealthCheck(u *store.Upstream) *corev3.HealthCheck {
+//
+// Type: Envoy's gRPC check needs an HTTP/2 cluster, which only grpc and
+// grpcs services have; a grpc or grpcs check of an upstream that HTTP
+// services use falls back to a TCP connect check (Envoy would reject the
+// cluster otherwise).
+func activeHealthCheck(v variant, u *store.Upstream) *corev3.HealthCheck {
 	if !activeChecksOn(u) {
 		return nil
 	}
@@ -116,6 +121,10 @@ func activeHealthCheck(u *store.Upstream) *corev3.HealthCheck {
 	case "tcp":
 		hc.HealthChecker = &corev3.HealthCheck_TcpHealthCheck_{TcpHealthCheck: &corev3.HealthCheck_TcpHealthCheck{}}
 	case "grpc", "grpcs":
+		if !v.isGRPC() {
+			hc.HealthChecker = &corev3.HealthCheck_TcpHealthCheck_{TcpHealthCheck: &corev3.HealthCheck_TcpHealthCheck{}}
+			break
+		}
 		hc.HealthChecker = &corev3.HealthCheck_GrpcHealthCheck_{GrpcHealthCheck: &corev3.HealthCheck_GrpcHealthCheck{}}
 	default: // http, https
 		hc.HealthChecker = &corev3.HealthCheck_HttpHealthCheck_{HttpHealthCheck: httpHealthCheck(u)}
