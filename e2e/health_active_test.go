@@ -126,3 +126,30 @@ func (s *stack) balancerHealth(upstream string) string {
 	}
 	return body.Data.BalancerHealth
 }
+
+// TestHealth_ActiveHTTPS: an https service whose targets speak TLS, probed
+// by Kong's "https" active check type (certificate not verified).
+func TestHealth_ActiveHTTPS(t *testing.T) {
+	t.Parallel()
+	a := startCtlBackendTLS(t, "tls-a", true)
+	s := startStack(t, stackOptions{})
+	checks := activeChecks()
+	checks.Set("healthchecks.active.type", "https")
+	checks.Set("healthchecks.active.https_verify_certificate", "false")
+	upstreamSetup{name: "secure", targets: []*ctlBackend{a}, upstream: checks, service: form("protocol", "https", "port", "443")}.create(s)
+	s.converge("https upstream", func() (bool, string) {
+		r := s.get("/secure", "")
+		return r.backend == a.name, r.String()
+	})
+	s.waitHealth("secure", a, "HEALTHY", convergeBound)
+	if a.probes.Load() == 0 {
+		t.Errorf("no https probe reached %s", a.name)
+	}
+	a.checkStatus.Store(500)
+	s.waitHealth("secure", a, "UNHEALTHY", convergeBound)
+	if r := s.get("/secure", ""); r.status != 503 {
+		t.Errorf("only target failing its https check: got %s, want 503", r)
+	}
+	a.checkStatus.Store(200)
+	s.waitHealth("secure", a, "HEALTHY", convergeBound)
+}

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
@@ -44,12 +46,19 @@ type ctlBackend struct {
 	srv     *http.Server
 	done    chan struct{}
 	release chan struct{} // closed to let /hold requests finish
+	tls     bool          // serve HTTPS (httptest's self-signed certificate)
 }
 
 // startCtlBackend starts a steerable backend on a fresh loopback address.
 func startCtlBackend(t *testing.T, name string) *ctlBackend {
 	t.Helper()
-	b := &ctlBackend{t: t, name: name, ip: newLoopbackIP(t), release: make(chan struct{})}
+	return startCtlBackendTLS(t, name, false)
+}
+
+// startCtlBackendTLS is startCtlBackend, serving HTTPS when tls is set.
+func startCtlBackendTLS(t *testing.T, name string, tls bool) *ctlBackend {
+	t.Helper()
+	b := &ctlBackend{t: t, name: name, ip: newLoopbackIP(t), release: make(chan struct{}), tls: tls}
 	b.checkStatus.Store(http.StatusOK)
 	if err := b.listen(); err != nil {
 		t.Fatalf("backend %s: %v", name, err)
@@ -77,6 +86,15 @@ func (b *ctlBackend) listen() error {
 	b.port = l.Addr().(*net.TCPAddr).Port
 	b.srv, b.done = srv, done
 	b.mu.Unlock()
+	if b.tls {
+		// httptest's certificate; Envoy does not verify it (tls_verify and
+		// https_verify_certificate are off in the scenarios).
+		ts := httptest.NewUnstartedServer(b)
+		ts.StartTLS()
+		srv.TLSConfig = ts.TLS.Clone()
+		ts.Close()
+		l = tls.NewListener(l, srv.TLSConfig)
+	}
 	go func() {
 		defer close(done)
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
