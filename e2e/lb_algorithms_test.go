@@ -190,6 +190,7 @@ func pinnedTarget(t *testing.T, s *stack, client *http.Client, path string, hdr 
 func checkHashCookie(t *testing.T, r proxyResponse) {
 	t.Helper()
 	sc := r.header.Get("Set-Cookie")
+	t.Logf("Set-Cookie: %s", sc)
 	if !strings.HasPrefix(sc, "sticky=") || !strings.Contains(sc, "Path=/hash-cookie") {
 		t.Errorf("first response Set-Cookie = %q, want sticky=…; Path=/hash-cookie", sc)
 	}
