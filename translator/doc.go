@@ -16,8 +16,11 @@
 //
 // One file per resource kind: listener.go (the HTTP connection manager),
 // route.go with route_match.go, route_action.go, pathjoin.go, priority.go
-// and hosts.go (the route configuration), cluster.go and healthcheck.go,
-// endpoint.go. Every default we override is in defaults.go.
+// and hosts.go (the route configuration), cluster.go with balancing.go
+// (Kong's algorithms), healthcheck.go and hc_transport.go (active and
+// passive checks, TLS sockets), endpoint.go. Every default we override is
+// in defaults.go. docs/load-balancing.md explains the balancing and health
+// mappings to users.
 //
 // translator imports store (for the entity types) and Envoy protos; never
 // xds, admin, net/http or gRPC.

@@ -12,13 +12,16 @@
 //   - validate.go  ValidateAll on every resource, fix-ups, Consistent()
 //   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs
 //   - dataplanes.go GET /clustering/data-planes
+//   - node_admin.go the admin address each Envoy advertises (node metadata),
+//     for the health poller
 //   - metrics.go   Prometheus metrics on a private registry
 //   - names.go     which hostnames to resolve
 //   - changes.go   which upstreams a commit touched (endpoints-only path)
 //   - translate.go the Translator seam; translate_default.go adapts the
 //     translator package to it
 //
-// Subpackage resolve resolves target and service hostnames (EDS needs IPs).
+// Subpackage resolve resolves target and service hostnames (EDS needs IPs);
+// subpackage envoyhealth polls each Envoy's admin API for host health.
 //
 // Use (cmd/switchboard does this):
 //
