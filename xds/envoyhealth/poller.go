@@ -136,6 +136,9 @@ func (p *Poller) Poll(ctx context.Context) {
 func (p *Poller) pollOne(ctx context.Context, ep Endpoint) {
 	rev := p.opts.Revision()
 	v, err := p.fetch(ctx, ep.AdminAddress)
+	if ctx.Err() != nil {
+		return // shutting down: the failure says nothing about the Envoy
+	}
 	now := p.opts.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()

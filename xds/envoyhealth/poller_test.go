@@ -3,6 +3,8 @@ package envoyhealth
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -137,6 +139,8 @@ func hostsJSON(hosts map[string]string) string {
 	return string(b)
 }
 
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -160,7 +164,7 @@ func TestPoller_AggregatesNodes(t *testing.T) {
 	rev.Store(7)
 	clk := &clock{now: time.Unix(1000, 0)}
 	p := New(func() []Endpoint { return eps.Load().([]Endpoint) }, Options{
-		Interval: time.Second, Timeout: time.Second, Revision: rev.Load, Now: clk.Now,
+		Interval: time.Second, Timeout: time.Second, Revision: rev.Load, Now: clk.Now, Logger: quiet,
 	})
 	ctx := context.Background()
 
@@ -217,7 +221,7 @@ func TestPoller_RunAndHandler(t *testing.T) {
 	p := New(func() []Endpoint {
 		return []Endpoint{{NodeID: "n1", AdminAddress: e.addr()}, {NodeID: "gone", AdminAddress: "127.0.0.1:1"}}
 	},
-		Options{Interval: 10 * time.Millisecond, Timeout: time.Second})
+		Options{Interval: 10 * time.Millisecond, Timeout: time.Second, Logger: quiet})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { p.Run(ctx); close(done) }()
