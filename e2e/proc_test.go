@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -135,15 +137,35 @@ func (l *logBuffer) tail(n int) string {
 
 // freePort returns a loopback host:port that was free a moment ago. The
 // race with other processes is accepted; startStack retries on a bind error.
+//
+// Ports come from below Linux's ephemeral range (32768–60999): a port the
+// kernel picks for "port 0" is also what it gives outgoing connections, so
+// on a machine busy with connections (a load test next door) the kernel
+// offered the same last free port to every freePort call of a stack, and
+// the admin and xDS listeners collided on every retry. A port is never
+// handed out twice in one run.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < 1000; i++ {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePortLow+rand.IntN(freePortHigh-freePortLow)))
+		if _, dup := handedOut.LoadOrStore(addr, true); dup {
+			continue
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return addr
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("freePort: no free port below the ephemeral range")
+	return ""
 }
+
+// The range freePort draws from, and every address it returned.
+const freePortLow, freePortHigh = 20000, 32768
+
+var handedOut sync.Map
 
 // isBindError says whether output shows a port taken between freePort and
 // the child's bind.
