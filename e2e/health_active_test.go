@@ -41,6 +41,27 @@ func TestHealth_Active(t *testing.T) {
 		t.Errorf("a was never probed on %s", checkPath)
 	}
 
+	t.Run("probe Host: the target's name, else host_header", func(t *testing.T) {
+		// Hostname targets need the stack's hosts file, so this part has
+		// its own stack.
+		c := startCtlBackend(t, "c")
+		s2 := startStack(t, stackOptions{hosts: map[string]string{"c.test": c.ip}})
+		named := fmt.Sprintf("c.test:%d", c.port)
+		s2.mustAPI("POST", "/upstreams", withName("named", activeChecks()), 201)
+		s2.mustAPI("POST", "/upstreams/named/targets", form("target", named), 201)
+		t.Logf("named: %s", eventually(t, convergeBound, "a probe with the target's name as Host", func() (bool, string) {
+			h, _ := c.probeHost.Load().(string)
+			return h == named, fmt.Sprintf("last probe Host %q", h)
+		}))
+		withHeader := activeChecks()
+		withHeader.Set("host_header", "probe.example")
+		s2.mustAPI("PATCH", "/upstreams/named", withHeader, 200)
+		t.Logf("header: %s", eventually(t, convergeBound, "a probe with host_header as Host", func() (bool, string) {
+			h, _ := c.probeHost.Load().(string)
+			return h == "probe.example", fmt.Sprintf("last probe Host %q", h)
+		}))
+	})
+
 	t.Run("failing check: UNHEALTHY, no traffic; recovery", func(t *testing.T) {
 		a.checkStatus.Store(500)
 		d := s.waitHealth("active", a, "UNHEALTHY", convergeBound)
@@ -110,6 +131,12 @@ func TestHealth_Active(t *testing.T) {
 			t.Errorf("balancer_health = %s after recovery, want HEALTHY", bh)
 		}
 	})
+}
+
+// withName is v plus name=n.
+func withName(n string, v url.Values) url.Values {
+	v.Set("name", n)
+	return v
 }
 
 // balancerHealth reads GET /upstreams/{u}/health?balancer_health=1.

@@ -40,6 +40,7 @@ type ctlBackend struct {
 	failStatus  atomic.Int32 // non-zero: answer every other request with it
 	hits        atomic.Int64 // requests other than probes
 	probes      atomic.Int64 // requests to checkPath
+	probeHost   atomic.Value // Host header of the latest probe (string)
 	inFlight    atomic.Int64 // requests other than probes being served
 
 	mu      sync.Mutex
@@ -133,6 +134,7 @@ func (b *ctlBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(backendHeader, b.name)
 	if r.URL.Path == checkPath {
 		b.probes.Add(1)
+		b.probeHost.Store(r.Host)
 		w.WriteHeader(int(b.checkStatus.Load()))
 		return
 	}

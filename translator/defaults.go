@@ -51,6 +51,10 @@ const (
 	// Envoy's default (1 h) outlives many backends' own keep-alive.
 	upstreamIdleTimeout = 60 * time.Second
 
+	// edsFetchTimeout bounds how long a re-created cluster waits for
+	// endpoints that will not come (cluster.go, edsConfigSource).
+	edsFetchTimeout = time.Second
+
 	// jsonContentType is the content type of every Kong-generated body.
 	jsonContentType = "application/json; charset=utf-8"
 )
