@@ -69,10 +69,9 @@ type envoyView interface {
 // Envoy view (xds/envoyhealth, polled from each Envoy's admin /clusters)
 // whether each is in load balancing. An address no Envoy reports on yet
 // is left to the Admin API's store-based rules, and so is one whose manual
-// /healthy or /unhealthy was committed after the Envoy views were taken:
-// the override is the newer fact until the next poll shows Envoy applied
-// it (a poll is at most a second old, and Envoy applies a push within
-// milliseconds).
+// /healthy or /unhealthy the Envoy views may not reflect yet: the override
+// is the newer fact until a view read at least one poll interval after it
+// was published (1–2 s; Envoy applies a push within milliseconds).
 type envoyHealthSource struct {
 	dns       admin.HealthSource
 	envoys    envoyView

@@ -36,9 +36,8 @@ type Options struct {
 	Interval time.Duration
 	Timeout  time.Duration
 	// Revision returns the store revision whose configuration the control
-	// plane has published to Envoys. Each poll records it at its start, so
-	// that a caller can tell a view that predates a change (see Lookup).
-	// Nil means 0.
+	// plane has published to Envoys. Polls sample it, so that a caller can
+	// tell a view that may predate a change (see Lookup.AsOf). Nil means 0.
 	Revision func() uint64
 	Client   *http.Client
 	Logger   *slog.Logger
@@ -60,8 +59,11 @@ type Poller struct {
 type node struct {
 	Endpoint
 	polledAt time.Time // last successful poll (zero: none yet)
-	revision uint64    // published revision when that poll started
-	lastErr  string    // error of the latest poll, "" when it succeeded
+	// revision is what the view reflects: the revision that was published
+	// when the poll before it started (see pollOne).
+	revision uint64
+	sampled  uint64 // the revision published when the latest poll started
+	lastErr  string // error of the latest poll, "" when it succeeded
 	errAt    time.Time
 	view     view
 }
@@ -152,6 +154,12 @@ func (p *Poller) pollOne(ctx context.Context, ep Endpoint) {
 		*n = node{}
 	}
 	n.Endpoint = ep
+	// A change published just before this poll may not have reached Envoy
+	// yet (a push takes milliseconds, more on a busy machine); one published
+	// before the previous poll started has had a whole interval. So the view
+	// is taken to reflect the revision sampled one poll earlier.
+	reflects := n.sampled
+	n.sampled = rev
 	if err != nil {
 		if n.lastErr == "" {
 			p.log.Warn("envoyhealth: cannot read Envoy's host health", "node", ep.NodeID, "admin", ep.AdminAddress, "err", err)
@@ -163,7 +171,7 @@ func (p *Poller) pollOne(ctx context.Context, ep Endpoint) {
 		p.log.Info("envoyhealth: Envoy's host health readable again", "node", ep.NodeID, "admin", ep.AdminAddress)
 	}
 	n.lastErr = ""
-	n.polledAt, n.revision, n.view = now, rev, v
+	n.polledAt, n.revision, n.view = now, reflects, v
 }
 
 func (p *Poller) fetch(ctx context.Context, admin string) (view, error) {
@@ -229,9 +237,10 @@ type NodeStatus struct {
 // Lookup is the aggregate view of one address of an upstream's targets.
 type Lookup struct {
 	Status Status
-	// AsOf is the oldest published revision among the views that had the
-	// address: a change committed after it (a manual /healthy) may not be
-	// reflected yet.
+	// AsOf is the oldest revision the views that had the address are known
+	// to reflect (published at least one poll interval before the view was
+	// read): a change committed after it (a manual /healthy) may not show
+	// yet.
 	AsOf  uint64
 	Nodes []NodeStatus
 }
