@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 ENVOY_VERSION := 1.40.0
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build test unit e2e run lint envoy testdata bench clean
+.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean
 
 all: build
 
@@ -48,8 +48,27 @@ lint: $(BIN)/golangci-lint
 testdata:
 	$(GO) test ./translator/ -run TestTranslate -update
 
-bench: build envoy
+# bench runs the issue-7 harness (bench/cmd/sbbench) against the real binary,
+# a real Envoy, nginx and loopback backends, and writes BENCHMARKS.md (about
+# 10 minutes on 2 cores; never part of make test). BENCH_QUICK=1 runs every
+# scenario small, in about a minute; BENCH_ARGS passes flags, e.g.
+# BENCH_ARGS="-only propagation,scale -out /tmp/b.md". bench-go runs the
+# packages' Go micro-benchmarks.
+bench: build envoy nginx
+	$(GO) build -o $(BIN)/sbbench ./bench/cmd/sbbench
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/sbbench -switchboard $(BIN)/switchboard -envoy $(BIN)/envoy \
+		-command "make bench$(if $(BENCH_QUICK), BENCH_QUICK=$(BENCH_QUICK))$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" $(BENCH_ARGS)
+
+bench-go: build envoy
 	$(GO) test -run '^$$' -bench . -benchmem ./store/ ./admin/ ./translator/ ./xds/
+
+# nginx (the engine Kong runs on) for the proxy-overhead benchmark, from
+# Debian's packages when it is not installed.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+		echo "installing nginx-light for make bench"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; }
 
 clean:
 	rm -rf $(BIN) .venv switchboard-data

@@ -34,9 +34,10 @@ type Received struct {
 
 // Client is one simulated Envoy.
 type Client struct {
-	ID   string
-	conn *grpc.ClientConn
-	strm discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
+	ID     string
+	conn   *grpc.ClientConn
+	cancel context.CancelFunc
+	strm   discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
 
 	mu        sync.Mutex
 	have      map[string]map[string]string // type → name → version
@@ -71,9 +72,14 @@ func Dial(ctx context.Context, addr, id string) (*Client, error) {
 		done:     make(chan struct{}),
 	}
 	c.started = time.Now()
+	// Only the receive goroutine sends after the first requests, so Close
+	// ends the stream by cancelling it rather than by a CloseSend that
+	// would race with those sends.
+	ctx, c.cancel = context.WithCancel(ctx)
 	c.strm, err = discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
 	if err != nil {
-		conn.Close()
+		c.cancel()
+		_ = conn.Close()
 		return nil, fmt.Errorf("ads client %s: open stream: %w", id, err)
 	}
 	node := &corev3.Node{Id: id, Cluster: "sbbench", UserAgentName: "sbbench-adsclient"}
@@ -85,7 +91,8 @@ func Dial(ctx context.Context, addr, id string) (*Client, error) {
 			req.Node = node
 		}
 		if err := c.strm.Send(req); err != nil {
-			conn.Close()
+			c.cancel()
+			_ = conn.Close()
 			return nil, fmt.Errorf("ads client %s: subscribe: %w", id, err)
 		}
 	}
@@ -149,9 +156,9 @@ func (c *Client) Err() error {
 
 // Close ends the stream and the connection.
 func (c *Client) Close() {
-	_ = c.strm.CloseSend()
-	c.conn.Close()
+	c.cancel()
 	<-c.done
+	_ = c.conn.Close()
 }
 
 func (c *Client) recv() {

@@ -103,6 +103,13 @@ type BatchResult struct {
 // write that another worker has not made yet: see Levels). It stops at
 // the first failure and returns it.
 func (a *Admin) Batch(ops []Op, workers int) (BatchResult, error) {
+	return a.Paced(ops, workers, 0)
+}
+
+// Paced is Batch with the calls started no faster than perSec per second
+// in total (0: as fast as the workers go), so that a change stream can be
+// spread over time instead of landing in one burst.
+func (a *Admin) Paced(ops []Op, workers int, perSec float64) (BatchResult, error) {
 	res := BatchResult{Latencies: map[string][]time.Duration{}}
 	var (
 		mu    sync.Mutex
@@ -135,6 +142,12 @@ func (a *Admin) Batch(ops []Op, workers int) (BatchResult, error) {
 					return
 				}
 				op := ops[i]
+				if perSec > 0 {
+					due := start.Add(time.Duration(float64(i) / perSec * float64(time.Second)))
+					if d := time.Until(due); d > 0 {
+						time.Sleep(d)
+					}
+				}
 				t0 := time.Now()
 				_, err := a.Must(op.Method, op.Path, op.Body, op.Want)
 				lat[op.Kind] = append(lat[op.Kind], time.Since(t0))

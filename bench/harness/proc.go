@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -35,15 +36,39 @@ func StartProc(dir, name, bin string, args ...string) (*Proc, error) {
 	p.cmd.Stderr = f
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
-		f.Close()
+		_ = f.Close()
 		close(p.done)
 	}()
+	live.Lock()
+	live.procs[p] = true
+	live.Unlock()
 	return p, nil
+}
+
+// live tracks the processes started and not yet stopped, for StopAll.
+var live = struct {
+	sync.Mutex
+	procs map[*Proc]bool
+}{procs: map[*Proc]bool{}}
+
+// StopAll stops every process started here and not stopped yet: the exit
+// path of an interrupted run, so that no switchboard, Envoy or nginx
+// outlives the benchmark.
+func StopAll() {
+	live.Lock()
+	ps := make([]*Proc, 0, len(live.procs))
+	for p := range live.procs {
+		ps = append(ps, p)
+	}
+	live.Unlock()
+	for _, p := range ps {
+		p.Stop(2 * time.Second)
+	}
 }
 
 // cleanEnv drops SWITCHBOARD_* variables, which would override the flags
@@ -92,6 +117,9 @@ func (p *Proc) Stop(grace time.Duration) {
 	case <-p.done:
 	case <-time.After(grace):
 	}
+	live.Lock()
+	delete(live.procs, p)
+	live.Unlock()
 }
 
 // Tail returns the last n lines of the process's output.

@@ -112,7 +112,7 @@ func (s *Stack) Stop() {
 	for _, p := range s.extra {
 		p.Stop(5 * time.Second)
 	}
-	s.CP.Stop(10 * time.Second)
+	s.CP.Stop(3 * time.Second)
 	s.Proxy.CloseIdleConnections()
 	s.Admin.Close()
 }

@@ -10,6 +10,9 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
+// maxRateWorkers bounds the concurrency of a constant-rate attack.
+const maxRateWorkers = 256
+
 // Options describe one attack.
 type Options struct {
 	Name string
@@ -85,7 +88,12 @@ func Start(o Options) *Run {
 			vegeta.Connections(n), vegeta.MaxConnections(n))
 		rate = vegeta.ConstantPacer{}
 	} else {
-		opts = append(opts, vegeta.Workers(16), vegeta.Connections(256))
+		// vegeta adds workers while answers are slow, to hold the rate;
+		// the cap keeps a stalled proxy from turning into thousands of
+		// goroutines and connections (the rate then drops, and the
+		// achieved rate is reported).
+		opts = append(opts, vegeta.Workers(16), vegeta.MaxWorkers(maxRateWorkers),
+			vegeta.Connections(maxRateWorkers), vegeta.MaxConnections(maxRateWorkers))
 	}
 	r := &Run{atk: vegeta.NewAttacker(opts...), done: make(chan Result, 1)}
 	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: o.URL})

@@ -15,6 +15,7 @@ type ChurnResult struct {
 	Routes, Targets int // entities churned (each added, modified, deleted)
 	Writes          int
 	WriteElapsed    time.Duration
+	Rate            float64 // writes per second asked for
 	Load            load.Result
 	// ChurnHits is how many steady requests the churned targets answered:
 	// the target changes were live in the data path, not only in config.
@@ -61,7 +62,9 @@ func Churn(env *Env) (*ChurnResult, error) {
 	}
 
 	// Three phases (add, modify, delete); within each, route and target
-	// writes interleave and four clients send them in parallel.
+	// writes interleave and four clients send them in parallel, paced so
+	// that the changes spread over seconds of traffic and most of them
+	// reach Envoy as publishes of their own rather than one burst.
 	var add, modify, del []harness.Op
 	nr, nt := sz.ChurnRoutes, sz.ChurnTargets
 	every := max(nr/max(nt, 1), 1)
@@ -87,10 +90,20 @@ func Churn(env *Env) (*ChurnResult, error) {
 	run := load.Start(load.Options{Name: "steady", URL: st.ProxyURL("/steady"), Rate: sz.LoadRate,
 		Duration: 5 * time.Minute, BackendHeader: harness.BackendHeader})
 	time.Sleep(time.Second)
-	br, werr := a.Levels(4, add, modify, del)
+	var br harness.BatchResult
+	var werr error
+	for _, ops := range [][]harness.Op{add, modify, del} {
+		r, err := a.Paced(ops, 4, sz.ChurnRate)
+		br.Count += r.Count
+		br.Elapsed += r.Elapsed
+		if err != nil {
+			werr = err
+			break
+		}
+	}
 	// Let the last changes reach Envoy under load.
 	time.Sleep(2 * time.Second)
-	res := &ChurnResult{Routes: nr, Targets: ti, Writes: br.Count, WriteElapsed: br.Elapsed, Load: run.Stop()}
+	res := &ChurnResult{Rate: sz.ChurnRate, Routes: nr, Targets: ti, Writes: br.Count, WriteElapsed: br.Elapsed, Load: run.Stop()}
 	res.ChurnHits = res.Load.Backends["churn"]
 	if werr != nil {
 		return res, werr

@@ -18,9 +18,13 @@ type Sizes struct {
 
 	PropExisting []int // existing routes before each propagation run
 	PropNew      int   // routes created one at a time per run
-	LoadRate     int   // background / steady load, requests per second
+	// PropRunBound bounds one propagation run: when a large config makes
+	// every route slow, the run stops early and reports how many it did.
+	PropRunBound time.Duration
+	LoadRate     int // background / steady load, requests per second
 
 	ChurnRoutes, ChurnTargets int
+	ChurnRate                 float64 // writes per second
 
 	FailoverBefore, FailoverAfter, FailoverBound time.Duration
 
@@ -42,8 +46,8 @@ type Sizes struct {
 // FullSizes are the sizes of issue 7.
 func FullSizes() Sizes {
 	return Sizes{
-		PropExisting: []int{0, 1000, 5000}, PropNew: 200, LoadRate: 1000,
-		ChurnRoutes: 500, ChurnTargets: 100,
+		PropExisting: []int{0, 1000, 5000}, PropNew: 200, PropRunBound: 150 * time.Second, LoadRate: 1000,
+		ChurnRoutes: 500, ChurnTargets: 100, ChurnRate: 150,
 		FailoverBefore: 2 * time.Second, FailoverAfter: 2 * time.Second, FailoverBound: 10 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 5 * time.Second, OverheadWarmup: time.Second, OverheadRounds: 3,
 		ScaleServices: 10000, ScaleUpstreams: 1000, ScaleTargets: 10000, ScaleClients: 100, ScaleChanges: 20,
@@ -56,8 +60,8 @@ func FullSizes() Sizes {
 func QuickSizes() Sizes {
 	return Sizes{
 		Quick:        true,
-		PropExisting: []int{0, 100, 500}, PropNew: 20, LoadRate: 1000,
-		ChurnRoutes: 50, ChurnTargets: 10,
+		PropExisting: []int{0, 100, 500}, PropNew: 20, PropRunBound: 20 * time.Second, LoadRate: 1000,
+		ChurnRoutes: 50, ChurnTargets: 10, ChurnRate: 150,
 		FailoverBefore: time.Second, FailoverAfter: time.Second, FailoverBound: 5 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 1500 * time.Millisecond, OverheadWarmup: 500 * time.Millisecond, OverheadRounds: 1,
 		ScaleServices: 1000, ScaleUpstreams: 100, ScaleTargets: 1000, ScaleClients: 10, ScaleChanges: 5,

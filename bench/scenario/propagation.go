@@ -20,8 +20,11 @@ type PropagationRow struct {
 	// comes before the propagation time.
 	Write    load.Summary
 	Timeouts int
+	// CutShort: the run hit Sizes.PropRunBound before PropNew routes.
+	CutShort bool
 	// Background is the load that ran meanwhile (Loaded only).
 	Background *load.Result
+	Publish    PublishStats
 }
 
 // propPollBound bounds the wait for one route.
@@ -108,12 +111,18 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, lo
 	}
 	var lat, write []time.Duration
 	var names []string
+	m0 := readMetrics(st.Admin)
 	tag := "idle"
 	if loaded {
 		tag = "load"
 	}
 	var runErr error
+	runDeadline := time.Now().Add(sz.PropRunBound)
 	for i := range sz.PropNew {
+		if time.Now().After(runDeadline) {
+			row.CutShort = true
+			break
+		}
 		name := fmt.Sprintf("new-%d-%s-%04d", base, tag, i)
 		path := fmt.Sprintf("/new/%05d/%s/%04d", base, tag, i)
 		t0 := time.Now()
@@ -140,6 +149,7 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, lo
 	}
 	row.Latency = load.Summarize(lat)
 	row.Write = load.Summarize(write)
+	row.Publish = publishStats(m0, readMetrics(st.Admin))
 	// Back to exactly base routes for the next run.
 	var del []harness.Op
 	for _, n := range names {
@@ -148,7 +158,10 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, lo
 	if _, err := st.Admin.Batch(del, sz.BulkWorkers); err != nil {
 		return row, err
 	}
-	last := fmt.Sprintf("/new/%05d/%s/%04d", base, tag, sz.PropNew-1)
+	if len(names) == 0 {
+		return row, nil
+	}
+	last := fmt.Sprintf("/new/%05d/%s/%04d", base, tag, len(names)-1)
 	_, err := waitStatus(poll, st.ProxyURL(last), 404, 10*time.Millisecond, 60*time.Second)
 	return row, err
 }

@@ -46,6 +46,7 @@ type ScaleResult struct {
 	ChangeFromSend load.Summary // write sent → all clients have it
 	ChangeFromAck  load.Summary // Admin API answered → all clients have it
 	ChangeCPU      time.Duration
+	ChangePublish  PublishStats
 
 	RSSAfterLoad, RSSAfterConnect, RSSEnd, PeakRSS uint64
 	EnvoyRSS                                       uint64
@@ -157,6 +158,7 @@ func Scale(env *Env) (*ScaleResult, error) {
 		res.EnvoyComplete.Round(time.Millisecond), harness.MiB(res.RSSAfterConnect))
 
 	// Single target changes.
+	m0 := readMetrics(st.Admin)
 	for k := range sz.ScaleChanges {
 		u := (k*37 + 11) % max(sz.ScaleUpstreams, 1)
 		s, err := singleChange(st, clients, u, k)
@@ -165,6 +167,7 @@ func Scale(env *Env) (*ScaleResult, error) {
 		}
 		res.Changes = append(res.Changes, s)
 	}
+	res.ChangePublish = publishStats(m0, readMetrics(st.Admin))
 	cpu3, _ := harness.ReadProcStat(pid)
 	res.ChangeCPU = cpu3.CPU - cpu2.CPU
 	res.RSSEnd, res.PeakRSS = cpu3.RSS, cpu3.PeakRSS
@@ -174,6 +177,7 @@ func Scale(env *Env) (*ScaleResult, error) {
 		fromAck = append(fromAck, c.FromAck)
 	}
 	res.ChangeFromSend, res.ChangeFromAck = load.Summarize(fromSend), load.Summarize(fromAck)
+	env.logf("  scale: change publishes %+v", res.ChangePublish)
 	env.logf("  scale: single change to all %d clients p50 %s p99 %s max %s; %d bytes per client; RSS %.0f MiB (peak %.0f)",
 		len(clients), res.ChangeFromAck.P50, res.ChangeFromAck.P99, res.ChangeFromAck.Max,
 		res.Changes[0].BytesPerClient, harness.MiB(res.RSSEnd), harness.MiB(res.PeakRSS))

@@ -1,7 +1,3 @@
-// Command sbbench runs the switchboard benchmarks of issue 7 against the
-// real binary, a real Envoy, nginx and loopback backends, and writes
-// BENCHMARKS.md. `make bench` runs it; BENCH_QUICK=1 (or -quick) runs every
-// scenario at small sizes in about a minute.
 package main
 
 import (
@@ -10,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/switchboard-gw/switchboard/bench/harness"
@@ -29,8 +27,8 @@ func main() {
 
 func run() int {
 	var (
-		quick    = flag.Bool("quick", os.Getenv("BENCH_QUICK") != "", "small sizes, about a minute (also BENCH_QUICK=1)")
-		out      = flag.String("out", "BENCHMARKS.md", "report to write")
+		quick    = flag.Bool("quick", envBool("BENCH_QUICK"), "small sizes, about a minute (also BENCH_QUICK=1)")
+		out      = flag.String("out", "", "report to write (default BENCHMARKS.md; bin/BENCHMARKS.quick.md in quick mode, so that a quick run never replaces the committed figures)")
 		only     = flag.String("only", "", "comma-separated scenarios to run: "+strings.Join(allScenarios, ","))
 		sbBin    = flag.String("switchboard", "bin/switchboard", "switchboard binary")
 		envoyBin = flag.String("envoy", "bin/envoy", "Envoy binary")
@@ -43,6 +41,12 @@ func run() int {
 	)
 	flag.Parse()
 
+	if *out == "" {
+		*out = "BENCHMARKS.md"
+		if *quick {
+			*out = filepath.Join("bin", "BENCHMARKS.quick.md")
+		}
+	}
 	bins, err := resolveBins(*sbBin, *envoyBin, *nginxBin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sbbench:", err)
@@ -73,6 +77,16 @@ func run() int {
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 	}
+	// An interrupted run stops every child first: no switchboard, Envoy or
+	// nginx may outlive the benchmark.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		logf("sbbench: %v: stopping every process started; logs in %s", s, dir)
+		harness.StopAll()
+		os.Exit(130)
+	}()
 	if *maxLoad > 0 {
 		waitForQuiet(*maxLoad, *loadWait, logf)
 	}
@@ -115,6 +129,16 @@ func run() int {
 		_ = os.RemoveAll(dir)
 	}
 	return 0
+}
+
+// envBool reads a boolean environment variable: unset, "", "0", "false"
+// and "no" are false.
+func envBool(name string) bool {
+	switch strings.ToLower(os.Getenv(name)) {
+	case "", "0", "false", "no":
+		return false
+	}
+	return true
 }
 
 func mode(quick bool) string {
@@ -176,7 +200,7 @@ func waitForQuiet(limit float64, bound time.Duration, logf func(string, ...any))
 	deadline := time.Now().Add(bound)
 	for {
 		var l1 float64
-		fmt.Sscanf(harness.LoadAverage(), "%f", &l1)
+		_, _ = fmt.Sscanf(harness.LoadAverage(), "%f", &l1)
 		if l1 < limit {
 			return
 		}
