@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -190,6 +191,17 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 		if err := p.caches.snapshot.SetSnapshot(ctx, p.caches.group, s); err != nil {
 			return fmt.Errorf("set snapshot: %w", err)
 		}
+		// Envoy re-creates a cluster whose definition changed and keeps
+		// the new one warming until its endpoints arrive, but the
+		// LinearCache never re-sends endpoints a client already holds.
+		// Touch those CLAs after the clusters, so the (ordered) ADS stream
+		// carries them right behind the CDS update instead of Envoy waiting
+		// for its EDS initial_fetch_timeout.
+		if touch := changedClusterEndpoints(p.hashes[resourcev3.ClusterType], hashes[resourcev3.ClusterType], res.Endpoints, upd); len(touch) > 0 {
+			if err := p.caches.eds.UpdateResources(touch, nil); err != nil {
+				return fmt.Errorf("eds refresh: %w", err)
+			}
+		}
 	}
 	if len(del) > 0 {
 		slices.Sort(del)
@@ -336,4 +348,20 @@ func typeVersion(hashes map[string]string) string {
 		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// changedClusterEndpoints returns the CLAs of clusters that existed before
+// and whose definition changed, leaving out those already being updated.
+func changedClusterEndpoints(oldCDS, newCDS map[string]string, clas []*endpointv3.ClusterLoadAssignment, updating map[string]types.Resource) map[string]types.Resource {
+	touch := map[string]types.Resource{}
+	for _, cla := range clas {
+		name := cla.GetClusterName()
+		if _, busy := updating[name]; busy {
+			continue
+		}
+		if old, ok := oldCDS[name]; ok && old != newCDS[name] {
+			touch[name] = cla
+		}
+	}
+	return touch
 }
