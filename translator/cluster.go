@@ -105,11 +105,11 @@ func tlsTransportSocket(v variant) *corev3.TransportSocket {
 // edsConfigSource fetches a cluster's endpoints over ADS, waiting at most
 // edsFetchTimeout for them. A cluster whose settings change (a PATCH of its
 // upstream's health checks, say) is re-created by Envoy, and the new one
-// warms until its endpoints arrive; but the endpoints did not change, so no
-// EDS response comes, and Envoy gives up after initial_fetch_timeout (15 s
-// by default) and uses the endpoints it already holds. The short timeout
-// makes such a change take effect in about a second instead of fifteen. A
-// new cluster is not slowed: its endpoints are published before it.
+// warms until its endpoints arrive. The xds publisher re-sends them right
+// behind the cluster; should that response be lost, Envoy gives up after
+// initial_fetch_timeout (15 s by default) and uses the endpoints it already
+// holds, so the short timeout bounds the worst case at a second. A new
+// cluster is not slowed: its endpoints are published before it.
 func edsConfigSource() *corev3.ConfigSource {
 	cs := adsConfigSource()
 	cs.InitialFetchTimeout = durationpb.New(edsFetchTimeout)
