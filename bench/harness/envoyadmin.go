@@ -97,3 +97,46 @@ func (e *EnvoyAdmin) Hosts(clusterPrefix string) ([]HostHealth, error) {
 
 // Close drops idle connections.
 func (e *EnvoyAdmin) Close() { e.c.CloseIdleConnections() }
+
+// EndpointWeights returns, from /config_dump, the load-balancing weight of
+// every endpoint of the clusters whose names match nameRegex, by address
+// (ip:port). Only the matching ClusterLoadAssignments are dumped; Envoy
+// matches the whole name, so the regex must cover all of it.
+func (e *EnvoyAdmin) EndpointWeights(nameRegex string) (map[string]int, error) {
+	body, err := get(e.c, "http://"+e.addr+"/config_dump?include_eds&resource=dynamic_endpoint_configs&name_regex="+url.QueryEscape(nameRegex))
+	if err != nil {
+		return nil, err
+	}
+	var dump struct {
+		Configs []struct {
+			EndpointConfig struct {
+				Endpoints []struct {
+					LbEndpoints []struct {
+						Endpoint struct {
+							Address struct {
+								SocketAddress struct {
+									Address   string `json:"address"`
+									PortValue int    `json:"port_value"`
+								} `json:"socket_address"`
+							} `json:"address"`
+						} `json:"endpoint"`
+						LoadBalancingWeight int `json:"load_balancing_weight"`
+					} `json:"lb_endpoints"`
+				} `json:"endpoints"`
+			} `json:"endpoint_config"`
+		} `json:"configs"`
+	}
+	if err := json.Unmarshal([]byte(body), &dump); err != nil {
+		return nil, fmt.Errorf("/config_dump: %w", err)
+	}
+	out := map[string]int{}
+	for _, c := range dump.Configs {
+		for _, l := range c.EndpointConfig.Endpoints {
+			for _, ep := range l.LbEndpoints {
+				a := ep.Endpoint.Address.SocketAddress
+				out[fmt.Sprintf("%s:%d", a.Address, a.PortValue)] = ep.LoadBalancingWeight
+			}
+		}
+	}
+	return out, nil
+}

@@ -342,6 +342,11 @@ func writeScale(b *strings.Builder, r *Results) {
 		slices.Sort(bytes)
 		t.row("bytes pushed per client for one change", fmt.Sprintf("%s–%s bytes (%s total to %d clients); e.g. %s",
 			num(bytes[0]), num(bytes[len(bytes)-1]), num(bytes[len(bytes)/2]*s.Clients), s.Clients, describePush(s.Changes[0])))
+		if s.EnvoyChange.N > 0 {
+			t.row(fmt.Sprintf("single target change, real Envoy (%d more changes)", s.EnvoyChange.N),
+				fmt.Sprintf("from the Admin API's answer until Envoy's config_dump shows the new weight (polled every 2 ms): p50 %s, p99 %s, max %s",
+					ms(s.EnvoyChange.P50), ms(s.EnvoyChange.P99), ms(s.EnvoyChange.Max)))
+		}
 		t.row("control-plane CPU for the changes", secs(s.ChangeCPU))
 		p := s.ChangePublish
 		t.row("switchboard's metrics for the changes", fmt.Sprintf("%d endpoints-only and %d full publishes; translation %s (mean); "+

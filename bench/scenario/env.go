@@ -36,6 +36,7 @@ type Sizes struct {
 	ScaleServices, ScaleUpstreams, ScaleTargets int
 	ScaleClients                                int
 	ScaleChanges                                int
+	ScaleEnvoyChanges                           int
 
 	AdminWrites []int // per kind, per concurrency
 	AdminConc   []int
@@ -50,7 +51,7 @@ func FullSizes() Sizes {
 		ChurnRoutes: 500, ChurnTargets: 100, ChurnRate: 150,
 		FailoverBefore: 2 * time.Second, FailoverAfter: 2 * time.Second, FailoverBound: 10 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 5 * time.Second, OverheadWarmup: time.Second, OverheadRounds: 3,
-		ScaleServices: 10000, ScaleUpstreams: 1000, ScaleTargets: 10000, ScaleClients: 100, ScaleChanges: 20,
+		ScaleServices: 10000, ScaleUpstreams: 1000, ScaleTargets: 10000, ScaleClients: 100, ScaleChanges: 20, ScaleEnvoyChanges: 10,
 		AdminWrites: []int{500, 2000}, AdminConc: []int{1, 16},
 		BulkWorkers: 16,
 	}
@@ -64,7 +65,7 @@ func QuickSizes() Sizes {
 		ChurnRoutes: 50, ChurnTargets: 10, ChurnRate: 150,
 		FailoverBefore: time.Second, FailoverAfter: time.Second, FailoverBound: 5 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 1500 * time.Millisecond, OverheadWarmup: 500 * time.Millisecond, OverheadRounds: 1,
-		ScaleServices: 1000, ScaleUpstreams: 100, ScaleTargets: 1000, ScaleClients: 10, ScaleChanges: 5,
+		ScaleServices: 1000, ScaleUpstreams: 100, ScaleTargets: 1000, ScaleClients: 10, ScaleChanges: 5, ScaleEnvoyChanges: 3,
 		AdminWrites: []int{100, 200}, AdminConc: []int{1, 16},
 		BulkWorkers: 16,
 	}

@@ -46,7 +46,10 @@ type ScaleResult struct {
 	ChangeFromSend load.Summary // write sent → all clients have it
 	ChangeFromAck  load.Summary // Admin API answered → all clients have it
 	ChangeCPU      time.Duration
-	ChangePublish  PublishStats
+	// EnvoyChange: the same kind of change, on its own, until the real
+	// Envoy's config_dump shows the new weight.
+	EnvoyChange   load.Summary
+	ChangePublish PublishStats
 
 	RSSAfterLoad, RSSAfterConnect, RSSEnd, PeakRSS uint64
 	EnvoyRSS                                       uint64
@@ -141,7 +144,7 @@ func Scale(env *Env) (*ScaleResult, error) {
 	res.RSSAfterLoad = cpu1.RSS
 
 	// Connect storm.
-	clients, err := connectStorm(env, st, res)
+	clients, envoyAdmin, err := connectStorm(env, st, res)
 	defer func() {
 		for _, c := range clients {
 			c.Close()
@@ -168,6 +171,18 @@ func Scale(env *Env) (*ScaleResult, error) {
 		res.Changes = append(res.Changes, s)
 	}
 	res.ChangePublish = publishStats(m0, readMetrics(st.Admin))
+	if res.EnvoyOK {
+		var ds []time.Duration
+		for k := range sz.ScaleEnvoyChanges {
+			u := (k*53 + 7) % max(sz.ScaleUpstreams, 1)
+			d, err := envoyChange(st, envoyAdmin, u, 1000+k)
+			if err != nil {
+				return res, err
+			}
+			ds = append(ds, d)
+		}
+		res.EnvoyChange = load.Summarize(ds)
+	}
 	cpu3, _ := harness.ReadProcStat(pid)
 	res.ChangeCPU = cpu3.CPU - cpu2.CPU
 	res.RSSEnd, res.PeakRSS = cpu3.RSS, cpu3.PeakRSS
@@ -223,18 +238,18 @@ func waitPublished(st *harness.Stack, bound time.Duration) error {
 
 // connectStorm dials every client and starts one real Envoy at once and
 // waits until all hold the full configuration.
-func connectStorm(env *Env, st *harness.Stack, res *ScaleResult) ([]*adsclient.Client, error) {
+func connectStorm(env *Env, st *harness.Stack, res *ScaleResult) ([]*adsclient.Client, string, error) {
 	ctx := context.Background()
 	t0 := time.Now()
 	envoyProc, envoyAdmin, err := st.StartExternalEnvoy("scale-envoy", true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var clients []*adsclient.Client
 	for i := range res.Clients {
 		c, err := adsclient.Dial(ctx, st.XDSAddr, fmt.Sprintf("sbbench-sim-%03d", i))
 		if err != nil {
-			return clients, err
+			return clients, envoyAdmin, err
 		}
 		clients = append(clients, c)
 	}
@@ -243,7 +258,7 @@ func connectStorm(env *Env, st *harness.Stack, res *ScaleResult) ([]*adsclient.C
 		select {
 		case <-c.Complete():
 		case <-deadline:
-			return clients, fmt.Errorf("%w: %s after %s (err %v)", adsclient.ErrIncomplete, c.ID, scaleConnectBound, c.Err())
+			return clients, envoyAdmin, fmt.Errorf("%w: %s after %s (err %v)", adsclient.ErrIncomplete, c.ID, scaleConnectBound, c.Err())
 		}
 	}
 	var times []time.Duration
@@ -288,7 +303,34 @@ func connectStorm(env *Env, st *harness.Stack, res *ScaleResult) ([]*adsclient.C
 	if ps, err := harness.ReadProcStat(envoyProc.Pid()); err == nil {
 		res.EnvoyRSS = ps.RSS
 	}
-	return clients, nil
+	return clients, envoyAdmin, nil
+}
+
+// envoyChange patches one target's weight and polls the real Envoy's
+// config_dump every 2 ms until it shows the new weight.
+func envoyChange(st *harness.Stack, envoyAdmin string, u, k int) (time.Duration, error) {
+	up := fmt.Sprintf("u-%04d", u)
+	target := scaleTarget(u, 0)
+	ea := harness.NewEnvoyAdmin(envoyAdmin)
+	defer ea.Close()
+	weight := 101 + k
+	// Isolated changes, like the clients' ones: a write within the publish
+	// spacing of the previous publish would wait for it.
+	time.Sleep(changeQuiet)
+	if _, err := st.Admin.Must("PATCH", "/upstreams/"+up+"/targets/"+target, obj{"weight": weight}, 200); err != nil {
+		return 0, err
+	}
+	acked := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), changeBound)
+	defer cancel()
+	err := harness.Poll(ctx, 2*time.Millisecond, func() (bool, error) {
+		w, err := ea.EndpointWeights("upstream/" + up + "/.*")
+		return err == nil && w[target] == weight, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("envoy did not show weight %d for %s: %w", weight, target, err)
+	}
+	return time.Since(acked), nil
 }
 
 // singleChange patches one target's weight and waits until every client

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/bench/harness"
+	"github.com/switchboard-gw/switchboard/bench/load"
 	"github.com/switchboard-gw/switchboard/bench/report"
 	"github.com/switchboard-gw/switchboard/bench/scenario"
 )
@@ -39,7 +40,16 @@ func run() int {
 		maxLoad  = flag.Float64("wait-load", 1.5, "wait (bounded) for the 1-minute load average to drop below this before starting; 0 skips")
 		loadWait = flag.Duration("wait-load-bound", 3*time.Minute, "bound of the -wait-load wait")
 	)
+	attack := flag.String("attack", "", "development aid: only run a closed-loop GET load against this URL and print req/s and latency")
+	conns := flag.Int("conns", 16, "connections of -attack")
+	attackFor := flag.Duration("duration", 5*time.Second, "duration of -attack (after a 1 s warm-up)")
 	flag.Parse()
+	if *attack != "" {
+		r := load.Attack(load.Options{URL: *attack, Connections: *conns, Duration: time.Second + *attackFor, Warmup: time.Second})
+		fmt.Printf("%s: %d conns: %.0f req/s, p50 %s, p99 %s, max %s, %d failed\n",
+			*attack, *conns, r.Throughput, r.Latency.P50, r.Latency.P99, r.Latency.Max, r.Failed())
+		return 0
+	}
 
 	if *out == "" {
 		*out = "BENCHMARKS.md"
