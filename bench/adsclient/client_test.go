@@ -73,19 +73,34 @@ func TestClient_DeltaADS(t *testing.T) {
 		t.Errorf("time to complete %s, NACKs %d", c.TimeToComplete(), c.NACKs())
 	}
 
+	// Two endpoint changes, one after the other: the second is the barrier
+	// that shows the first pushed nothing besides its own resource (no
+	// fixed sleep waiting for an absence).
 	c.Record()
 	set("2", 7)
-	for len(c.Recorded()) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("endpoint change not received")
-		case <-time.After(5 * time.Millisecond):
+	waitRecorded(ctx, t, c, 1)
+	set("3", 9)
+	waitRecorded(ctx, t, c, 2)
+	got := c.Recorded()
+	if len(got) != 2 {
+		t.Fatalf("after two endpoint changes, received %+v", got)
+	}
+	for i, r := range got {
+		if r.TypeURL != resourcev3.EndpointType || len(r.Names) != 1 || r.Names[0] != "c2" || r.Bytes == 0 {
+			t.Errorf("response %d = %+v, want only ClusterLoadAssignment c2", i, r)
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // anything else the change caused
-	got := c.Recorded()
-	if len(got) != 1 || got[0].TypeURL != resourcev3.EndpointType || len(got[0].Names) != 1 || got[0].Names[0] != "c2" || got[0].Bytes == 0 {
-		t.Errorf("after one endpoint change, received %+v", got)
+}
+
+// waitRecorded polls until c recorded n responses or ctx ends.
+func waitRecorded(ctx context.Context, t *testing.T, c *Client, n int) {
+	t.Helper()
+	for len(c.Recorded()) < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %d responses: have %+v", n, c.Recorded())
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 

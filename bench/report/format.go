@@ -25,7 +25,7 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
 func num(n int) string {
 	s := fmt.Sprint(n)
-	if n < 10000 && n > -10000 {
+	if n < 1000 && n > -1000 {
 		return s
 	}
 	var b strings.Builder

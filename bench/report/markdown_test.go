@@ -30,8 +30,8 @@ func TestMarkdown_Goals(t *testing.T) {
 	}
 	md := Markdown(r)
 	for _, want := range []string{
-		"| 1. route propagation | p99 ≤ 20.0 ms at 5000 routes under load | p99 30.0 ms (p50 10.0 ms, max 40.0 ms) | ❌ **missed** |",
-		"| 2. change under traffic | 0 non-2xx, 0 connection errors | 0 non-2xx, 0 connection errors of 1000 requests | ✅ met |",
+		"| 1. route propagation | p99 ≤ 20.0 ms at 5,000 routes under load | p99 30.0 ms (p50 10.0 ms, max 40.0 ms) | ❌ **missed** |",
+		"| 2. change under traffic | 0 non-2xx, 0 connection errors | 0 non-2xx, 0 connection errors of 1,000 requests | ✅ met |",
 		"| 3. failover: passive | 0 failed requests (retries on) | 1 failed of 10 | ❌ **missed** |",
 		"| 4. proxy overhead, 16 connections | b/c ≥ 0.97 | b/c = 0.980 | ✅ met |",
 		"| 5. control-plane RSS | ≤ 200 MiB at 10,000 routes | 0 MiB at the end, 100 MiB peak | ✅ met |",
@@ -45,7 +45,7 @@ func TestMarkdown_Goals(t *testing.T) {
 }
 
 func TestNum(t *testing.T) {
-	for in, want := range map[int]string{0: "0", 999: "999", 5000: "5000", 10000: "10,000", 1234567: "1,234,567"} {
+	for in, want := range map[int]string{0: "0", 999: "999", 5000: "5,000", 10000: "10,000", 1234567: "1,234,567"} {
 		if got := num(in); got != want {
 			t.Errorf("num(%d) = %q, want %q", in, got, want)
 		}
