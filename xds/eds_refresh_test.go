@@ -8,7 +8,9 @@ import (
 )
 
 func TestChangedClusterEndpoints(t *testing.T) {
-	cla := func(n string) *endpointv3.ClusterLoadAssignment { return &endpointv3.ClusterLoadAssignment{ClusterName: n} }
+	cla := func(n string) *endpointv3.ClusterLoadAssignment {
+		return &endpointv3.ClusterLoadAssignment{ClusterName: n}
+	}
 	oldCDS := map[string]string{"kept": "h1", "changed": "h1", "changed-updating": "h1"}
 	newCDS := map[string]string{"kept": "h1", "changed": "h2", "changed-updating": "h2", "new": "h1"}
 	updating := map[string]types.Resource{"changed-updating": cla("changed-updating")}
