@@ -114,19 +114,8 @@ type balancerDetails struct {
 // first and paged like target lists, with per-address health; with
 // ?balancer_health=1, the upstream's balancer as a whole.
 func (s *Server) handleUpstreamHealth(w http.ResponseWriter, r *http.Request) {
-	pq, err := parsePageQuery(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	snap := s.store.Snapshot()
-	up := s.parentUpstream(w, r, snap)
-	if up == nil {
-		return
-	}
-	targets, err := targetsNewestFirst(snap, up.ID)
-	if err != nil {
-		s.writeError(w, r, err)
+	pq, snap, up, targets, ok := s.upstreamTargets(w, r)
+	if !ok {
 		return
 	}
 	overrides, err := snap.TargetHealthByUpstream(up.ID)

@@ -65,22 +65,33 @@ func targetsNewestFirst(snap *store.Snapshot, upstreamID string) ([]*store.Targe
 	return all, nil
 }
 
-// handleTargetList lists an upstream's targets, weight 0 included, newest
-// first, paged by a plain integer offset (Kong's targets DAO).
-func (s *Server) handleTargetList(w http.ResponseWriter, r *http.Request) {
+// upstreamTargets reads the paging query, the {upstreams} parent and its
+// targets newest first, for the target list and the health report. On
+// failure it has written the error and returns ok false.
+func (s *Server) upstreamTargets(w http.ResponseWriter, r *http.Request) (pageQuery, *store.Snapshot, *store.Upstream, []*store.Target, bool) {
 	pq, err := parsePageQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return pq, nil, nil, nil, false
 	}
 	snap := s.store.Snapshot()
 	up := s.parentUpstream(w, r, snap)
 	if up == nil {
-		return
+		return pq, nil, nil, nil, false
 	}
-	all, err := targetsNewestFirst(snap, up.ID)
+	targets, err := targetsNewestFirst(snap, up.ID)
 	if err != nil {
 		s.writeError(w, r, err)
+		return pq, nil, nil, nil, false
+	}
+	return pq, snap, up, targets, true
+}
+
+// handleTargetList lists an upstream's targets, weight 0 included, newest
+// first, paged by a plain integer offset (Kong's targets DAO).
+func (s *Server) handleTargetList(w http.ResponseWriter, r *http.Request) {
+	pq, _, _, all, ok := s.upstreamTargets(w, r)
+	if !ok {
 		return
 	}
 	rows, next, err := slicePage(all, pq)
