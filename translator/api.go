@@ -64,4 +64,10 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+
+	// ClusterUpstream maps the name of every cluster that balances over a
+	// Kong upstream's targets to that upstream's name (clusters of plain
+	// services are absent), so that a caller finds the clusters a target
+	// change touches without parsing cluster names.
+	ClusterUpstream map[string]string
 }

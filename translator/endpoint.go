@@ -96,7 +96,7 @@ func buildUpstreamEndpoints(name string, v variant, u *store.Upstream, targets [
 // (Kong's DNS round-robin; SRV ports and weights honoured).
 func buildServiceEndpoints(name string, svc *store.Service, dns map[string]DNSAnswer) *endpointv3.ClusterLoadAssignment {
 	protocol := variantOf(svc).protocol
-	host := strings.Trim(svc.Host, "[]")
+	host := serviceHost(svc)
 	var eps []*endpoint
 	seen := map[netip.AddrPort]bool{}
 	for _, r := range resolve(host, uint32(svc.Port), dns) {
@@ -249,25 +249,35 @@ func indexOverrides(rows []*store.TargetHealth) healthOverrides {
 	return o
 }
 
-// statusOf is the EDS health of one address of a target: an override for
-// that address, else one for the whole target, else unset (Envoy's
-// UNKNOWN, treated as healthy). healthyAt is the store index of a HEALTHY
-// override, 0 otherwise.
+// statusOf is the EDS health of one address of a target (HealthOverride's
+// row), unset without one (Envoy's UNKNOWN, treated as healthy). healthyAt
+// is the store index of a HEALTHY override, 0 otherwise.
 func (o healthOverrides) statusOf(targetID string, addr netip.AddrPort) (status corev3.HealthStatus, healthyAt uint64) {
-	var whole *store.TargetHealth
-	for _, h := range o[targetID] {
-		if h.Address == "" {
-			whole = h
-			continue
-		}
-		if sameAddress(h.Address, addr) {
-			return overrideStatus(h)
-		}
-	}
-	if whole != nil {
-		return overrideStatus(whole)
+	if h := HealthOverride(o[targetID], targetID, addr); h != nil {
+		return overrideStatus(h)
 	}
 	return corev3.HealthStatus_UNKNOWN, 0
+}
+
+// HealthOverride picks the manual override (PUT …/healthy or …/unhealthy)
+// that decides the health of one address of a target, among rows (any
+// order; rows of other targets are ignored): one naming that address wins
+// over one for the whole target, as Kong's per-address and per-target
+// calls do. nil when none applies. The translator applies it to EDS
+// health_status; the health report uses it to tell whether an override is
+// newer than what Envoy shows.
+func HealthOverride(rows []*store.TargetHealth, targetID string, addr netip.AddrPort) *store.TargetHealth {
+	var whole *store.TargetHealth
+	for _, h := range rows {
+		switch {
+		case h.TargetID != targetID:
+		case h.Address == "":
+			whole = h
+		case sameAddress(h.Address, addr):
+			return h
+		}
+	}
+	return whole
 }
 
 func overrideStatus(h *store.TargetHealth) (corev3.HealthStatus, uint64) {

@@ -63,10 +63,13 @@ func Translate(in *Input) (*Resources, error) {
 		}
 	}
 
-	res := &Resources{}
+	res := &Resources{ClusterUpstream: map[string]string{}}
 	for _, plan := range t.sortedPlans() {
 		if plan.cluster == nil {
 			continue
+		}
+		if plan.upstream != nil {
+			res.ClusterUpstream[plan.name] = plan.upstream.Name
 		}
 		res.Clusters = append(res.Clusters, plan.cluster)
 		res.Endpoints = append(res.Endpoints, t.endpointsFor(plan))

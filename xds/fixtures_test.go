@@ -2,6 +2,7 @@ package xds
 
 import (
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"testing"
@@ -138,11 +139,12 @@ func (fakeTranslator) translate(snap *store.Snapshot, dns map[string]translator.
 	if err != nil {
 		return nil, err
 	}
-	res := &translator.Resources{}
+	res := &translator.Resources{ClusterUpstream: map[string]string{}}
 	byName := map[string]*store.Upstream{}
 	for _, u := range ups {
 		byName[u.Name] = u
 		res.Clusters = append(res.Clusters, fakeCluster(u.Name))
+		res.ClusterUpstream[u.Name] = u.Name
 		cla, err := fakeCLA(snap, u, dns)
 		if err != nil {
 			return nil, err
@@ -171,8 +173,6 @@ func (fakeTranslator) translate(snap *store.Snapshot, dns map[string]translator.
 	res.Listeners = []*listenerv3.Listener{fakeListener("kong")}
 	return res, nil
 }
-
-func (fakeTranslator) ClusterUpstream(cluster string) string { return cluster }
 
 func (f fakeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, clusters []string) ([]*endpointv3.ClusterLoadAssignment, error) {
 	if f.endpointsErr != nil {
@@ -281,6 +281,11 @@ func fakeListener(routeName string) *listenerv3.Listener {
 			Name: wellknown.HTTPConnectionManager, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: hcm},
 		}}}},
 	}
+}
+
+func isIPLiteral(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 func compare(a, b string) int {

@@ -2,68 +2,26 @@ package xds
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
-	"slices"
-	"strings"
 
 	"github.com/switchboard-gw/switchboard/store"
+	"github.com/switchboard-gw/switchboard/translator"
 )
 
-// targetHost is the host part of a Kong target ("name:port", "1.2.3.4:80",
-// "[::1]:80", or a bare host).
-func targetHost(target string) string {
-	if host, _, err := net.SplitHostPort(target); err == nil {
-		return host
-	}
-	return strings.Trim(target, "[]")
-}
-
-func isIPLiteral(host string) bool {
-	_, err := netip.ParseAddr(host)
-	return err == nil
-}
-
 // dnsNames lists the hostnames the control plane must resolve for one
-// snapshot (contract §3.4): target hosts, and the hosts of services that do
-// not name an upstream. IP literals need no resolution; an upstream name is
-// balanced over its targets, never resolved. The list is sorted and
-// deduplicated.
+// snapshot; the rule is translator.Hostnames.
 func dnsNames(snap *store.Snapshot) ([]string, error) {
-	upstreams, err := snap.Upstreams()
-	if err != nil {
+	in := &translator.Input{}
+	var err error
+	if in.Upstreams, err = snap.Upstreams(); err != nil {
 		return nil, fmt.Errorf("dns names: %w", err)
 	}
-	isUpstream := make(map[string]bool, len(upstreams))
-	for _, u := range upstreams {
-		isUpstream[u.Name] = true
-	}
-	targets, err := snap.Targets()
-	if err != nil {
+	if in.Targets, err = snap.Targets(); err != nil {
 		return nil, fmt.Errorf("dns names: %w", err)
 	}
-	services, err := snap.Services()
-	if err != nil {
+	if in.Services, err = snap.Services(); err != nil {
 		return nil, fmt.Errorf("dns names: %w", err)
 	}
-	seen := map[string]bool{}
-	var out []string
-	add := func(h string) {
-		if h != "" && !seen[h] && !isIPLiteral(h) {
-			seen[h] = true
-			out = append(out, h)
-		}
-	}
-	for _, t := range targets {
-		add(targetHost(t.Target))
-	}
-	for _, s := range services {
-		if !isUpstream[s.Host] {
-			add(s.Host)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	return translator.Hostnames(in), nil
 }
 
 // targetNames lists the hostnames among the targets of some upstreams, for
@@ -75,11 +33,7 @@ func targetNames(snap *store.Snapshot, upstreamIDs []string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dns names: %w", err)
 		}
-		for _, t := range ts {
-			if h := targetHost(t.Target); h != "" && !isIPLiteral(h) {
-				out = append(out, h)
-			}
-		}
+		out = append(out, translator.TargetHostnames(ts)...)
 	}
 	return out, nil
 }

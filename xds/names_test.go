@@ -35,17 +35,3 @@ func TestDNSNames(t *testing.T) {
 		t.Fatalf("target names (-want +got):\n%s", diff)
 	}
 }
-
-func TestTargetHost(t *testing.T) {
-	for in, want := range map[string]string{
-		"example.com:8000": "example.com",
-		"1.2.3.4:80":       "1.2.3.4",
-		"[::1]:80":         "::1",
-		"example.com":      "example.com",
-		"[::1]":            "::1",
-	} {
-		if got := targetHost(in); got != want {
-			t.Errorf("targetHost(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

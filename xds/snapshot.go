@@ -213,7 +213,7 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	p.hashes, p.versions, p.changes = hashes, versions, changes
 	p.clusters = map[string][]string{}
 	for _, cla := range res.Endpoints {
-		if u := p.tr.ClusterUpstream(cla.GetClusterName()); u != "" {
+		if u := res.ClusterUpstream[cla.GetClusterName()]; u != "" {
 			p.clusters[u] = append(p.clusters[u], cla.GetClusterName())
 		}
 	}

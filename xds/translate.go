@@ -27,11 +27,6 @@ type Translator interface {
 	// nothing else (never a cluster, route or listener). The loop relies on
 	// it to leave CDS/LDS/RDS alone on a target change.
 	Endpoints(snap *store.Snapshot, dns map[string]translator.DNSAnswer, clusters []string) ([]*endpointv3.ClusterLoadAssignment, error)
-
-	// ClusterUpstream names the upstream whose targets a cluster balances
-	// over, or "" for a cluster of no upstream. The loop uses it to find
-	// the clusters of the upstreams a commit touched.
-	ClusterUpstream(cluster string) string
 }
 
 // ErrFullRebuild is returned by Translator.Endpoints when an endpoints-only

@@ -38,11 +38,3 @@ func (t storeTranslator) Endpoints(snap *store.Snapshot, dns map[string]translat
 	}
 	return out, nil
 }
-
-func (t storeTranslator) ClusterUpstream(cluster string) string {
-	ref, ok := translator.ParseClusterName(cluster)
-	if !ok {
-		return ""
-	}
-	return ref.Upstream
-}

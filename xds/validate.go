@@ -30,7 +30,7 @@ import (
 // usable (and are checked for consistency afterwards).
 func sanitize(res *translator.Resources, prevListeners map[string]*listenerv3.Listener, prevRoutes map[string]*routev3.RouteConfiguration) (*translator.Resources, error) {
 	var errs []error
-	out := &translator.Resources{}
+	out := &translator.Resources{ClusterUpstream: res.ClusterUpstream}
 
 	dropped := map[string]bool{} // EDS names of left-out clusters
 	for _, c := range res.Clusters {
