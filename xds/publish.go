@@ -28,11 +28,11 @@ type Resolver interface {
 //	resolver answers moved ──────────────────────────────┼─► loop: snapshot → publish
 //	                                                     ┘
 //
-// Coalescing: the loop always translates the newest store snapshot, so any
-// number of commits that land while it works are covered by one publish.
-// On top of that, publishes are spaced at least MinPublishInterval apart: an
-// isolated change is published at once (leading edge, no added latency), and
-// a burst is folded into one publish per interval instead of one per commit.
+// Coalescing: a commit is published at once; the loop always translates the
+// newest store snapshot, so any number of commits that land while a publish
+// is in flight are covered by the next one (the kick channel holds one
+// signal). Options.MinPublishInterval can add a spacing between publishes;
+// by default there is none, since it only added latency.
 
 // Run publishes the store's current state, marks the server Ready, then
 // republishes on every store commit and DNS change until ctx ends. It

@@ -33,7 +33,10 @@ const (
 
 // Defaults for Options.
 const (
-	DefaultMinPublishInterval = 25 * time.Millisecond
+	// DefaultMinPublishInterval is 0: a commit is published at once, and
+	// commits that land while a publish is in flight are folded into the
+	// next one (publish.go). A fixed spacing was most of a change's latency.
+	DefaultMinPublishInterval = 0
 	DefaultDataPlanePurge     = time.Hour
 )
 
@@ -46,7 +49,7 @@ type Options struct {
 	// NodeGroup is the snapshot key every Envoy shares (DefaultNodeGroup).
 	NodeGroup string
 	// MinPublishInterval spaces publishes during bursts of writes (see
-	// publish.go). Zero means the default; negative means no spacing.
+	// publish.go). Zero or negative means none: publish at once.
 	MinPublishInterval time.Duration
 	// DataPlanePurge is how long a disconnected Envoy stays listed in
 	// /clustering/data-planes.
@@ -96,11 +99,8 @@ func New(st *store.Store, res Resolver, opts Options) *Server {
 	if opts.NodeGroup == "" {
 		opts.NodeGroup = DefaultNodeGroup
 	}
-	switch {
-	case opts.MinPublishInterval == 0:
+	if opts.MinPublishInterval < 0 {
 		opts.MinPublishInterval = DefaultMinPublishInterval
-	case opts.MinPublishInterval < 0:
-		opts.MinPublishInterval = 0
 	}
 	if opts.DataPlanePurge <= 0 {
 		opts.DataPlanePurge = DefaultDataPlanePurge
@@ -183,6 +183,16 @@ func (s *Server) Stop() {
 			<-done
 		}
 	})
+}
+
+// CheckedUpstreams lists, sorted, the upstreams whose clusters have active
+// or passive health checks in the published configuration: the health
+// poller asks Envoy only about those (xds/envoyhealth Options.Upstreams).
+func (s *Server) CheckedUpstreams() []string {
+	if p := s.pub.checked.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // MetricsHandler serves the Prometheus metrics (mount on the admin API's

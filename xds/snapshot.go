@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -59,6 +61,11 @@ type publisher struct {
 	routes    map[string]*routev3.RouteConfiguration
 
 	buf []byte // reused marshal buffer
+
+	// checked lists, sorted, the upstreams whose clusters carry active or
+	// passive health checks in the last full publish (read by the health
+	// poller from another goroutine).
+	checked atomic.Pointer[[]string]
 }
 
 func newPublisher(c *caches, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
@@ -211,6 +218,8 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	}
 
 	p.hashes, p.versions, p.changes = hashes, versions, changes
+	checked := checkedUpstreams(res.Clusters)
+	p.checked.Store(&checked)
 	p.clusters = map[string][]string{}
 	for _, cla := range res.Endpoints {
 		if u := res.ClusterUpstream[cla.GetClusterName()]; u != "" {
@@ -364,4 +373,21 @@ func changedClusterEndpoints(oldCDS, newCDS map[string]string, clas []*endpointv
 		}
 	}
 	return touch
+}
+
+// checkedUpstreams lists, sorted and unique, the upstreams of the clusters
+// that have active health checks or outlier detection: the only ones whose
+// host health Envoy decides on its own.
+func checkedUpstreams(clusters []*clusterv3.Cluster) []string {
+	var out []string
+	for _, c := range clusters {
+		if len(c.GetHealthChecks()) == 0 && c.GetOutlierDetection() == nil {
+			continue
+		}
+		if ref, ok := translator.ParseClusterName(c.GetName()); ok && ref.Upstream != "" {
+			out = append(out, ref.Upstream)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

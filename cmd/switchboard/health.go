@@ -149,7 +149,9 @@ type envoyHealth struct {
 
 func newEnvoyHealth(xsrv *xds.Server, log *slog.Logger) *envoyHealth {
 	e := &envoyHealth{nodes: xsrv.DataPlaneAdmins}
-	e.poller = envoyhealth.New(e.discover, envoyhealth.Options{Revision: xsrv.PublishedRevision, Logger: log})
+	e.poller = envoyhealth.New(e.discover, envoyhealth.Options{
+		Revision: xsrv.PublishedRevision, Upstreams: xsrv.CheckedUpstreams, Registerer: xsrv.Registry(), Logger: log,
+	})
 	return e
 }
 

@@ -3,11 +3,14 @@ package envoyhealth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // clustersJSON is GET /clusters?format=json as Envoy 1.40 writes it
@@ -100,6 +104,9 @@ type fakeEnvoy struct {
 	body  atomic.Value // string
 	code  atomic.Int32
 	calls atomic.Int64
+
+	mu      sync.Mutex
+	filters []string // the filter of every request
 }
 
 func newFakeEnvoy(t *testing.T, body string) *fakeEnvoy {
@@ -108,6 +115,9 @@ func newFakeEnvoy(t *testing.T, body string) *fakeEnvoy {
 	f.code.Store(http.StatusOK)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.calls.Add(1)
+		f.mu.Lock()
+		f.filters = append(f.filters, r.URL.Query().Get("filter"))
+		f.mu.Unlock()
 		if r.URL.Path != "/clusters" || r.URL.Query().Get("format") != "json" {
 			http.NotFound(w, r)
 			return
@@ -276,5 +286,107 @@ func TestPoller_RunAndHandler(t *testing.T) {
 	p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/clustering/health", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST = %d", rec.Code)
+	}
+}
+
+func TestPoller_AsksOnlyForCheckedUpstreams(t *testing.T) {
+	e := newFakeEnvoy(t, hostsJSON(map[string]string{"127.0.0.2:8080": `{"failed_outlier_check": true}`}))
+	var checked atomic.Value
+	checked.Store([]string{})
+	reg := prometheus.NewRegistry()
+	p := New(func() []Endpoint { return []Endpoint{{NodeID: "n1", AdminAddress: e.addr()}} }, Options{
+		Upstreams: func() []string { return checked.Load().([]string) }, Registerer: reg, Logger: quiet,
+	})
+	ctx := context.Background()
+
+	// No upstream is health-checked: Envoy is not asked at all, and the
+	// (empty) view is fresh.
+	p.Poll(ctx)
+	if n := e.calls.Load(); n != 0 {
+		t.Fatalf("%d requests with nothing health-checked, want 0", n)
+	}
+	if got := p.Address("shop", netip.MustParseAddrPort("127.0.0.2:8080")); got.Status != Unknown {
+		t.Errorf("skipped poll: %+v, want Unknown", got)
+	}
+	if v := gathered(t, reg, "switchboard_envoy_health_polls_total", resultSkipped); v != 1 {
+		t.Errorf("skipped polls = %v, want 1", v)
+	}
+
+	checked.Store([]string{"shop", "a.b+c"})
+	p.Poll(ctx)
+	e.mu.Lock()
+	filters := slices.Clone(e.filters)
+	e.mu.Unlock()
+	if want := []string{`^upstream/(shop|a\.b\+c)/`}; !cmp.Equal(filters, want) {
+		t.Errorf("filters = %q, want %q", filters, want)
+	}
+	if got := p.Address("shop", netip.MustParseAddrPort("127.0.0.2:8080")); got.Status != Unhealthy {
+		t.Errorf("shop = %+v, want UNHEALTHY", got)
+	}
+	if v := gathered(t, reg, "switchboard_envoy_health_poll_response_bytes_total", ""); v == 0 {
+		t.Error("response bytes not counted")
+	}
+	// Every labelled series exists before it is first used.
+	for _, r := range []string{resultOK, resultError, resultSkipped} {
+		if gathered(t, reg, "switchboard_envoy_health_polls_total", r) < 0 {
+			t.Errorf("no polls_total{result=%q} series", r)
+		}
+	}
+}
+
+// gathered is the value of a counter or gauge series (label value "" for
+// none), or -1 when the series does not exist.
+func gathered(t *testing.T, reg *prometheus.Registry, name, label string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) > 0 && m.GetLabel()[0].GetValue() != label {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
+}
+
+func TestUpstreamFilters(t *testing.T) {
+	if got := upstreamFilters(nil); len(got) != 0 {
+		t.Errorf("no names: %q", got)
+	}
+	var names []string
+	for i := range 2000 {
+		names = append(names, fmt.Sprintf("upstream-name-%04d", i))
+	}
+	fs := upstreamFilters(names)
+	if len(fs) < 2 {
+		t.Fatalf("%d filters for 2000 names, want several", len(fs))
+	}
+	seen := 0
+	for _, f := range fs {
+		if len(f) > maxFilter+len("^upstream/()/") {
+			t.Errorf("filter of %d bytes", len(f))
+		}
+		re := regexp.MustCompile(f)
+		for _, n := range names {
+			if re.MatchString("upstream/" + n + "/http/60000") {
+				seen++
+			}
+		}
+		if re.MatchString("upstream/upstream-name-0001x/http/60000") || re.MatchString("service/upstream-name-0001") {
+			t.Errorf("%q matches a cluster of no named upstream", f)
+		}
+	}
+	if seen != len(names) {
+		t.Errorf("%d names matched once over all filters, want %d", seen, len(names))
 	}
 }
