@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -27,16 +28,27 @@ func (s *Server) registerRootRoutes() {
 // refuses non-3.0 files for 3.x), go-kong reads configuration.database.
 func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 	conf := map[string]any{
-		"database":      databaseName,
-		"router_flavor": "traditional_compatible",
-		"role":          "traditional",
-		"plugins":       []string{},
-		"admin_listen":  []string{},
-		"proxy_listen":  []string{},
+		"database":          databaseName,
+		"router_flavor":     "traditional_compatible",
+		"role":              "traditional",
+		"plugins":           []string{},
+		"admin_listen":      []string{},
+		"proxy_listen":      []string{},
+		"admin_gui_listen":  []string{},
+		"status_listen":     []string{},
+		"stream_listen":     []string{},
+		"admin_gui_url":     []string{},
+		"admin_gui_path":    "/",
+		"admin_gui_auth":    nil,
+		"enforce_rbac":      "off",
+		"rbac":              "off",
+		"portal":            false,
+		"anonymous_reports": false,
 	}
 	for k, v := range s.opts.Configuration {
 		conf[k] = v
 	}
+	addListeners(conf)
 	pid := os.Getpid()
 	s.writeJSON(w, r, http.StatusOK, map[string]any{
 		"tagline":  "Welcome to kong",
@@ -54,6 +66,68 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 		"configuration": conf,
 		"pids":          map[string]any{"master": pid, "workers": []int{pid}},
 	})
+}
+
+// listenerKeys pairs each *_listen key of Kong's configuration with the
+// parsed *_listeners list Kong derives from it. Kong Manager reads the
+// parsed form (its overview shows the proxy and admin URLs from them).
+var listenerKeys = map[string]string{
+	"admin_listen":     "admin_listeners",
+	"proxy_listen":     "proxy_listeners",
+	"admin_gui_listen": "admin_gui_listeners",
+	"status_listen":    "status_listeners",
+	"stream_listen":    "stream_listeners",
+}
+
+// addListeners sets every *_listeners key from its *_listen list, unless
+// the configuration already carries it.
+func addListeners(conf map[string]any) {
+	for listen, parsed := range listenerKeys {
+		if _, ok := conf[parsed]; ok {
+			continue
+		}
+		addrs, _ := conf[listen].([]string)
+		out := make([]map[string]any, 0, len(addrs))
+		for _, a := range addrs {
+			if l, ok := kongListener(a); ok {
+				out = append(out, l)
+			}
+		}
+		conf[parsed] = out
+	}
+}
+
+// kongListener is one listener in the shape of Kong's conf_loader
+// (ip, port, ssl, http2, ..., listener). Addresses are host:port; a
+// trailing " ssl" flag is honoured for when TLS listeners arrive.
+func kongListener(addr string) (map[string]any, bool) {
+	fields := strings.Fields(addr)
+	if len(fields) == 0 {
+		return nil, false
+	}
+	host, portStr, err := net.SplitHostPort(fields[0])
+	if err != nil {
+		return nil, false
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, false
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	l := map[string]any{
+		"ip": host, "port": port, "ssl": false, "http2": false, "proxy_protocol": false,
+		"deferred": false, "reuseport": false, "bind": false, "ipv6only": false, "so_keepalive": false,
+		"backlog=%d+": false,
+	}
+	for _, f := range fields[1:] {
+		if _, known := l[f]; known {
+			l[f] = true
+		}
+	}
+	l["listener"] = strings.Join(append([]string{net.JoinHostPort(host, portStr)}, fields[1:]...), " ")
+	return l, true
 }
 
 var unitRe = regexp.MustCompile(`^[bBkKmMgG]$`)

@@ -288,3 +288,39 @@ func TestAdmin_PanicRecovery(t *testing.T) {
 		t.Errorf("panic: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// Kong Manager reads the parsed listener lists of GET /'s configuration.
+func TestAdmin_RootListeners(t *testing.T) {
+	ts := newTestServer(t, func(o *Options) {
+		o.Configuration = map[string]any{
+			"admin_listen": []string{"127.0.0.1:8001"}, "proxy_listen": []string{"0.0.0.0:8000"},
+			"admin_gui_listen": []string{"127.0.0.1:8002"},
+		}
+	})
+	r := ts.do(http.MethodGet, "/", nil, encJSON).mustStatus(t, http.StatusOK)
+	conf := r.obj()["configuration"].(map[string]any)
+	first := func(key string) map[string]any {
+		l, _ := conf[key].([]any)
+		if len(l) != 1 {
+			t.Fatalf("%s = %v, want one listener", key, conf[key])
+		}
+		return l[0].(map[string]any)
+	}
+	for key, want := range map[string]string{"proxy_listeners": "0.0.0.0:8000", "admin_listeners": "127.0.0.1:8001", "admin_gui_listeners": "127.0.0.1:8002"} {
+		l := first(key)
+		if got := fmt.Sprintf("%v:%v", l["ip"], l["port"]); got != want || l["listener"] != want || l["ssl"] != false || l["http2"] != false {
+			t.Errorf("%s[0] = %v, want %s without ssl", key, l, want)
+		}
+	}
+	for _, key := range []string{"status_listeners", "stream_listeners"} {
+		if l, ok := conf[key].([]any); !ok || len(l) != 0 {
+			t.Errorf("%s = %v, want []", key, conf[key])
+		}
+	}
+	if l, ok := kongListener("127.0.0.1:8443 ssl http2"); !ok || l["ssl"] != true || l["http2"] != true || l["listener"] != "127.0.0.1:8443 ssl http2" {
+		t.Errorf("ssl listener parsed as %v", l)
+	}
+	if _, ok := kongListener("nonsense"); ok {
+		t.Error("a listen string without a port must be skipped")
+	}
+}

@@ -46,19 +46,23 @@ type caches struct {
 	group    string
 	snapshot cachev3.SnapshotCache
 	eds      *cachev3.LinearCache
-	mux      *cachev3.MuxCache
+	// edsPrefix starts every EDS version this process sends (acks.go).
+	edsPrefix string
+	mux       *cachev3.MuxCache
 }
 
 func newCaches(group string, log *slog.Logger) *caches {
 	l := cacheLogger{log}
+	prefix := "eds-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-"
 	c := &caches{
-		group:    group,
-		snapshot: cachev3.NewSnapshotCache(true, nodeGroup(group), l),
+		group:     group,
+		edsPrefix: prefix,
+		snapshot:  cachev3.NewSnapshotCache(true, nodeGroup(group), l),
 		// The boot-time prefix makes versions from an earlier process
 		// unmistakable: a reconnecting Envoy whose version lacks it gets a
 		// full answer.
 		eds: cachev3.NewLinearCache(resourcev3.EndpointType,
-			cachev3.WithVersionPrefix("eds-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"),
+			cachev3.WithVersionPrefix(prefix),
 			cachev3.WithLogger(l)),
 	}
 	classify := func(typeURL string) string {

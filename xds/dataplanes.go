@@ -23,6 +23,10 @@ type dataPlaneJSON struct {
 	SyncStatus     string            `json:"sync_status"`
 	ConfigVersions map[string]string `json:"config_versions"`
 	LastError      *nackJSON         `json:"last_error"`
+	// AckedRevision is the highest store revision whose every change this
+	// Envoy has ACKed (0: unknown); compare it with a write's
+	// X-Switchboard-Revision to see whether the write reached this Envoy.
+	AckedRevision uint64 `json:"acked_revision"`
 }
 
 type nackJSON struct {
@@ -42,7 +46,7 @@ const (
 
 // dataPlanes lists the known Envoys sorted by id, dropping those gone for
 // longer than the purge delay.
-func (r *registry) dataPlanes() []dataPlaneJSON {
+func (r *registry) dataPlanes(acks *ackHistory) []dataPlaneJSON {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
@@ -62,6 +66,9 @@ func (r *registry) dataPlanes() []dataPlaneJSON {
 		}
 		for t, v := range dp.Acked {
 			j.ConfigVersions[t] = v
+		}
+		if acks != nil {
+			j.AckedRevision = acks.ackedRevision(dp.Acked)
 		}
 		if len(dp.rejected) > 0 {
 			j.SyncStatus = syncRejected
@@ -89,7 +96,7 @@ func (s *Server) DataPlanesHandler() http.Handler {
 		body := struct {
 			Data []dataPlaneJSON `json:"data"`
 			Next *string         `json:"next"`
-		}{Data: s.nodes.dataPlanes()}
+		}{Data: s.nodes.dataPlanes(s.acks)}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_ = json.NewEncoder(w).Encode(body)
 	})

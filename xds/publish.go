@@ -122,6 +122,7 @@ func (s *Server) published(rev uint64, seen *seenLog) {
 	if at, ok := seen.consume(rev); ok {
 		s.metrics.revToPub.Observe(time.Since(at).Seconds())
 	}
+	s.acks.record(rev, s.pub.versions, s.pub.edsUpserted)
 	s.pubMu.Lock()
 	s.pubRev = rev
 	close(s.pubCh)

@@ -75,6 +75,7 @@ type Server struct {
 	caches  *caches
 	pub     *publisher
 	nodes   *registry
+	acks    *ackHistory // published configs, to map ACKed versions to revisions
 
 	grpc   *grpc.Server
 	ctx    context.Context // ends the xDS streams on Stop
@@ -122,6 +123,7 @@ func New(st *store.Store, res Resolver, opts Options) *Server {
 	s.pub = newPublisher(s.caches, opts.Translator, res, s.log, s.metrics)
 	s.pub.settle = st.SettleWatches
 	s.nodes = newRegistry(s.log, s.metrics, opts.DataPlanePurge)
+	s.acks = &ackHistory{edsPrefix: s.caches.edsPrefix}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	xds := serverv3.NewServer(s.ctx, s.caches.mux, s.nodes, sotw.WithOrderedADS())

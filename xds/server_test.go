@@ -421,7 +421,7 @@ func TestServer_DataPlanes(t *testing.T) {
 	snap := snapshotVersions(t, h.srv)
 	want := dataPlaneJSON{
 		ID: "envoy-7", IP: "127.0.0.1", Hostname: "host-envoy-7", Cluster: "kong-gateway", Version: "1.40.0",
-		Connected: true, SyncStatus: syncNormal,
+		Connected: true, SyncStatus: syncNormal, AckedRevision: st.Revision(),
 		ConfigVersions: map[string]string{
 			"clusters": snap["clusters"], "listeners": snap["listeners"], "routes": snap["routes"],
 			"endpoints": dp.ConfigVersions["endpoints"],
@@ -441,6 +441,19 @@ func TestServer_DataPlanes(t *testing.T) {
 	}
 	if n := metricValue(t, h.srv, "xds_connected_proxies", ""); n != 1 {
 		t.Fatalf("xds_connected_proxies = %v, want 1", n)
+	}
+
+	// A target write moves only endpoints, a route write only routes: each
+	// reaches the Envoy as acked_revision.
+	for _, m := range []*store.Mutation{
+		upsertTarget(kongTarget("t3", "u1", "127.0.0.4:8080", 100)),
+		upsertRoute(kongRoute("r2", "second_route", "s1", "/second")),
+	} {
+		rev := apply(t, st, m)
+		e.waitUntil("the write to be acked", func() bool {
+			dp := dataPlanes(t, h.srv)
+			return len(dp) == 1 && dp[0].AckedRevision >= rev
+		})
 	}
 
 	e.close()

@@ -58,7 +58,11 @@ type publisher struct {
 	hashes    map[string]map[string]string
 	versions  map[string]string
 	listeners map[string]*listenerv3.Listener
-	routes    map[string]*routev3.RouteConfiguration
+	// edsCount mirrors the LinearCache's version counter (one step per
+	// UpdateResources, see updateEDS); edsUpserted is its value after the
+	// last CLA upsert, what an Envoy must have ACKed to hold every CLA.
+	edsCount, edsUpserted uint64
+	routes                map[string]*routev3.RouteConfiguration
 
 	buf []byte // reused marshal buffer
 
@@ -181,7 +185,7 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 		}
 	}
 	if len(upd) > 0 {
-		if err := p.caches.eds.UpdateResources(upd, nil); err != nil {
+		if err := p.updateEDS(upd, nil); err != nil {
 			return fmt.Errorf("eds update: %w", err)
 		}
 	}
@@ -205,14 +209,14 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 		// carries them right behind the CDS update instead of Envoy waiting
 		// for its EDS initial_fetch_timeout.
 		if touch := changedClusterEndpoints(p.hashes[resourcev3.ClusterType], hashes[resourcev3.ClusterType], res.Endpoints, upd); len(touch) > 0 {
-			if err := p.caches.eds.UpdateResources(touch, nil); err != nil {
+			if err := p.updateEDS(touch, nil); err != nil {
 				return fmt.Errorf("eds refresh: %w", err)
 			}
 		}
 	}
 	if len(del) > 0 {
 		slices.Sort(del)
-		if err := p.caches.eds.UpdateResources(nil, del); err != nil {
+		if err := p.updateEDS(nil, del); err != nil {
 			return fmt.Errorf("eds delete: %w", err)
 		}
 	}
@@ -296,7 +300,7 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 		}
 	}
 	if len(upd) > 0 {
-		if err := p.caches.eds.UpdateResources(upd, nil); err != nil {
+		if err := p.updateEDS(upd, nil); err != nil {
 			return fmt.Errorf("eds update: %w", err)
 		}
 	}
