@@ -4,66 +4,81 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
-
-// maxArgs is Kong's limit on form and query arguments.
-const maxArgs = 1000
-
-// maxBody bounds what a write request may send.
-const maxBody = 8 << 20
 
 // decodeBody reads a POST/PUT/PATCH body into a generic map following
 // Kong's rules (contract §2.5): JSON is decoded with exact numbers and no
 // type inference; urlencoded and multipart forms are decoded with dotted and
 // bracketed keys and then typed by the entity schema. No body and no content
-// type is an empty input; a body of any other type is 415.
+// type is an empty input; a body of any other type is 415. Whatever the
+// encoding, the result then passes checkInput (limits.go), the one gate for
+// sizes, depth, UTF-8 and Envoy's rules.
 func decodeBody(r *http.Request, es *entitySchema) (map[string]any, error) {
+	input, badUTF8, err := decodeRaw(r, es)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInput(es.name, input, badUTF8); err != nil {
+		return nil, err
+	}
+	return input, nil
+}
+
+// decodeRaw decodes the body by its content type; badUTF8 reports a JSON
+// body holding invalid UTF-8 (form values keep their raw bytes, so
+// checkInput sees those itself).
+func decodeRaw(r *http.Request, es *entitySchema) (input map[string]any, badUTF8 bool, err error) {
 	ctypes := r.Header.Values("Content-Type")
 	if len(ctypes) > 1 {
-		return nil, errStatus(http.StatusBadRequest, "Bad Request")
+		return nil, false, errStatus(http.StatusBadRequest, "Bad Request")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return nil, errStatus(http.StatusBadRequest, "Bad Request")
+		return nil, false, errStatus(http.StatusBadRequest, "Bad Request")
 	}
 	if len(body) > maxBody {
-		return nil, errStatus(http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+		return nil, false, errStatus(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request Entity Too Large: the body may hold at most %d bytes", maxBody))
 	}
 	if len(ctypes) == 0 || strings.TrimSpace(ctypes[0]) == "" {
 		if len(body) > 0 {
-			return nil, errUnsupportedMedia
+			return nil, false, errUnsupportedMedia
 		}
-		return map[string]any{}, nil
+		return map[string]any{}, false, nil
 	}
 	mediaType, params, err := mime.ParseMediaType(ctypes[0])
 	if err != nil {
-		return nil, errUnsupportedMedia
+		return nil, false, errUnsupportedMedia
 	}
 	switch mediaType {
 	case "application/json":
-		return decodeJSONObject(body)
+		m, err := decodeJSONObject(body)
+		return m, err == nil && !utf8.Valid(body), err
 	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, errStatus(http.StatusBadRequest, "Bad Request")
+			return nil, false, errStatus(http.StatusBadRequest, "Bad Request")
 		}
-		return formToInput(vals, es)
+		m, err := formToInput(vals, es)
+		return m, false, err
 	case "multipart/form-data":
 		vals, err := parseMultipart(body, params["boundary"])
 		if errors.Is(err, errTooManyArguments) {
-			return nil, err
+			return nil, false, err
 		}
 		if err != nil {
-			return nil, errStatus(http.StatusBadRequest, "Bad Request")
+			return nil, false, errStatus(http.StatusBadRequest, "Bad Request")
 		}
-		return formToInput(vals, es)
+		m, err := formToInput(vals, es)
+		return m, false, err
 	default:
-		return nil, errUnsupportedMedia
+		return nil, false, errUnsupportedMedia
 	}
 }
 
@@ -94,7 +109,11 @@ func formToInput(vals url.Values, es *entitySchema) (map[string]any, error) {
 	if n > maxArgs {
 		return nil, errTooManyArguments
 	}
-	return inferInput(decodeFormArgs(vals), es), nil
+	args, err := decodeFormArgs(vals)
+	if err != nil {
+		return nil, err
+	}
+	return inferInput(args, es), nil
 }
 
 // parseMultipart collects the parts of a multipart body as form values;

@@ -125,7 +125,7 @@ func TestAdmin_FormDecoding(t *testing.T) {
 }
 
 func TestAdmin_FormKeyParsing(t *testing.T) {
-	got := decodeFormArgs(url.Values{
+	got, err := decodeFormArgs(url.Values{
 		"a.b.c":   {"1"},
 		"l[]":     {"x", "y"},
 		"m[k]":    {"v"},
@@ -133,6 +133,9 @@ func TestAdmin_FormKeyParsing(t *testing.T) {
 		"s[2].ip": {"b"},
 		"s[1].ip": {"a"},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]any{
 		"a": map[string]any{"b": map[string]any{"c": "1"}},
 		"l": []any{"x", "y"},

@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"mime/multipart"
 	"net/url"
@@ -76,8 +77,10 @@ func parseFormKey(k string) []keyToken {
 
 // decodeFormArgs builds the nested input of a form the way Kong's argument
 // decoder does: dotted keys make objects, [] and [n] make arrays, [key]
-// makes map keys, and a repeated key makes an array of its values.
-func decodeFormArgs(vals url.Values) map[string]any {
+// makes map keys, and a repeated key makes an array of its values. A key
+// nesting deeper than maxDepth is refused before anything is built, so that
+// nothing downstream recurses on an attacker-chosen depth.
+func decodeFormArgs(vals url.Values) (map[string]any, error) {
 	root := map[string]any{}
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
@@ -89,11 +92,16 @@ func decodeFormArgs(vals url.Values) map[string]any {
 		if len(toks) == 0 || toks[0].name == "" {
 			continue
 		}
+		if len(toks) > maxDepth {
+			fe := fieldErrors{}
+			setFieldError(fe, []string{toks[0].name}, fmt.Sprintf("nesting too deep: at most %d levels", maxDepth))
+			return nil, schemaViolation(fe)
+		}
 		for _, v := range vals[k] {
 			insertFormValue(root, toks, v)
 		}
 	}
-	return finishForm(root).(map[string]any)
+	return finishForm(root).(map[string]any), nil
 }
 
 func insertFormValue(node any, toks []keyToken, v string) {
