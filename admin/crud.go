@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -20,7 +21,7 @@ import (
 // services, routes and upstreams share one implementation of Kong's
 // list/create/read/upsert/update/delete semantics.
 type entityOps[T any] struct {
-	schema *entitySchema
+	schema *schema.Entity
 	byID   func(*store.Snapshot, string) (*T, error)
 	// byKey looks up by endpoint key (name); nil for nested-only entities.
 	byKey func(*store.Snapshot, string) (*T, error)
@@ -46,21 +47,13 @@ type entityOps[T any] struct {
 // UUID is only ever an id; anything else is an endpoint key that must pass
 // its field's validator (400 "invalid unique" otherwise). Missing → nil.
 func (e *entityOps[T]) lookup(snap *store.Snapshot, key string) (*T, error) {
-	if isUUID(key) {
+	if schema.IsUUID(key) {
 		return e.byID(snap, key)
 	}
-	if msg := validateEndpointKey(e.schema, key); msg != "" {
-		return nil, errInvalidUnique(e.schema.endpointKey, msg)
+	if msg := e.schema.ValidateKey(key); msg != "" {
+		return nil, errInvalidUnique(e.schema.EndpointKey(), msg)
 	}
 	return e.byKey(snap, key)
-}
-
-func validateEndpointKey(es *entitySchema, key string) string {
-	_, err := es.byName[es.endpointKey].validate(key)
-	if s, ok := err.(string); ok {
-		return s
-	}
-	return ""
 }
 
 // prepare resolves, validates and converts an input into an entity.
@@ -70,7 +63,7 @@ func (e *entityOps[T]) prepare(snap *store.Snapshot, input, base map[string]any)
 			return nil, err
 		}
 	}
-	m, errs := e.schema.build(input, base)
+	m, errs := e.schema.Build(input, base)
 	if errs != nil {
 		return nil, schemaViolation(errs)
 	}
@@ -110,7 +103,7 @@ func (e *entityOps[T]) list(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink("/"+e.schema.name, next, tf.rawValue(), pq, true)))
+	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink("/"+e.schema.Name(), next, tf.rawValue(), pq, true)))
 }
 
 // create is POST on a collection; forced fields (the parent of a nested
@@ -172,10 +165,10 @@ func (e *entityOps[T]) put(s *Server, w http.ResponseWriter, r *http.Request, ke
 	for k, v := range forced {
 		input[k] = v
 	}
-	if isUUID(key) {
+	if schema.IsUUID(key) {
 		input["id"] = key
 	} else {
-		input[e.schema.endpointKey] = key
+		input[e.schema.EndpointKey()] = key
 		if existing != nil {
 			input["id"] = e.id(existing)
 		}
@@ -292,14 +285,19 @@ func entityToMap(v any) (map[string]any, error) {
 }
 
 // mapToEntity converts a validated entity map into its store type. The map
-// holds only schema-checked values, so a failure is a programmer error.
+// holds only schema-checked values, so a failure is a programmer error. It
+// is strict: a schema field that the store type does not carry fails here
+// instead of being dropped without a word (TestAdmin_SchemaFieldsMatchStore
+// checks every entity both ways).
 func mapToEntity[T any](m map[string]any) (*T, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("admin: encode validated entity: %w", err)
 	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	t := new(T)
-	if err := json.Unmarshal(b, t); err != nil {
+	if err := dec.Decode(t); err != nil {
 		return nil, fmt.Errorf("admin: decode validated entity: %w", err)
 	}
 	return t, nil

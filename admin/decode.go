@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/switchboard-gw/switchboard/schema"
 )
 
 // decodeBody reads a POST/PUT/PATCH body into a generic map following
@@ -20,12 +22,12 @@ import (
 // type is an empty input; a body of any other type is 415. Whatever the
 // encoding, the result then passes checkInput (limits.go), the one gate for
 // sizes, depth, UTF-8 and Envoy's rules.
-func decodeBody(r *http.Request, es *entitySchema) (map[string]any, error) {
+func decodeBody(r *http.Request, es *schema.Entity) (map[string]any, error) {
 	input, badUTF8, err := decodeRaw(r, es)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkInput(es.name, input, badUTF8); err != nil {
+	if err := checkInput(es.Name(), input, badUTF8); err != nil {
 		return nil, err
 	}
 	return input, nil
@@ -34,7 +36,7 @@ func decodeBody(r *http.Request, es *entitySchema) (map[string]any, error) {
 // decodeRaw decodes the body by its content type; badUTF8 reports a JSON
 // body holding invalid UTF-8 (form values keep their raw bytes, so
 // checkInput sees those itself).
-func decodeRaw(r *http.Request, es *entitySchema) (input map[string]any, badUTF8 bool, err error) {
+func decodeRaw(r *http.Request, es *schema.Entity) (input map[string]any, badUTF8 bool, err error) {
 	ctypes := r.Header.Values("Content-Type")
 	if len(ctypes) > 1 {
 		return nil, false, errStatus(http.StatusBadRequest, "Bad Request")
@@ -101,7 +103,7 @@ func decodeJSONObject(body []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func formToInput(vals url.Values, es *entitySchema) (map[string]any, error) {
+func formToInput(vals url.Values, es *schema.Entity) (map[string]any, error) {
 	n := 0
 	for _, v := range vals {
 		n += len(v)

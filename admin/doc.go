@@ -1,6 +1,7 @@
 // Package admin is switchboard's Kong-compatible Admin API: HTTP routing
 // (gorilla/mux), decoding of JSON, urlencoded and multipart bodies with Kong's
-// rules, Kong's defaults and validation, Kong-shaped errors and pagination.
+// rules, applying the Kong schemas of package schema, Kong-shaped errors and
+// pagination.
 //
 // The contract is ../shared/kong-admin-api.md (sections 1, 2 and 6): field
 // names, defaults, status codes and error bodies follow Kong Gateway 3.9 so
@@ -12,5 +13,5 @@
 // nothing of Envoy: what the data plane reports about target health reaches
 // it through the small HealthSource interface.
 //
-// admin imports store only; nothing but cmd imports admin.
+// admin imports store and schema only; nothing but cmd imports admin.
 package admin

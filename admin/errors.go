@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -89,63 +89,33 @@ func errInvalidUnique(field, why string) *apiError {
 	}}
 }
 
-// fieldErrors is Kong's error table for one record: field name → string,
-// nested fieldErrors (records, foreign keys), indexErrors (array elements);
-// "@entity" → []string for entity-level checks.
-type fieldErrors map[string]any
-
-// indexErrors holds errors of array elements by 1-based index, as Lua tables
-// do; it renders as a JSON array padded with nulls, as cjson renders them.
-type indexErrors map[int]any
-
-func (e indexErrors) MarshalJSON() ([]byte, error) {
-	n := 0
-	for i := range e {
-		n = max(n, i)
-	}
-	out := make([]any, n)
-	for i, v := range e {
-		out[i-1] = v
-	}
-	return json.Marshal(out)
-}
-
-func (e fieldErrors) addEntity(msg string) {
-	list, _ := e["@entity"].([]string)
-	e["@entity"] = append(list, msg)
-}
-
-// fieldHasError reports whether name (a top-level field) already failed, so
-// that entity checks depending on it are skipped, as Kong skips them.
-func (e fieldErrors) fieldHasError(names ...string) bool {
-	for _, n := range names {
-		if _, ok := e[n]; ok {
-			return true
-		}
-	}
-	return false
-}
-
 // schemaViolation builds Kong's code 2 error. The message lists entity errors
 // first, then fields in sorted order; a table-valued field error expands one
 // level ("protocols.1: ...", "service.id: ..."), deeper tables are printed the
 // way Kong prints them, with Penlight's pretty writer.
-func schemaViolation(errs fieldErrors) *apiError {
+// fieldErrors and indexErrors are Kong's error tables, defined with the
+// schema engine that fills them.
+type (
+	fieldErrors = schema.FieldErrors
+	indexErrors = schema.IndexErrors
+)
+
+func schemaViolation(errs schema.FieldErrors) *apiError {
 	var buf []string
-	if list, ok := errs["@entity"].([]string); ok {
+	if list, ok := errs[schema.EntityKey].([]string); ok {
 		buf = append(buf, list...)
 	}
 	for _, name := range sortedKeys(errs) {
-		if name == "@entity" {
+		if name == schema.EntityKey {
 			continue
 		}
 		switch v := errs[name].(type) {
-		case fieldErrors:
+		case schema.FieldErrors:
 			for _, sub := range sortedKeys(v) {
 				buf = append(buf, fmt.Sprintf("%s.%s: %s", name, sub, prettyValue(v[sub])))
 			}
-		case indexErrors:
-			for _, i := range sortedIndexes(v) {
+		case schema.IndexErrors:
+			for _, i := range v.Indexes() {
 				buf = append(buf, fmt.Sprintf("%s.%d: %s", name, i, prettyValue(v[i])))
 			}
 		default:
@@ -161,23 +131,7 @@ func schemaViolation(errs fieldErrors) *apiError {
 	}}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedIndexes(m indexErrors) []int {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return schema.SortedKeys(m) }
 
 // prettyValue renders an error value for a message: strings as they are,
 // tables the way Penlight's pretty.write does (two-space indent, sorted
@@ -212,9 +166,9 @@ func writePretty(b *strings.Builder, v any, indent, prefix string) {
 		for _, s := range t {
 			items = append(items, item{nil, s})
 		}
-	case indexErrors:
+	case schema.IndexErrors:
 		// A sequence (1..n) prints without keys, a sparse table with them.
-		idx := sortedIndexes(t)
+		idx := t.Indexes()
 		seq := len(idx) == 0 || idx[len(idx)-1] == len(idx)
 		for _, i := range idx {
 			if seq {
@@ -223,7 +177,7 @@ func writePretty(b *strings.Builder, v any, indent, prefix string) {
 				items = append(items, item{i, t[i]})
 			}
 		}
-	case fieldErrors:
+	case schema.FieldErrors:
 		for _, k := range sortedKeys(t) {
 			items = append(items, item{k, t[k]})
 		}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/switchboard-gw/switchboard/schema"
 )
 
 func multipartReader(body []byte, boundary string) *multipart.Reader {
@@ -208,46 +210,46 @@ func finishForm(v any) any {
 // inferInput types form values by the schema, as Kong's arguments.infer
 // does: numbers for integer/number fields, true/false for booleans, empty
 // string as null, and a single value wrapped for array/set fields.
-func inferInput(in map[string]any, es *entitySchema) map[string]any {
+func inferInput(in map[string]any, es *schema.Entity) map[string]any {
 	for k, v := range in {
-		if f := es.byName[k]; f != nil {
+		if f := es.Field(k); f != nil {
 			in[k] = inferValue(v, f)
 		}
 	}
 	return in
 }
 
-func inferValue(v any, f *field) any {
+func inferValue(v any, f *schema.Field) any {
 	if f == nil {
 		return v
 	}
 	if s, ok := v.(string); ok && s == "" {
 		return nil
 	}
-	switch f.kind {
-	case kInteger, kNumber:
+	switch f.Kind() {
+	case schema.KInteger, schema.KNumber:
 		if s, ok := v.(string); ok {
 			if n, ok := luaToNumber(s); ok {
 				return n
 			}
 		}
-	case kBoolean:
+	case schema.KBoolean:
 		switch v {
 		case "true":
 			return true
 		case "false":
 			return false
 		}
-	case kArray, kSet:
+	case schema.KArray, schema.KSet:
 		list, ok := v.([]any)
 		if !ok {
 			list = []any{v}
 		}
 		for i, e := range list {
-			list[i] = inferValue(e, f.elements)
+			list[i] = inferValue(e, f.Elements())
 		}
 		return list
-	case kForeign:
+	case schema.KForeign:
 		if m, ok := v.(map[string]any); ok {
 			for k, e := range m {
 				if e == "" {
@@ -255,16 +257,16 @@ func inferValue(v any, f *field) any {
 				}
 			}
 		}
-	case kMap:
+	case schema.KMap:
 		if m, ok := v.(map[string]any); ok {
 			for k, e := range m {
-				m[k] = inferValue(e, f.values)
+				m[k] = inferValue(e, f.Values())
 			}
 		}
-	case kRecord:
+	case schema.KRecord:
 		if m, ok := v.(map[string]any); ok {
 			for k, e := range m {
-				m[k] = inferValue(e, f.sub(k))
+				m[k] = inferValue(e, f.Sub(k))
 			}
 		}
 	}

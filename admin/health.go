@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -179,8 +180,8 @@ func (s *Server) balancerHealth(up *store.Upstream, targets []*store.Target, man
 // hostHealth asks the HealthSource (or the built-in fallback) about one
 // target and derives Kong's per-target health.
 func (s *Server) hostHealth(up *store.Upstream, t *store.Target, manual map[string]bool) (hostJSON, string) {
-	p, _ := normalizeHost(t.Target)
-	host := hostJSON{Host: p.host, Port: p.port, NodeWeight: t.Weight, Addresses: []addressJSON{}}
+	p, _ := schema.ParseHost(t.Target)
+	host := hostJSON{Host: p.Host, Port: p.Port, NodeWeight: t.Weight, Addresses: []addressJSON{}}
 	var th TargetHealth
 	if s.opts.Health != nil {
 		th = s.opts.Health.TargetHealth(up, t)
@@ -224,12 +225,12 @@ func (s *Server) hostHealth(up *store.Upstream, t *store.Target, manual map[stri
 
 // fallbackHealth is what the Admin API can say without a resolver: an IP
 // target is its own single address; a name cannot be resolved here.
-func fallbackHealth(p parsedHost, t *store.Target) TargetHealth {
-	switch p.kind {
-	case hostIPv4:
-		return TargetHealth{DNS: "A", Addresses: []AddressHealth{{IP: p.host, Port: p.port, Weight: int(t.Weight)}}}
-	case hostIPv6:
-		return TargetHealth{DNS: "AAAA", Addresses: []AddressHealth{{IP: p.host, Port: p.port, Weight: int(t.Weight)}}}
+func fallbackHealth(p schema.Host, t *store.Target) TargetHealth {
+	switch p.Kind {
+	case schema.HostIPv4:
+		return TargetHealth{DNS: "A", Addresses: []AddressHealth{{IP: p.Host, Port: p.Port, Weight: int(t.Weight)}}}
+	case schema.HostIPv6:
+		return TargetHealth{DNS: "AAAA", Addresses: []AddressHealth{{IP: p.Host, Port: p.Port, Weight: int(t.Weight)}}}
 	default:
 		return TargetHealth{DNS: dnsUnknown, DNSError: true}
 	}
@@ -243,8 +244,9 @@ func decideHealth(up *store.Upstream, t *store.Target, a AddressHealth, manual m
 	if !up.Healthchecks.InUse() || t.Weight == 0 {
 		return HealthChecksOff
 	}
-	p, _ := normalizeHost(a.IP)
-	addrKey := (&store.TargetHealth{TargetID: t.ID, Address: formatHost(parsedHost{kind: p.kind, host: p.host, port: a.Port, hasPort: true}, 8000)}).Key()
+	p, _ := schema.ParseHost(a.IP)
+	p.Port, p.HasPort = a.Port, true
+	addrKey := (&store.TargetHealth{TargetID: t.ID, Address: p.Format(schema.DefaultTargetPort)}).Key()
 	if ok, set := manual[addrKey]; set {
 		return healthWord(ok)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -233,3 +234,14 @@ func obj(kv ...any) map[string]any {
 }
 
 func list(v ...any) []any { return append([]any{}, v...) }
+
+// Names the tests used before the schema engine moved to package schema.
+
+func isUUID(s string) bool { return schema.IsUUID(s) }
+
+var entitySchemas = map[string]*schema.Entity{
+	"services":  schema.Services,
+	"routes":    schema.Routes,
+	"upstreams": schema.Upstreams,
+	"targets":   schema.Targets,
+}

@@ -183,7 +183,7 @@ func clonePath(p []string) []string {
 // records, numeric elements array indexes.
 func setFieldError(fe fieldErrors, path []string, msg string) {
 	if len(path) == 0 {
-		fe.addEntity(msg)
+		fe.AddEntity(msg)
 		return
 	}
 	var cur any = fe

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/switchboard-gw/switchboard/schema"
 )
 
 // Kong's page sizes.
@@ -40,7 +42,7 @@ func parsePageQuery(r *http.Request) (pageQuery, error) {
 		if !isNum {
 			return pq, errInvalidSizeNumber
 		}
-		i, isInt := toInt(n)
+		i, isInt := schema.ToInt(n)
 		if !isInt || i < 1 || i > maxPageSize {
 			return pq, errInvalidSizeRange
 		}

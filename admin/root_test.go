@@ -184,7 +184,7 @@ func TestAdmin_Schemas(t *testing.T) {
 	for name, es := range entitySchemas {
 		r := ts.do(http.MethodGet, "/schemas/"+name, nil, encJSON).mustStatus(t, http.StatusOK)
 		fields := r.obj()["fields"].([]any)
-		if len(fields) != len(es.fields) {
+		if len(fields) != len(es.Fields()) {
 			t.Errorf("%s: %d fields", name, len(fields))
 		}
 		if _, ok := r.obj()["entity_checks"].([]any); !ok {

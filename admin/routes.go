@@ -6,11 +6,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
 var routeOps = &entityOps[store.Route]{
-	schema: routeSchema,
+	schema: schema.Routes,
 	byID:   (*store.Snapshot).RouteByID,
 	byKey:  (*store.Snapshot).RouteByName,
 	walk:   func(s *store.Snapshot) walkFunc[store.Route] { return s.WalkRoutes },
@@ -38,7 +39,7 @@ func resolveServiceRef(snap *store.Snapshot, in map[string]any) error {
 		return nil
 	}
 	name, ok := ref["name"].(string)
-	if !ok || validateEndpointKey(serviceSchema, name) != "" {
+	if !ok || schema.Services.ValidateKey(name) != "" {
 		return nil
 	}
 	svc, err := snap.ServiceByName(name)
@@ -277,7 +278,7 @@ func (s *Server) handleRouteServicePut(w http.ResponseWriter, r *http.Request) {
 		serviceOps.put(s, w, r, svc.ID, nil)
 		return
 	}
-	input, err := decodeBody(r, serviceSchema)
+	input, err := decodeBody(r, schema.Services)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,11 +4,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
 var serviceOps = &entityOps[store.Service]{
-	schema: serviceSchema,
+	schema: schema.Services,
 	byID:   (*store.Snapshot).ServiceByID,
 	byKey:  (*store.Snapshot).ServiceByName,
 	walk:   func(s *store.Snapshot) walkFunc[store.Service] { return s.WalkServices },

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/switchboard-gw/switchboard/schema"
 )
 
 // maxTagFilter is Kong's limit on tags in one ?tags= filter.
@@ -38,7 +40,7 @@ func parseTagFilter(r *http.Request) (*tagFilter, error) {
 		f.tags = strings.Split(raw, ",")
 	}
 	for _, t := range f.tags {
-		if !utf8.ValidString(t) || !validTagChars(t) {
+		if !utf8.ValidString(t) || !schema.ValidTagChars(t) {
 			return nil, errInvalidOption("tags", "invalid filter syntax")
 		}
 	}

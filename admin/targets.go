@@ -7,11 +7,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
 var targetOps = &entityOps[store.Target]{
-	schema: targetSchema,
+	schema: schema.Targets,
 	byID:   (*store.Snapshot).TargetByID,
 	id:     func(t *store.Target) string { return t.ID },
 	tags:   func(t *store.Target) []string { return t.Tags },
@@ -154,12 +155,12 @@ func (s *Server) findTarget(w http.ResponseWriter, r *http.Request) (*store.Upst
 	key := pathVar(r, "targets")
 	var t *store.Target
 	var err error
-	if isUUID(key) {
+	if schema.IsUUID(key) {
 		t, err = snap.TargetByID(key)
 	} else {
 		t, err = snap.TargetByAddress(up.ID, key)
 		if err == nil && t == nil {
-			if n, ok := normalizeTarget(key); ok && n != key {
+			if n, ok := schema.NormalizeTarget(key); ok && n != key {
 				t, err = snap.TargetByAddress(up.ID, n)
 			}
 		}
@@ -215,12 +216,12 @@ func (s *Server) handleTargetHealth(healthy bool) http.HandlerFunc {
 		}
 		address := ""
 		if raw, ok := mapVar(r, "address"); ok {
-			p, msg := normalizeHost(raw)
+			p, msg := schema.ParseHost(raw)
 			if msg != "" {
 				s.writeError(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("invalid address '%s': %s", raw, msg)))
 				return
 			}
-			address = formatHost(p, 8000)
+			address = p.Format(schema.DefaultTargetPort)
 		}
 		m := store.Mutation{Op: store.OpSetTargetHealth, TargetHealth: &store.TargetHealth{
 			TargetID: t.ID, UpstreamID: up.ID, Address: address, Healthy: healthy,

@@ -4,11 +4,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
 var upstreamOps = &entityOps[store.Upstream]{
-	schema: upstreamSchema,
+	schema: schema.Upstreams,
 	byID:   (*store.Snapshot).UpstreamByID,
 	byKey:  (*store.Snapshot).UpstreamByName,
 	walk:   func(s *store.Snapshot) walkFunc[store.Upstream] { return s.WalkUpstreams },

@@ -1,6 +1,10 @@
 package translator
 
-import "time"
+import (
+	"time"
+
+	"github.com/switchboard-gw/switchboard/schema"
+)
 
 // Every constant the translator emits lives here, so that a reader can see in
 // one place which Envoy defaults we override and why.
@@ -19,14 +23,6 @@ const (
 	// them empty: Kong's proxy_listen default is 0.0.0.0:8000.
 	defaultProxyAddress = "0.0.0.0"
 	defaultProxyPort    = 8000
-
-	// defaultTargetPort is the port Kong appends to a target without one.
-	defaultTargetPort = 8000
-
-	// Kong service defaults (kong-admin-api.md §1.2), used when a stored
-	// service carries zero, which the admin API never writes but fixtures
-	// and old data may.
-	defaultTimeoutMS = 60000
 
 	// minRingSize is the smallest consistent-hashing continuum Kong builds
 	// (kong-admin-api.md §3.5: slots when ≥ 1000, else 1000).
@@ -54,6 +50,10 @@ const (
 	// edsFetchTimeout bounds how long a re-created cluster waits for
 	// endpoints that will not come (cluster.go, edsConfigSource).
 	edsFetchTimeout = time.Second
+
+	// defaultTimeoutMS is Kong's service timeout, used when a stored service
+	// carries zero, which the admin API never writes but old data may.
+	defaultTimeoutMS = schema.DefaultTimeoutMS
 
 	// jsonContentType is the content type of every Kong-generated body.
 	jsonContentType = "application/json; charset=utf-8"

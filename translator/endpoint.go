@@ -2,7 +2,6 @@ package translator
 
 import (
 	"cmp"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -59,11 +59,11 @@ func buildUpstreamEndpoints(name string, v variant, u *store.Upstream, targets [
 		if t.Weight <= 0 {
 			continue
 		}
-		host, port, ok := splitTarget(t.Target)
+		host, port, ok := schema.SplitTarget(t.Target)
 		if !ok {
 			continue
 		}
-		for _, r := range resolve(host, port, dns) {
+		for _, r := range resolve(host, uint32(port), dns) {
 			weight := uint32(min(t.Weight, 65535))
 			if r.weight > 0 {
 				weight = r.weight
@@ -223,21 +223,6 @@ func resolve(host string, port uint32, dns map[string]DNSAnswer) []resolved {
 	return out
 }
 
-// splitTarget parses a stored target: "host:port", "[v6]:port", or a bare
-// host (Kong's default port 8000). host comes back without brackets.
-func splitTarget(target string) (host string, port uint32, ok bool) {
-	h, p, err := net.SplitHostPort(target)
-	if err != nil {
-		// No port: a name, an IPv4, or a bare or bracketed IPv6 literal.
-		return strings.Trim(target, "[]"), defaultTargetPort, target != ""
-	}
-	n, err := strconv.ParseUint(p, 10, 16)
-	if err != nil || h == "" {
-		return "", 0, false
-	}
-	return h, uint32(n), true
-}
-
 // healthOverrides indexes manual overrides by target id.
 type healthOverrides map[string][]*store.TargetHealth
 
@@ -290,12 +275,12 @@ func overrideStatus(h *store.TargetHealth) (corev3.HealthStatus, uint64) {
 // sameAddress compares an override's "ip[:port]" (Kong's default port
 // 8000, any IPv6 spelling) with an endpoint address.
 func sameAddress(s string, addr netip.AddrPort) bool {
-	host, port, ok := splitTarget(s)
+	host, port, ok := schema.SplitTarget(s)
 	if !ok {
 		return false
 	}
 	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap() == addr.Addr() && uint16(port) == addr.Port()
+	return err == nil && ip.Unmap() == addr.Addr() && port == addr.Port()
 }
 
 // addWeights sums two endpoint weights without overflowing uint32.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -47,7 +48,7 @@ func TargetHostnames(targets []*store.Target) []string {
 // targetHostname is the name a target's endpoints are resolved from; ok is
 // false for an IP literal or an unparsable target.
 func targetHostname(target string) (string, bool) {
-	host, _, ok := splitTarget(target)
+	host, _, ok := schema.SplitTarget(target)
 	return host, ok && needsDNS(host)
 }
 

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -319,36 +320,17 @@ func strictJSON(t *testing.T, data []byte, v any) {
 	}
 }
 
-// Kong's defaults (kong-admin-api.md §1.2–1.6), so fixtures state only what
-// a case is about.
-func defaultService() *store.Service {
-	return &store.Service{
-		Protocol: "http", Port: 80, Retries: 5, Enabled: true,
-		ConnectTimeout: 60000, ReadTimeout: 60000, WriteTimeout: 60000,
-	}
-}
+// Kong's defaults, filled from the schema package the Admin API validates
+// with, so fixtures state only what a case is about and hold what the Admin
+// API would store.
+func defaultService() *store.Service   { return kongDefaults[store.Service]("services") }
+func defaultRoute() *store.Route       { return kongDefaults[store.Route]("routes") }
+func defaultUpstream() *store.Upstream { return kongDefaults[store.Upstream]("upstreams") }
 
-func defaultRoute() *store.Route {
-	return &store.Route{
-		Protocols: []string{"http", "https"}, StripPath: true, PathHandling: "v0",
-		HTTPSRedirectStatusCode: 426, RequestBuffering: true, ResponseBuffering: true,
+func kongDefaults[T any](entity string) *T {
+	v := new(T)
+	if err := schema.FillDefaults(entity, v); err != nil {
+		panic(err)
 	}
-}
-
-func defaultUpstream() *store.Upstream {
-	return &store.Upstream{
-		Algorithm: "round-robin", HashOn: "none", HashFallback: "none", HashOnCookiePath: "/", Slots: 10000,
-		Healthchecks: store.Healthchecks{
-			Active: store.ActiveHealthcheck{
-				Type: "http", Timeout: 1, Concurrency: 10, HTTPPath: "/", HTTPSVerifyCertificate: true,
-				Healthy:   store.ActiveHealthy{HTTPStatuses: []int64{200, 302}},
-				Unhealthy: store.ActiveUnhealthy{HTTPStatuses: []int64{429, 404, 500, 501, 502, 503, 504, 505}},
-			},
-			Passive: store.PassiveHealthcheck{
-				Type:      "http",
-				Healthy:   store.PassiveHealthy{HTTPStatuses: []int64{200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308}},
-				Unhealthy: store.PassiveUnhealthy{HTTPStatuses: []int64{429, 500, 503}},
-			},
-		},
-	}
+	return v
 }

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 	"github.com/switchboard-gw/switchboard/translator"
 )
@@ -29,42 +30,33 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func kongService(id, name, host string, port int64) *store.Service {
-	return &store.Service{
-		ID: id, Name: ptr(name), CreatedAt: 1, UpdatedAt: 1,
-		Protocol: "http", Host: host, Port: port, Retries: 5,
-		ConnectTimeout: 60000, WriteTimeout: 60000, ReadTimeout: 60000, Enabled: true,
-	}
+	s := kongDefaults[store.Service]("services")
+	s.ID, s.Name, s.CreatedAt, s.UpdatedAt = id, ptr(name), 1, 1
+	s.Host, s.Port = host, port
+	return s
 }
 
 func kongRoute(id, name, serviceID string, paths ...string) *store.Route {
-	return &store.Route{
-		ID: id, Name: ptr(name), CreatedAt: 1, UpdatedAt: 1,
-		Protocols: []string{"http", "https"}, Paths: paths,
-		StripPath: true, PathHandling: "v0", HTTPSRedirectStatusCode: 426,
-		RequestBuffering: true, ResponseBuffering: true,
-		Service: &store.ForeignKey{ID: serviceID},
-	}
+	r := kongDefaults[store.Route]("routes")
+	r.ID, r.Name, r.CreatedAt, r.UpdatedAt = id, ptr(name), 1, 1
+	r.Paths, r.Service = paths, &store.ForeignKey{ID: serviceID}
+	return r
 }
 
 func kongUpstream(id, name string) *store.Upstream {
-	return &store.Upstream{
-		ID: id, Name: name, CreatedAt: 1, UpdatedAt: 1,
-		Algorithm: "round-robin", HashOn: "none", HashFallback: "none",
-		HashOnCookiePath: "/", Slots: 10000,
-		Healthchecks: store.Healthchecks{
-			Active: store.ActiveHealthcheck{
-				Type: "http", Timeout: 1, Concurrency: 10, HTTPPath: "/", HTTPSVerifyCertificate: true,
-				Healthy:   store.ActiveHealthy{HTTPStatuses: []int64{200, 302}},
-				Unhealthy: store.ActiveUnhealthy{HTTPStatuses: []int64{429, 404, 500, 501, 502, 503, 504, 505}},
-			},
-			Passive: store.PassiveHealthcheck{
-				Type:      "http",
-				Healthy:   store.PassiveHealthy{HTTPStatuses: []int64{200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308}},
-				Unhealthy: store.PassiveUnhealthy{HTTPStatuses: []int64{429, 500, 503}},
-			},
-			Threshold: 0,
-		},
+	u := kongDefaults[store.Upstream]("upstreams")
+	u.ID, u.Name, u.CreatedAt, u.UpdatedAt = id, name, 1, 1
+	return u
+}
+
+// kongDefaults is entity with Kong's defaults, from the schema package the
+// Admin API validates with.
+func kongDefaults[T any](entity string) *T {
+	v := new(T)
+	if err := schema.FillDefaults(entity, v); err != nil {
+		panic(err)
 	}
+	return v
 }
 
 func kongTarget(id, upstreamID, target string, weight int64) *store.Target {

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/switchboard-gw/switchboard/admin"
+	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 	"github.com/switchboard-gw/switchboard/translator"
 	"github.com/switchboard-gw/switchboard/xds"
@@ -31,11 +29,11 @@ type healthSource struct{ dns dnsLookup }
 func newHealthSource(dns dnsLookup) admin.HealthSource { return healthSource{dns: dns} }
 
 func (h healthSource) TargetHealth(_ *store.Upstream, t *store.Target) admin.TargetHealth {
-	host, portStr, err := net.SplitHostPort(t.Target)
-	if err != nil {
+	host, tport, ok := schema.SplitTarget(t.Target)
+	if !ok {
 		return admin.TargetHealth{DNS: "unknown", DNSError: true}
 	}
-	port, _ := strconv.Atoi(portStr)
+	port := int(tport)
 	ans, ok := h.dns.Lookup(host)
 	switch {
 	case !ok:
@@ -121,13 +119,9 @@ func overrideFor(rows []*store.TargetHealth, addr netip.AddrPort) *store.TargetH
 			whole = o
 			continue
 		}
-		host, port, err := net.SplitHostPort(o.Address)
-		if err != nil {
-			host, port = strings.Trim(o.Address, "[]"), "8000" // Kong's default port
-		}
+		host, port, ok := schema.SplitTarget(o.Address)
 		ip, err := netip.ParseAddr(host)
-		p, perr := strconv.ParseUint(port, 10, 16)
-		if err == nil && perr == nil && ip.Unmap() == addr.Addr() && uint16(p) == addr.Port() {
+		if ok && err == nil && ip.Unmap() == addr.Addr() && port == addr.Port() {
 			return o
 		}
 	}

@@ -1,4 +1,4 @@
-package admin
+package schema
 
 import (
 	"fmt"
@@ -7,22 +7,22 @@ import (
 	"strings"
 )
 
-// hostKind is what Kong's utils.hostname_type decides a string is.
-type hostKind int
+// HostKind is what Kong's utils.hostname_type decides a string is.
+type HostKind int
 
 const (
-	hostName hostKind = iota
-	hostIPv4
-	hostIPv6
+	HostName HostKind = iota
+	HostIPv4
+	HostIPv6
 )
 
-// parsedHost is Kong's normalize_ip result: the host (IPv4 canonical, IPv6
+// Host is Kong's normalize_ip result: the host (IPv4 canonical, IPv6
 // expanded without brackets, names as given) and the port, 0 when absent.
-type parsedHost struct {
-	kind    hostKind
-	host    string
-	port    int
-	hasPort bool
+type Host struct {
+	Kind    HostKind
+	Host    string
+	Port    int
+	HasPort bool
 }
 
 var (
@@ -37,31 +37,31 @@ var (
 
 // hostnameType mirrors utils.hostname_type: more than one colon is IPv6,
 // digits and dots (after dropping one colon) IPv4, anything else a name.
-func hostnameType(s string) hostKind {
+func hostnameType(s string) HostKind {
 	colons := strings.Count(s, ":")
 	if colons > 1 {
-		return hostIPv6
+		return HostIPv6
 	}
 	if digitsRe.MatchString(strings.Replace(s, ":", "", 1)) {
-		return hostIPv4
+		return HostIPv4
 	}
-	return hostName
+	return HostName
 }
 
-// normalizeHost is Kong's utils.normalize_ip; the error strings are Kong's,
+// ParseHost is Kong's utils.normalize_ip; the error strings are Kong's,
 // since they surface in validation messages.
-func normalizeHost(s string) (parsedHost, string) {
+func ParseHost(s string) (Host, string) {
 	switch hostnameType(s) {
-	case hostIPv4:
+	case HostIPv4:
 		return normalizeIPv4(s)
-	case hostIPv6:
+	case HostIPv6:
 		return normalizeIPv6(s)
 	default:
 		return checkHostname(s)
 	}
 }
 
-func normalizeIPv4(s string) (parsedHost, string) {
+func normalizeIPv4(s string) (Host, string) {
 	var m []string
 	if strings.Contains(s, ":") {
 		m = ipv4PortRe.FindStringSubmatch(s)
@@ -69,46 +69,46 @@ func normalizeIPv4(s string) (parsedHost, string) {
 		m = ipv4Re.FindStringSubmatch(s)
 	}
 	if m == nil {
-		return parsedHost{}, "invalid ipv4 address: " + s
+		return Host{}, "invalid ipv4 address: " + s
 	}
 	var octets [4]int
 	for i := range 4 {
 		octets[i], _ = strconv.Atoi(m[i+1])
 		if octets[i] > 255 {
-			return parsedHost{}, "invalid ipv4 address: " + s
+			return Host{}, "invalid ipv4 address: " + s
 		}
 	}
-	p := parsedHost{kind: hostIPv4, host: fmt.Sprintf("%d.%d.%d.%d", octets[0], octets[1], octets[2], octets[3])}
+	p := Host{Kind: HostIPv4, Host: fmt.Sprintf("%d.%d.%d.%d", octets[0], octets[1], octets[2], octets[3])}
 	if len(m) == 6 {
 		port, err := strconv.Atoi(m[5])
 		if err != nil || port > 65535 {
-			return parsedHost{}, "invalid port number"
+			return Host{}, "invalid port number"
 		}
-		p.port, p.hasPort = port, true
+		p.Port, p.HasPort = port, true
 	}
 	return p, ""
 }
 
-func normalizeIPv6(s string) (parsedHost, string) {
+func normalizeIPv6(s string) (Host, string) {
 	check, portPart := s, ""
 	if strings.HasPrefix(s, "[") {
 		end := strings.Index(s, "]")
 		if end < 0 {
-			return parsedHost{}, "invalid ipv6 address: " + s
+			return Host{}, "invalid ipv6 address: " + s
 		}
 		check, portPart = s[1:end], s[end+1:]
 	}
-	p := parsedHost{kind: hostIPv6}
+	p := Host{Kind: HostIPv6}
 	if portPart != "" {
 		digits, ok := strings.CutPrefix(portPart, ":")
 		if !ok || !optDigitsRe.MatchString(digits) {
-			return parsedHost{}, "invalid ipv6 address"
+			return Host{}, "invalid ipv6 address"
 		}
 		port, err := strconv.Atoi(digits)
 		if err != nil || port > 65535 {
-			return parsedHost{}, "invalid port number"
+			return Host{}, "invalid port number"
 		}
-		p.port, p.hasPort = port, true
+		p.Port, p.HasPort = port, true
 	}
 	if strings.HasPrefix(check, ":") {
 		check = "0" + check
@@ -119,68 +119,68 @@ func normalizeIPv6(s string) (parsedHost, string) {
 	if strings.Contains(check, "::") {
 		count := strings.Count(check, ":")
 		if count > 8 {
-			return parsedHost{}, "invalid ipv6 address: " + s
+			return Host{}, "invalid ipv6 address: " + s
 		}
 		check = strings.Replace(check, "::", ":"+strings.Repeat("0:", 8-count), 1)
 	}
 	m := ipv6Re.FindStringSubmatch(check)
 	if m == nil {
-		return parsedHost{}, "invalid ipv6 address: " + s
+		return Host{}, "invalid ipv6 address: " + s
 	}
 	parts := make([]string, 8)
 	for i := range 8 {
 		parts[i] = strings.ToLower(strings.Repeat("0", 4-len(m[i+1])) + m[i+1])
 	}
-	p.host = strings.Join(parts, ":")
+	p.Host = strings.Join(parts, ":")
 	return p, ""
 }
 
-func checkHostname(s string) (parsedHost, string) {
+func checkHostname(s string) (Host, string) {
 	name := s
-	p := parsedHost{kind: hostName}
+	p := Host{Kind: HostName}
 	if i := strings.LastIndex(s, ":"); i >= 0 && portDigitsRe.MatchString(s[i+1:]) {
 		port, err := strconv.Atoi(s[i+1:])
 		if err != nil || port > 65535 {
-			return parsedHost{}, "invalid port number"
+			return Host{}, "invalid port number"
 		}
-		name, p.port, p.hasPort = s[:i], port, true
+		name, p.Port, p.HasPort = s[:i], port, true
 	}
 	if !hostnameRe.MatchString(name) {
-		return parsedHost{}, "invalid hostname: " + s
+		return Host{}, "invalid hostname: " + s
 	}
 	segments := strings.Split(name, ".")
 	for i, seg := range segments {
 		// No label may end in a dash, and only the last may be empty (a
 		// trailing dot makes a fully qualified name).
 		if strings.HasSuffix(seg, "-") || (seg == "" && i != len(segments)-1) {
-			return parsedHost{}, "invalid hostname: " + s
+			return Host{}, "invalid hostname: " + s
 		}
 	}
-	p.host = name
+	p.Host = name
 	return p, ""
 }
 
-// formatHost is Kong's utils.format_host: IPv6 in brackets, then the port
-// (or defaultPort when the address has none).
-func formatHost(p parsedHost, defaultPort int) string {
-	host := p.host
-	if p.kind == hostIPv6 {
+// Format is Kong's utils.format_host: IPv6 in brackets, then the port (or
+// defaultPort when the address has none).
+func (p Host) Format(defaultPort int) string {
+	host := p.Host
+	if p.Kind == HostIPv6 {
 		host = "[" + host + "]"
 	}
 	port := defaultPort
-	if p.hasPort {
-		port = p.port
+	if p.HasPort {
+		port = p.Port
 	}
 	return host + ":" + strconv.Itoa(port)
 }
 
 // validateHost is typedefs.host: a name or IP without a port.
 func validateHost(s string) string {
-	p, err := normalizeHost(s)
+	p, err := ParseHost(s)
 	if err != "" && err != "invalid port number" {
 		return "invalid value: " + s
 	}
-	if err == "invalid port number" || p.hasPort {
+	if err == "invalid port number" || p.HasPort {
 		return "must not have a port"
 	}
 	return ""
@@ -188,20 +188,20 @@ func validateHost(s string) string {
 
 // validateHostWithOptionalPort is typedefs.host_with_optional_port.
 func validateHostWithOptionalPort(s string) string {
-	_, err := normalizeHost(s)
+	_, err := ParseHost(s)
 	return err
 }
 
 // validateSNI is typedefs.sni: a name, never an IP, without a port.
 func validateSNI(s string) string {
-	p, err := normalizeHost(s)
+	p, err := ParseHost(s)
 	if err != "" && err != "invalid port number" {
 		return "invalid value: " + s
 	}
-	if err == "" && p.kind != hostName {
+	if err == "" && p.Kind != HostName {
 		return "must not be an IP"
 	}
-	if err == "invalid port number" || p.hasPort {
+	if err == "invalid port number" || p.HasPort {
 		return "must not have a port"
 	}
 	return ""
@@ -209,26 +209,16 @@ func validateSNI(s string) string {
 
 // validateUpstreamName is upstreams' name rule: a hostname without port.
 func validateUpstreamName(s string) string {
-	p, err := normalizeHost(s)
+	p, err := ParseHost(s)
 	switch {
 	case err != "":
 		return fmt.Sprintf("Invalid name ('%s'); must be a valid hostname", s)
-	case p.kind != hostName:
+	case p.Kind != HostName:
 		return fmt.Sprintf("Invalid name ('%s'); no ip addresses allowed", s)
-	case p.hasPort:
+	case p.HasPort:
 		return fmt.Sprintf("Invalid name ('%s'); no port allowed", s)
 	}
 	return ""
-}
-
-// normalizeTarget is the targets DAO's format_target: default port 8000,
-// canonical IPv4, expanded and bracketed IPv6.
-func normalizeTarget(s string) (string, bool) {
-	p, err := normalizeHost(s)
-	if err != "" {
-		return "", false
-	}
-	return formatHost(p, 8000), true
 }
 
 var (
@@ -277,13 +267,14 @@ func validateTag(s string) string {
 	if msg := validateUTF8(s); msg != "" {
 		return msg
 	}
-	if !validTagChars(s) {
+	if !ValidTagChars(s) {
 		return fmt.Sprintf("invalid tag '%s': expected printable ascii (except `,` and `/`) or valid utf-8 sequences", s)
 	}
 	return ""
 }
 
-func validTagChars(s string) bool {
+// ValidTagChars is the character rule of typedefs.tag (also ?tags= filters).
+func ValidTagChars(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -1,4 +1,4 @@
-package admin
+package schema
 
 import (
 	"fmt"
@@ -34,9 +34,9 @@ func validatePath(p string) (msg string, charset bool) {
 
 // fPath is typedefs.path: starts with /, no empty segments, RFC 3986
 // characters, valid percent-encoding.
-func fPath(name string) *field {
-	return &field{
-		name: name, kind: kString, startsWith: "/",
+func fPath(name string) *Field {
+	return &Field{
+		name: name, kind: KString, startsWith: "/",
 		matchNone: []pattern{{re: emptySegRe, err: "must not have empty segments"}},
 		custom: func(s string) string {
 			msg, _ := validatePath(s)
@@ -76,22 +76,22 @@ func re2Reason(err error) string {
 }
 
 // fHeaders is typedefs.headers: a map of header name to a list of values.
-func fHeaders(name string) *field {
-	return &field{
-		name: name, kind: kMap,
-		keys:   &field{kind: kString, custom: validateHeaderName},
-		values: &field{kind: kArray, elements: &field{kind: kString}},
+func fHeaders(name string) *Field {
+	return &Field{
+		name: name, kind: KMap,
+		keys:   &Field{kind: KString, custom: validateHeaderName},
+		values: &Field{kind: KArray, elements: &Field{kind: KString}},
 	}
 }
 
-func fHost(name string) *field {
-	return &field{name: name, kind: kString, custom: validateHost}
+func fHost(name string) *Field {
+	return &Field{name: name, kind: KString, custom: validateHost}
 }
 
-func fPort(name string) *field {
-	return fInteger(name).btw(0, 65535)
+func fPort(name string) *Field {
+	return Integer(name).Between(0, 65535)
 }
 
-func fUTF8Name() *field {
-	return &field{name: "name", kind: kString, unique: true, custom: validateUTF8Name}
+func fUTF8Name() *Field {
+	return &Field{name: "name", kind: KString, unique: true, custom: validateUTF8Name}
 }

@@ -1,4 +1,4 @@
-package admin
+package schema
 
 import (
 	"fmt"
@@ -7,27 +7,27 @@ import (
 	"strings"
 )
 
-// routeSchema is Kong 3.9's routes schema for the default
+// Routes is Kong 3.9's routes schema for the default
 // traditional_compatible router; the protocol-dependent subschemas are
-// applied by routeChecks.
-var routeSchema = newEntitySchema(&entitySchema{
+// applied by routeSubschemas.
+var Routes = newEntity(&Entity{
 	name:        "routes",
 	endpointKey: "name",
-	fields: []*field{
-		fID(),
-		fTimestamp("created_at", kInteger),
-		fTimestamp("updated_at", kInteger),
+	fields: []*Field{
+		ID(),
+		Timestamp("created_at", KInteger),
+		Timestamp("updated_at", KInteger),
 		fUTF8Name(),
 		{
-			name: "protocols", kind: kSet, required: true, lenMin: 1,
+			name: "protocols", kind: KSet, required: true, lenMin: 1,
 			def:       anyOf("http", "https"),
-			elements:  &field{kind: kString, oneOf: anyOf(protocols...)},
+			elements:  &Field{kind: KString, oneOf: anyOf(protocols...)},
 			exclusive: [][]string{{"http", "https"}, {"tcp", "tls", "udp"}, {"tls_passthrough"}, {"grpc", "grpcs"}},
 		},
-		{name: "methods", kind: kSet, elements: &field{kind: kString, match: &pattern{re: methodRe}}},
+		{name: "methods", kind: KSet, elements: &Field{kind: KString, match: &pattern{re: methodRe}}},
 		{
-			name: "hosts", kind: kArray, elements: &field{
-				kind:     kString,
+			name: "hosts", kind: KArray, elements: &Field{
+				kind:     KString,
 				matchAll: []pattern{{re: regexp.MustCompile(`^[^*]*\*?[^*]*$`), err: "invalid wildcard: must have at most one wildcard"}},
 				matchAny: &pattern{err: "invalid wildcard: must be placed at leftmost or rightmost label"},
 				anyRes:   []*regexp.Regexp{regexp.MustCompile(`^\*\.`), regexp.MustCompile(`\.\*$`), regexp.MustCompile(`^[^*]*$`)},
@@ -37,8 +37,8 @@ var routeSchema = newEntitySchema(&entitySchema{
 			},
 		},
 		{
-			name: "paths", kind: kArray, elements: &field{
-				kind:      kString,
+			name: "paths", kind: KArray, elements: &Field{
+				kind:      KString,
 				matchAny:  &pattern{err: "should start with: / (fixed path) or ~/ (regex path)"},
 				anyRes:    []*regexp.Regexp{regexp.MustCompile(`^/`), regexp.MustCompile(`^~/`)},
 				matchNone: []pattern{{re: emptySegRe, err: "must not have empty segments"}},
@@ -46,47 +46,48 @@ var routeSchema = newEntitySchema(&entitySchema{
 			},
 		},
 		{
-			name: "headers", kind: kMap,
-			keys: &field{kind: kString, custom: validateHeaderName, matchNone: []pattern{{
+			name: "headers", kind: KMap,
+			keys: &Field{kind: KString, custom: validateHeaderName, matchNone: []pattern{{
 				re:  regexp.MustCompile(`^[Hh][Oo][Ss][Tt]$`),
 				err: "cannot contain 'host' header, which must be specified in the 'hosts' attribute",
 			}}},
-			values: &field{kind: kArray, elements: &field{kind: kString}},
+			values: &Field{kind: KArray, elements: &Field{kind: KString}},
 		},
-		fInteger("https_redirect_status_code").req().dflt(int64(426)).one(int64(426), int64(301), int64(302), int64(307), int64(308)),
-		fInteger("regex_priority").dflt(int64(0)),
-		fBoolean("strip_path").req().dflt(true),
-		fString("path_handling").dflt("v0").one("v0", "v1"),
-		fBoolean("preserve_host").req().dflt(false),
-		fBoolean("request_buffering").req().dflt(true),
-		fBoolean("response_buffering").req().dflt(true),
-		{name: "snis", kind: kSet, elements: &field{kind: kString, custom: validateSNI}},
+		Integer("https_redirect_status_code").Req().Default(int64(426)).OneOf(int64(426), int64(301), int64(302), int64(307), int64(308)),
+		Integer("regex_priority").Default(int64(0)),
+		Boolean("strip_path").Req().Default(true),
+		String("path_handling").Default("v0").OneOf("v0", "v1"),
+		Boolean("preserve_host").Req().Default(false),
+		Boolean("request_buffering").Req().Default(true),
+		Boolean("response_buffering").Req().Default(true),
+		{name: "snis", kind: KSet, elements: &Field{kind: KString, custom: validateSNI}},
 		fSources("sources"),
 		fSources("destinations"),
-		fTags(),
-		fForeign("service", "services"),
+		Tags(),
+		Foreign("service", "services"),
 	},
-	insertDefaults: routeInsertDefaults,
-	checks:         routeChecks,
-	entityChecks: []any{
-		conditionalCheck("protocols",
-			map[string]any{"elements": map[string]any{"type": "string", "not_one_of": anyOf("grpcs", "https", "tls", "tls_passthrough")}},
-			"snis", map[string]any{"len_eq": 0}),
-	},
+	insertDefaults:  routeInsertDefaults,
+	subschemaChecks: routeSubschemas,
+	checks: []Check{{Conditional: &Conditional{
+		IfField:   "protocols",
+		IfMatch:   Match{Elements: &Match{NotOneOf: anyOf("grpcs", "https", "tls", "tls_passthrough")}},
+		ThenField: "snis", ThenMatch: Match{LenEq: new(0)},
+		ThenErr: "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'",
+	}}},
 })
 
 // fSources is typedefs.sources/destinations: a set of {ip, port} records
 // with at least one of the two.
-func fSources(name string) *field {
-	return &field{name: name, kind: kSet, elements: &field{
-		kind: kRecord,
-		fields: []*field{
-			{name: "ip", kind: kString, custom: validateIPOrCIDR},
+func fSources(name string) *Field {
+	return &Field{name: name, kind: KSet, elements: &Field{
+		kind: KRecord,
+		fields: []*Field{
+			{name: "ip", kind: KString, custom: validateIPOrCIDR},
 			fPort("port"),
 		},
-		recordChecks: []func(map[string]any, fieldErrors){func(m map[string]any, errs fieldErrors) {
+		recordChecks: []func(map[string]any, FieldErrors){func(m map[string]any, errs FieldErrors) {
 			if !errs.fieldHasError("ip", "port") && m["ip"] == nil && m["port"] == nil {
-				errs.addEntity("at least one of these fields must be non-empty: " + quoteList("ip", "port"))
+				errs.AddEntity("at least one of these fields must be non-empty: " + quoteList("ip", "port"))
 			}
 		}},
 	}}
@@ -113,9 +114,9 @@ func routeInsertDefaults(in map[string]any) {
 	}
 }
 
-// routeChecks runs the snis conditional and the subschema chosen by the
-// route's protocols (http, stream or grpc), as Kong's routes_subschemas do.
-func routeChecks(m map[string]any, errs fieldErrors) {
+// routeSubschemas applies the subschema chosen by the route's protocols
+// (http, stream or grpc), as Kong's routes_subschemas do.
+func routeSubschemas(m map[string]any, errs FieldErrors) {
 	if errs.fieldHasError("protocols") {
 		return
 	}
@@ -129,10 +130,6 @@ func routeChecks(m map[string]any, errs fieldErrors) {
 			}
 		}
 		return false
-	}
-	if !has("grpcs", "https", "tls", "tls_passthrough") && !isEmpty(m["snis"]) && !errs.fieldHasError("snis") {
-		errs["snis"] = "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"
-		errs.addEntity(fmt.Sprintf(msgConditionF, "protocols"))
 	}
 	if len(protos) == 0 {
 		return
@@ -153,7 +150,7 @@ func routeChecks(m map[string]any, errs fieldErrors) {
 				return
 			}
 		}
-		errs.addEntity(fmt.Sprintf(msg, quoteList(fieldNames...)))
+		errs.AddEntity(fmt.Sprintf(msg, quoteList(fieldNames...)))
 	}
 	switch protos[0] {
 	case "http", "https":
@@ -167,7 +164,7 @@ func routeChecks(m map[string]any, errs fieldErrors) {
 		mustBeNull([]string{"methods", "hosts", "paths", "headers"}, "'tcp', 'tls', 'tls_passthrough' or 'udp'")
 		if has("tls_passthrough") {
 			if !errs.fieldHasError("snis") && isEmpty(m["snis"]) {
-				errs.addEntity("must set snis when 'protocols' is 'tls_passthrough'")
+				errs.AddEntity("must set snis when 'protocols' is 'tls_passthrough'")
 			}
 		} else {
 			atLeastOne("must set one of %s when 'protocols' is 'tcp', 'tls' or 'udp'", "sources", "destinations", "snis")

@@ -1,4 +1,4 @@
-package admin
+package schema
 
 import (
 	"encoding/json"
@@ -19,29 +19,30 @@ const (
 	msgConditionF = "failed conditional validation given value of field '%s'"
 )
 
-var typeErrors = map[kind]string{
-	kString:  "expected a string",
-	kInteger: "expected an integer",
-	kNumber:  "expected a number",
-	kBoolean: "expected a boolean",
-	kArray:   "expected an array",
-	kSet:     "expected a set",
-	kMap:     "expected a map",
-	kRecord:  "expected a record",
-	kForeign: "expected a record",
+var typeErrors = map[Kind]string{
+	KString:  "expected a string",
+	KInteger: "expected an integer",
+	KNumber:  "expected a number",
+	KBoolean: "expected a boolean",
+	KArray:   "expected an array",
+	KSet:     "expected a set",
+	KMap:     "expected a map",
+	KRecord:  "expected a record",
+	KForeign: "expected a record",
 }
 
 var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-func isUUID(s string) bool { return uuidRe.MatchString(s) }
+// IsUUID reports whether s is a UUID, which Kong takes as an id, never a name.
+func IsUUID(s string) bool { return uuidRe.MatchString(s) }
 
-// build turns a decoded request body into a complete, validated entity map:
+// Build turns a decoded request body into a complete, validated entity map:
 // shorthands are expanded, then either defaults are filled in (insert and
 // upsert: base is nil) or the input is deep-merged into base (update), and
 // every field and entity check is validated. The map it returns holds every
 // schema field with normalised Go values (int64, float64, []any, ...).
-func (es *entitySchema) build(input, base map[string]any) (map[string]any, fieldErrors) {
-	errs := fieldErrors{}
+func (es *Entity) Build(input, base map[string]any) (map[string]any, FieldErrors) {
+	errs := FieldErrors{}
 	for k := range input {
 		if es.byName[k] == nil && !es.shorthands[k] {
 			errs[k] = msgUnknown
@@ -62,8 +63,9 @@ func (es *entitySchema) build(input, base map[string]any) (map[string]any, field
 		merged = deepMerge(es.fields, deepCopy(base).(map[string]any), input)
 	}
 	out := validateFields(es.fields, merged, errs)
-	if es.checks != nil {
-		es.checks(out, errs)
+	runChecks(es.checks, out, errs)
+	if es.subschemaChecks != nil {
+		es.subschemaChecks(out, errs)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -74,10 +76,10 @@ func (es *entitySchema) build(input, base map[string]any) (map[string]any, field
 // fillDefaults sets absent fields to their defaults; records absent or null
 // take their full default, and records given in part get their missing
 // fields filled (Kong's process_auto_fields on insert).
-func fillDefaults(fields []*field, m map[string]any) {
+func fillDefaults(fields []*Field, m map[string]any) {
 	for _, f := range fields {
 		v, present := m[f.name]
-		if f.kind == kRecord {
+		if f.kind == KRecord {
 			if sub, ok := v.(map[string]any); ok {
 				fillDefaults(f.fields, sub)
 			} else if !present || v == nil {
@@ -94,10 +96,10 @@ func fillDefaults(fields []*field, m map[string]any) {
 // deepMerge applies a PATCH: records merge recursively, everything else
 // (arrays, sets, maps, foreign keys, scalars) is replaced; null clears, and a
 // null record reverts to its default since records are never null.
-func deepMerge(fields []*field, base, patch map[string]any) map[string]any {
+func deepMerge(fields []*Field, base, patch map[string]any) map[string]any {
 	for k, v := range patch {
 		f := fieldByName(fields, k)
-		if f != nil && f.kind == kRecord {
+		if f != nil && f.kind == KRecord {
 			if v == nil {
 				base[k] = f.recordDefault()
 				continue
@@ -114,7 +116,7 @@ func deepMerge(fields []*field, base, patch map[string]any) map[string]any {
 	return base
 }
 
-func fieldByName(fields []*field, name string) *field {
+func fieldByName(fields []*Field, name string) *Field {
 	for _, f := range fields {
 		if f.name == name {
 			return f
@@ -125,7 +127,7 @@ func fieldByName(fields []*field, name string) *field {
 
 // validateFields validates a record's fields in schema order, recording
 // unknown keys and field errors in errs, and returns the normalised record.
-func validateFields(fields []*field, m map[string]any, errs fieldErrors) map[string]any {
+func validateFields(fields []*Field, m map[string]any, errs FieldErrors) map[string]any {
 	out := make(map[string]any, len(fields))
 	for k := range m {
 		if fieldByName(fields, k) == nil {
@@ -144,8 +146,8 @@ func validateFields(fields []*field, m map[string]any, errs fieldErrors) map[str
 }
 
 // validate checks one value against f and returns it normalised, or the
-// error: a string, or a fieldErrors/indexErrors table for composite values.
-func (f *field) validate(v any) (any, any) {
+// error: a string, or a FieldErrors/IndexErrors table for composite values.
+func (f *Field) validate(v any) (any, any) {
 	if v == nil {
 		if f.required {
 			return nil, msgRequired
@@ -159,7 +161,7 @@ func (f *field) validate(v any) (any, any) {
 		return nil, f.eqNull
 	}
 	switch f.kind {
-	case kString:
+	case KString:
 		s, ok := v.(string)
 		if !ok {
 			return nil, typeErrors[f.kind]
@@ -168,8 +170,8 @@ func (f *field) validate(v any) (any, any) {
 			return nil, msg
 		}
 		return s, nil
-	case kInteger:
-		n, ok := toInt(v)
+	case KInteger:
+		n, ok := ToInt(v)
 		if !ok {
 			return nil, typeErrors[f.kind]
 		}
@@ -177,7 +179,7 @@ func (f *field) validate(v any) (any, any) {
 			return nil, msg
 		}
 		return n, nil
-	case kNumber:
+	case KNumber:
 		n, ok := toFloat(v)
 		if !ok {
 			return nil, typeErrors[f.kind]
@@ -186,22 +188,22 @@ func (f *field) validate(v any) (any, any) {
 			return nil, msg
 		}
 		return n, nil
-	case kBoolean:
+	case KBoolean:
 		b, ok := v.(bool)
 		if !ok {
 			return nil, typeErrors[f.kind]
 		}
 		return b, nil
-	case kArray, kSet:
+	case KArray, KSet:
 		return f.validateList(v)
-	case kMap:
+	case KMap:
 		return f.validateMap(v)
-	case kRecord:
+	case KRecord:
 		m, ok := v.(map[string]any)
 		if !ok {
 			return nil, typeErrors[f.kind]
 		}
-		errs := fieldErrors{}
+		errs := FieldErrors{}
 		out := validateFields(f.fields, m, errs)
 		for _, check := range f.recordChecks {
 			check(out, errs)
@@ -210,7 +212,7 @@ func (f *field) validate(v any) (any, any) {
 			return nil, errs
 		}
 		return out, nil
-	case kForeign:
+	case KForeign:
 		return validateForeign(v)
 	}
 	return nil, typeErrors[f.kind]
@@ -221,27 +223,27 @@ func (f *field) validate(v any) (any, any) {
 func validateForeign(v any) (any, any) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, typeErrors[kForeign]
+		return nil, typeErrors[KForeign]
 	}
 	id, present := m["id"]
 	if !present || id == nil {
-		return nil, fieldErrors{"id": msgMissingPK}
+		return nil, FieldErrors{"id": msgMissingPK}
 	}
 	s, ok := id.(string)
 	if !ok {
-		return nil, fieldErrors{"id": typeErrors[kString]}
+		return nil, FieldErrors{"id": typeErrors[KString]}
 	}
-	if !isUUID(s) {
-		return nil, fieldErrors{"id": msgBadUUID}
+	if !IsUUID(s) {
+		return nil, FieldErrors{"id": msgBadUUID}
 	}
 	return map[string]any{"id": s}, nil
 }
 
-func (f *field) checkString(s string) string {
+func (f *Field) checkString(s string) string {
 	if f.oneOf != nil && !containsAny(f.oneOf, s) {
 		return oneOfMessage(f.oneOf)
 	}
-	if f.uuid && !isUUID(s) {
+	if f.uuid && !IsUUID(s) {
 		return msgBadUUID
 	}
 	if len(s) < max(f.lenMin, 1) {
@@ -279,7 +281,7 @@ func (f *field) checkString(s string) string {
 	return ""
 }
 
-func (f *field) checkNumber(n float64, raw any) string {
+func (f *Field) checkNumber(n float64, raw any) string {
 	if f.oneOf != nil && !containsAny(f.oneOf, raw) {
 		return oneOfMessage(f.oneOf)
 	}
@@ -289,16 +291,16 @@ func (f *field) checkNumber(n float64, raw any) string {
 	return ""
 }
 
-func (f *field) validateList(v any) (any, any) {
+func (f *Field) validateList(v any) (any, any) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, typeErrors[f.kind]
 	}
-	if f.kind == kSet {
+	if f.kind == KSet {
 		list = dedupe(list)
 	}
 	out := make([]any, 0, len(list))
-	errs := indexErrors{}
+	errs := IndexErrors{}
 	for i, e := range list {
 		nv, err := f.elements.validate(e)
 		if err != nil {
@@ -323,13 +325,13 @@ func (f *field) validateList(v any) (any, any) {
 
 // validateMap reports the first failing key or value as the error of the
 // whole field, as Kong does for maps.
-func (f *field) validateMap(v any) (any, any) {
+func (f *Field) validateMap(v any) (any, any) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, typeErrors[f.kind]
 	}
 	out := make(map[string]any, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range SortedKeys(m) {
 		if _, err := f.keys.validate(k); err != nil {
 			return nil, err
 		}
@@ -403,9 +405,9 @@ func fmtNum(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-// toInt accepts a JSON number (exactly, so 9007199254740992 survives) or an
+// ToInt accepts a JSON number (exactly, so 9007199254740992 survives) or an
 // integral float.
-func toInt(v any) (int64, bool) {
+func ToInt(v any) (int64, bool) {
 	switch n := v.(type) {
 	case json.Number:
 		if i, err := n.Int64(); err == nil {

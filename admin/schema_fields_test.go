@@ -1,0 +1,75 @@
+package admin
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-gw/switchboard/schema"
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// Every schema field must be a JSON field of the store type and the
+// reverse, records included: a field the store does not carry would be
+// lost on write, one the schema does not know could never be set.
+func TestAdmin_SchemaFieldsMatchStore(t *testing.T) {
+	types := map[string]reflect.Type{
+		"services":  reflect.TypeFor[store.Service](),
+		"routes":    reflect.TypeFor[store.Route](),
+		"upstreams": reflect.TypeFor[store.Upstream](),
+		"targets":   reflect.TypeFor[store.Target](),
+	}
+	for name, typ := range types {
+		es := schema.Get(name)
+		if es == nil {
+			t.Errorf("%s: no schema", name)
+			continue
+		}
+		compareFields(t, name, es.Fields(), typ)
+	}
+}
+
+func compareFields(t *testing.T, path string, fields []*schema.Field, typ reflect.Type) {
+	t.Helper()
+	tags := jsonFields(typ)
+	var inSchema []string
+	for _, f := range fields {
+		inSchema = append(inSchema, f.Name())
+		sf, ok := tags[f.Name()]
+		if !ok {
+			t.Errorf("%s.%s: schema field missing from %s", path, f.Name(), typ)
+			continue
+		}
+		if f.Kind() == schema.KRecord {
+			compareFields(t, path+"."+f.Name(), f.Fields(), sf.Type)
+		}
+	}
+	for tag := range tags {
+		if !containsString(inSchema, tag) {
+			t.Errorf("%s.%s: %s field missing from the schema", path, tag, typ)
+		}
+	}
+}
+
+// jsonFields maps JSON names to struct fields, skipping json:"-".
+func jsonFields(typ reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := range typ.NumField() {
+		sf := typ.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" || !sf.IsExported() {
+			continue
+		}
+		out[name] = sf
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

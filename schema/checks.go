@@ -1,0 +1,170 @@
+package schema
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// Check is one of Kong's entity_checks, kept as data: the same value is
+// interpreted by Build and rendered by /schemas, so the two cannot drift
+// (kong/db/schema/entity_checks.lua). Exactly one member is set.
+type Check struct {
+	Conditional *Conditional
+	// Distinct names two fields that must not hold the same non-null value.
+	Distinct []string
+}
+
+// Conditional is Kong's "conditional" check: when IfField matches IfMatch,
+// ThenField must match ThenMatch, else ThenField gets ThenErr (or the
+// rule's own message) and the entity "failed conditional validation".
+type Conditional struct {
+	IfField   string
+	IfMatch   Match
+	ThenField string
+	ThenMatch Match
+	ThenErr   string
+}
+
+// Match is the subset of Kong's field validators that entity checks use.
+// Zero members are not checked.
+type Match struct {
+	Match    string // a regular expression the string must match
+	OneOf    []any
+	NotOneOf []any
+	Required bool
+	EqNull   bool
+	LenEq    *int
+	Elements *Match // every element of a list must match
+}
+
+var matchRes = map[string]*regexp.Regexp{}
+
+func compileMatch(expr string) *regexp.Regexp {
+	re, ok := matchRes[expr]
+	if !ok {
+		re = regexp.MustCompile(expr)
+		matchRes[expr] = re
+	}
+	return re
+}
+
+// ok reports whether v satisfies m; msg is the message of the first rule
+// that fails.
+func (m *Match) ok(v any) (bool, string) {
+	if m.Required && v == nil {
+		return false, msgRequired
+	}
+	if m.EqNull && v != nil {
+		return false, msgNotNull
+	}
+	if m.Match != "" {
+		s, isStr := v.(string)
+		if !isStr || !compileMatch(m.Match).MatchString(s) {
+			return false, fmt.Sprintf("invalid value: %v", v)
+		}
+	}
+	if m.OneOf != nil && !containsAny(m.OneOf, v) {
+		return false, oneOfMessage(m.OneOf)
+	}
+	if m.NotOneOf != nil && (v == nil || containsAny(m.NotOneOf, v)) {
+		return false, "expected none of: " + oneOfMessage(m.NotOneOf)[len("expected one of: "):]
+	}
+	if m.LenEq != nil {
+		list, _ := v.([]any)
+		if len(list) != *m.LenEq {
+			return false, fmt.Sprintf("length must be %d", *m.LenEq)
+		}
+	}
+	if m.Elements != nil {
+		list, isList := v.([]any)
+		if !isList {
+			return false, typeErrors[KArray]
+		}
+		for _, e := range list {
+			if ok, msg := m.Elements.ok(e); !ok {
+				return false, msg
+			}
+		}
+	}
+	return true, ""
+}
+
+// run applies the checks in order to a validated entity; a check involving
+// a field that already failed is skipped, as Kong skips it.
+func runChecks(checks []Check, m map[string]any, errs FieldErrors) {
+	for _, c := range checks {
+		switch {
+		case c.Conditional != nil:
+			cc := c.Conditional
+			if errs.fieldHasError(cc.IfField, cc.ThenField) {
+				continue
+			}
+			if ok, _ := cc.IfMatch.ok(m[cc.IfField]); !ok || m[cc.IfField] == nil {
+				continue
+			}
+			if ok, msg := cc.ThenMatch.ok(m[cc.ThenField]); !ok {
+				if cc.ThenErr != "" {
+					msg = cc.ThenErr
+				}
+				errs[cc.ThenField] = msg
+				errs.AddEntity(fmt.Sprintf(msgConditionF, cc.IfField))
+			}
+		case c.Distinct != nil:
+			a, b := c.Distinct[0], c.Distinct[1]
+			if errs.fieldHasError(a, b) || m[a] == nil || m[a] != m[b] {
+				continue
+			}
+			errs.AddEntity("values of these fields must be distinct: " + quoteList(c.Distinct...))
+		}
+	}
+}
+
+// json renders the check as Kong's /schemas does.
+func (c Check) json() map[string]any {
+	if c.Distinct != nil {
+		return map[string]any{"distinct": anyOf(c.Distinct...)}
+	}
+	cc := c.Conditional
+	out := map[string]any{
+		"if_field": cc.IfField, "if_match": cc.IfMatch.json(),
+		"then_field": cc.ThenField, "then_match": cc.ThenMatch.json(),
+	}
+	// then_err is not rendered: /schemas kept its shape from before the
+	// checks became data (docs/decisions.md).
+	return map[string]any{"conditional": out}
+}
+
+func (m *Match) json() map[string]any {
+	out := map[string]any{}
+	if m.Match != "" {
+		out["match"] = m.Match
+	}
+	if m.OneOf != nil {
+		out["one_of"] = m.OneOf
+	}
+	if m.NotOneOf != nil {
+		out["not_one_of"] = m.NotOneOf
+	}
+	if m.Required {
+		out["required"] = true
+	}
+	if m.EqNull {
+		out["eq"] = nil
+	}
+	if m.LenEq != nil {
+		out["len_eq"] = *m.LenEq
+	}
+	if m.Elements != nil {
+		el := m.Elements.json()
+		el["type"] = "string"
+		out["elements"] = el
+	}
+	return out
+}
+
+// ifThen builds a Conditional check.
+func ifThen(ifField string, ifMatch Match, thenField string, thenMatch Match) Check {
+	return Check{Conditional: &Conditional{IfField: ifField, IfMatch: ifMatch, ThenField: thenField, ThenMatch: thenMatch}}
+}
+
+func distinct(a, b string) Check { return Check{Distinct: []string{a, b}} }

@@ -1,0 +1,40 @@
+package schema
+
+// Services is Kong 3.9's services schema.
+var Services = newEntity(&Entity{
+	name:        "services",
+	endpointKey: "name",
+	fields: []*Field{
+		ID(),
+		Timestamp("created_at", KInteger),
+		Timestamp("updated_at", KInteger),
+		fUTF8Name(),
+		Integer("retries").Default(int64(5)).Between(0, 32767),
+		String("protocol").Req().Default("http").OneOf(anyOf(protocols...)...),
+		fHost("host").Req(),
+		fPort("port").Req().Default(int64(80)),
+		fPath("path"),
+		Integer("connect_timeout").Default(int64(60000)).Between(1, 2147483646),
+		Integer("write_timeout").Default(int64(60000)).Between(1, 2147483646),
+		Integer("read_timeout").Default(int64(60000)).Between(1, 2147483646),
+		Tags(),
+		Foreign("client_certificate", "certificates"),
+		Boolean("tls_verify"),
+		Integer("tls_verify_depth").Between(0, 64),
+		{name: "ca_certificates", kind: KArray, elements: &Field{kind: KString, uuid: true}},
+		Boolean("enabled").Req().Default(true),
+	},
+	shorthands: map[string]bool{"url": true},
+	expand:     expandServiceURL,
+	checks: []Check{
+		ifThen("protocol", Match{OneOf: anyOf(serviceNoPathProtocols...)}, "path", Match{EqNull: true}),
+		ifThen("protocol", Match{NotOneOf: anyOf("https", "tls")}, "client_certificate", Match{EqNull: true}),
+		ifThen("protocol", Match{NotOneOf: anyOf("https", "tls")}, "tls_verify", Match{EqNull: true}),
+		ifThen("protocol", Match{NotOneOf: anyOf("https", "tls")}, "tls_verify_depth", Match{EqNull: true}),
+		ifThen("protocol", Match{NotOneOf: anyOf("https", "tls")}, "ca_certificates", Match{EqNull: true}),
+	},
+})
+
+// serviceNoPathProtocols are the protocols for which a service path makes
+// no sense.
+var serviceNoPathProtocols = []string{"tcp", "tls", "udp", "grpc", "grpcs"}
