@@ -12,7 +12,15 @@
 //     ClusterLoadAssignment, for target-only changes;
 //   - UpstreamClusterName, ServiceClusterName, UpstreamClusterPrefix and
 //     ParseClusterName map between entities and cluster names (the naming
-//     scheme is documented in names.go).
+//     scheme is documented in names.go);
+//   - Hostnames and TargetHostnames say which names need DNS answers;
+//     HealthOverride is the precedence of manual health overrides.
+//
+// A translation first plans each route (plan.go: its service, cluster and
+// effective plugins by Kong's precedence, plugins.go), then builds protos
+// from the plans. The HTTP filter chain is one ordered table
+// (httpfilters.go, the router last); a plugin is one file implementing
+// httpFilter plus one line there.
 //
 // One file per resource kind: listener.go (the HTTP connection manager),
 // route.go with route_match.go, route_action.go, pathjoin.go, priority.go

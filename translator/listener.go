@@ -7,7 +7,6 @@ import (
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -24,6 +23,11 @@ func buildListener(opts Options) (*listenerv3.Listener, error) {
 		kongClientSide().
 		kongLocalReplies().
 		build()
+	for _, f := range httpFilters {
+		if err := f.patchHCM(hcm); err != nil {
+			return nil, fmt.Errorf("filter %s: %w", f.name(), err)
+		}
+	}
 	l := &listenerv3.Listener{
 		Name: ListenerName,
 		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
@@ -72,9 +76,9 @@ func (b *hcmBuilder) rds(name string) *hcmBuilder {
 //   - strip_any_host_port: Kong matches hosts without the port (a route
 //     host "h:8000" is matched as h on listener port 8000, see routeDomain);
 //   - the upstream's Server header reaches the client unchanged;
-//   - websocket upgrades are proxied as Kong proxies them;
-//   - the router filter, always last, does not add x-envoy-* headers,
-//     which Kong's upstreams never see.
+//   - websocket upgrades are proxied as Kong proxies them.
+//
+// The HTTP filters, the router last, come from httpFilters.
 func (b *hcmBuilder) kongClientSide() *hcmBuilder {
 	b.hcm.UseRemoteAddress = wrapperspb.Bool(true)
 	b.hcm.NormalizePath = wrapperspb.Bool(true)
@@ -84,12 +88,6 @@ func (b *hcmBuilder) kongClientSide() *hcmBuilder {
 	// overwrite it with "envoy".
 	b.hcm.ServerHeaderTransformation = hcmv3.HttpConnectionManager_PASS_THROUGH
 	b.hcm.UpgradeConfigs = []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}}
-	b.hcm.HttpFilters = append(b.hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name: wellknown.Router,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{
-			SuppressEnvoyHeaders: true,
-		})},
-	})
 	return b
 }
 

@@ -27,19 +27,10 @@ type routeEntry struct {
 	routes []*routev3.Route
 }
 
-// translateRoute returns nil for a route that is left out: not an HTTP
-// route, pointing at a disabled service, unreachable on this listener, or
-// broken (then with an error recorded).
+// translateRoute returns nil for a route that is left out (planRoute) or
+// has no usable path.
 func (t *translator) translateRoute(r *store.Route) *translatedRoute {
-	plainOK, httpsOnly := routeProtocols(r.Protocols)
-	if !plainOK && !httpsOnly {
-		return nil // stream routes (tcp, tls, udp): no stream listener
-	}
-	domains := t.routeDomains(r)
-	if len(domains) == 0 {
-		return nil // every host names another port
-	}
-	svc, plan, ok := t.routeTarget(r, httpsOnly)
+	rp, ok := t.planRoute(r)
 	if !ok {
 		return nil
 	}
@@ -50,9 +41,9 @@ func (t *translator) translateRoute(r *store.Route) *translatedRoute {
 	}
 
 	paths, errs := parsePaths(r.Paths)
-	out := &translatedRoute{domains: domains}
+	out := &translatedRoute{domains: rp.domains}
 	for i, p := range paths {
-		routes, err := t.envoyRoutes(r, svc, plan, p, httpsOnly, headers)
+		routes, err := t.envoyRoutes(rp, p, headers)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("path %q: invalid Envoy route: %w", displayPath(p), err))
 			continue
@@ -66,33 +57,6 @@ func (t *translator) translateRoute(r *store.Route) *translatedRoute {
 		return nil
 	}
 	return out
-}
-
-// routeTarget finds the route's service and the cluster it forwards to. A
-// route without a service, or one that only redirects to https, needs no
-// cluster. ok is false when the route is left out.
-func (t *translator) routeTarget(r *store.Route, httpsOnly bool) (svc *store.Service, plan *clusterPlan, ok bool) {
-	if r.Service == nil {
-		return nil, nil, true
-	}
-	svc = t.services[r.Service.ID]
-	switch {
-	case svc == nil:
-		t.errs = append(t.errs, routeError(r, fmt.Errorf("service %s does not exist", r.Service.ID)))
-		return nil, nil, false
-	case !svc.Enabled:
-		return nil, nil, false // Kong leaves routes of disabled services out of the router
-	case !isHTTPProtocol(svc.Protocol):
-		t.errs = append(t.errs, routeError(r, fmt.Errorf("service protocol %q cannot serve an HTTP route", svc.Protocol)))
-		return nil, nil, false
-	case httpsOnly:
-		return svc, nil, true
-	}
-	if plan = t.clusterFor(svc); plan.cluster == nil {
-		t.errs = append(t.errs, routeError(r, fmt.Errorf("cluster %s is not available", plan.name)))
-		return nil, nil, false
-	}
-	return svc, plan, true
 }
 
 // parsePaths parses a route's paths; a route without paths gets one nil
@@ -116,7 +80,8 @@ func parsePaths(raw []string) ([]*kongPath, []error) {
 
 // envoyRoutes builds the Envoy route(s) of one path of a Kong route (two
 // when pathRules needs an exact rule first), each validated.
-func (t *translator) envoyRoutes(r *store.Route, svc *store.Service, plan *clusterPlan, p *kongPath, httpsOnly bool, headers []*routev3.HeaderMatcher) ([]*routev3.Route, error) {
+func (t *translator) envoyRoutes(rp *routePlan, p *kongPath, headers []*routev3.HeaderMatcher) ([]*routev3.Route, error) {
+	r, svc, plan := rp.route, rp.service, rp.cluster
 	var servicePath *string
 	if svc != nil {
 		servicePath = svc.Path
@@ -127,7 +92,7 @@ func (t *translator) envoyRoutes(r *store.Route, svc *store.Service, plan *clust
 		er := &routev3.Route{Name: routeName(r), Match: rule.match}
 		er.Match.Headers = headers
 		switch {
-		case httpsOnly:
+		case rp.httpsOnly:
 			setHTTPSOnly(er, r)
 		case svc == nil:
 			setDirectJSON(er, 503, msgNoService)
@@ -138,6 +103,11 @@ func (t *translator) envoyRoutes(r *store.Route, svc *store.Service, plan *clust
 				er.RequestHeadersToAdd = []*corev3.HeaderValueOption{
 					setHeader("x-forwarded-prefix", escapeFormatter(p.plain)),
 				}
+			}
+		}
+		for _, f := range httpFilters {
+			if err := f.patchRoute(er, rp); err != nil {
+				return nil, fmt.Errorf("filter %s: %w", f.name(), err)
 			}
 		}
 		if err := er.ValidateAll(); err != nil {

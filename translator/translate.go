@@ -85,6 +85,11 @@ func Translate(in *Input) (*Resources, error) {
 		res.Listeners = append(res.Listeners, l)
 		res.Routes = append(res.Routes, rc)
 	}
+	for _, f := range httpFilters {
+		if err := f.patchResources(res); err != nil {
+			t.errs = append(t.errs, fmt.Errorf("filter %s: %w", f.name(), err))
+		}
+	}
 	return res, errors.Join(t.errs...)
 }
 
@@ -102,18 +107,10 @@ type translator struct {
 	upstreamPlans map[upstreamPlanKey]*clusterPlan
 	upstreamUsed  map[string]bool // upstream id → some plan exists
 	shared        *sharedProtos
-	errs          []error
-}
-
-// clusterPlan is one Envoy cluster to emit: an upstream seen through one
-// service variant, or a service with a plain host.
-type clusterPlan struct {
-	name     string
-	variant  variant
-	upstream *store.Upstream // nil for a service cluster
-	service  *store.Service  // set for a service cluster
-	cluster  *clusterv3.Cluster
-	err      error // why the cluster could not be built
+	// plugins are every plugin instance of the snapshot (none until the
+	// plugin entity exists); planRoute picks each route's.
+	plugins []pluginInstance
+	errs    []error
 }
 
 func newTranslator(in *Input) *translator {
