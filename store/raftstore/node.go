@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,6 +41,16 @@ type Config struct {
 	// ApplyTimeout bounds how long a write waits to be committed.
 	ApplyTimeout time.Duration
 	Logger       *slog.Logger
+
+	// wrapStorage, set by tests, wraps the bolt store (as log and stable
+	// store) to inject faults such as a full disk.
+	wrapStorage func(*raftboltdb.BoltStore) storage
+}
+
+// storage is what raft needs from raft-boltdb.
+type storage interface {
+	raft.LogStore
+	raft.StableStore
 }
 
 // Node is one member of the replicated store.
@@ -89,9 +100,10 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 	}
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: slogWriter{n.log}, DisableTime: true})
 
-	logs, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
+	dbPath := filepath.Join(dir, "raft.db")
+	logs, err := openBolt(dbPath)
 	if err != nil {
-		return nil, fmt.Errorf("raftstore: open log: %w", err)
+		return nil, err
 	}
 	n.logs = logs
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
@@ -99,7 +111,16 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 		_ = logs.Close()
 		return nil, fmt.Errorf("raftstore: open snapshots: %w", err)
 	}
-	cached, err := raft.NewLogCache(1024, logs)
+	var disk storage = logs
+	if cfg.wrapStorage != nil {
+		disk = cfg.wrapStorage(logs)
+	}
+	if err := verifyStorage(dbPath, filepath.Join(dir, "snapshots"), disk, snaps); err != nil {
+		_ = logs.Close()
+		return nil, err
+	}
+	stable := &patientStable{StableStore: disk, log: n.log, retry: 100 * time.Millisecond}
+	cached, err := raft.NewLogCache(1024, diskFullLogs{disk})
 	if err != nil {
 		_ = logs.Close()
 		return nil, fmt.Errorf("raftstore: log cache: %w", err)
@@ -150,12 +171,12 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 	rc.SnapshotThreshold = 4096
 	rc.TrailingLogs = 4096
 
-	hasState, err := raft.HasExistingState(cached, logs, snaps)
+	hasState, err := raft.HasExistingState(cached, stable, snaps)
 	if err != nil {
 		_ = logs.Close()
 		return nil, fmt.Errorf("raftstore: %w", err)
 	}
-	r, err := raft.NewRaft(rc, n.fsm, cached, logs, snaps, n.trans)
+	r, err := raft.NewRaft(rc, n.fsm, cached, stable, snaps, n.trans)
 	if err != nil {
 		_ = logs.Close()
 		return nil, fmt.Errorf("raftstore: start raft: %w", err)
@@ -172,6 +193,25 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 	n.cancel = cancel
 	go n.maintain(ctx)
 	return n, nil
+}
+
+// openBolt opens raft.db; bolt checks its meta pages and may panic on a
+// damaged file, which becomes a DamagedError naming the file.
+func openBolt(path string) (bs *raftboltdb.BoltStore, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &DamagedError{File: path, Reason: fmt.Sprintf("opening it panicked: %v", p)}
+		}
+	}()
+	bs, err = raftboltdb.NewBoltStore(path)
+	if err != nil {
+		var pe *fs.PathError
+		if isDiskFull(err) || errors.As(err, &pe) {
+			return nil, fmt.Errorf("raftstore: open %s: %w", path, err)
+		}
+		return nil, &DamagedError{File: path, Reason: err.Error()}
+	}
+	return bs, nil
 }
 
 // Close stops raft and closes the log. It does not remove this node from

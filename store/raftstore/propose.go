@@ -16,6 +16,9 @@ import (
 // it; a follower forwards m to the leader. Without a reachable leader the
 // write fails fast with store.ErrUnavailable.
 func (n *Node) Propose(m *store.Mutation) (uint64, error) {
+	if err := n.fsm.damage(); err != nil {
+		return 0, fmt.Errorf("%w: %v; restart this node to see how to recover", store.ErrUnavailable, err)
+	}
 	if n.raft.State() == raft.Leader {
 		return n.proposeLocal(m)
 	}
@@ -70,6 +73,9 @@ func (n *Node) applyEntry(kind byte, v any) error {
 // unavailable marks raft's "cannot commit now" errors as ErrUnavailable.
 func unavailable(err error) error {
 	switch {
+	case isDiskFull(err):
+		// raft quotes the log store's error (%q), so only its text survives.
+		return ErrDiskFull
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
 		errors.Is(err, raft.ErrEnqueueTimeout), errors.Is(err, raft.ErrRaftShutdown),
 		errors.Is(err, raft.ErrAbortedByRestore), errors.Is(err, raft.ErrLeadershipTransferInProgress):
