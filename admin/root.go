@@ -50,7 +50,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 	}
 	addListeners(conf)
 	pid := os.Getpid()
-	s.writeJSON(w, r, http.StatusOK, map[string]any{
+	out := map[string]any{
 		"tagline":  "Welcome to kong",
 		"version":  s.opts.Version,
 		"edition":  "community",
@@ -65,7 +65,11 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 		"lua_version":   "none (switchboard, " + runtime.Version() + ")",
 		"configuration": conf,
 		"pids":          map[string]any{"master": pid, "workers": []int{pid}},
-	})
+	}
+	if len(s.opts.Warnings) > 0 {
+		out["warnings"] = s.opts.Warnings // security.go in cmd: exposed listeners
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
 }
 
 // listenerKeys pairs each *_listen key of Kong's configuration with the

@@ -43,6 +43,15 @@ type Options struct {
 	// Now is the clock used to stamp created_at/updated_at; time.Now when
 	// nil. Tests set it for stable timestamps.
 	Now func() time.Time
+	// AllowedOrigins are the browser origins (--admin-gui-url) that may use
+	// the API with credentials; writes from any other Origin are refused
+	// (cors.go). Empty allows no browser page to write.
+	AllowedOrigins []string
+	// Tokens, when any, are required on every request (auth.go).
+	Tokens []Token
+	// Warnings are shown in GET / (e.g. an exposed listener without
+	// authentication).
+	Warnings []string
 }
 
 // Server is the Admin API. Create it with New and serve Handler().
@@ -56,6 +65,8 @@ type Server struct {
 	endpoints map[string]*endpoint
 	order     []string
 	started   time.Time
+	cors      corsPolicy
+	tokens    tokenSet
 
 	totalRequests atomic.Uint64
 	activeConns   atomic.Int64
@@ -90,6 +101,8 @@ func New(st *store.Store, opts Options) *Server {
 		log:       opts.Logger,
 		endpoints: map[string]*endpoint{},
 		started:   opts.Now(),
+		cors:      newCORSPolicy(opts.AllowedOrigins),
+		tokens:    newTokenSet(opts.Tokens),
 	}
 	s.router = mux.NewRouter().UseEncodedPath().SkipClean(true)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,6 +152,7 @@ func (s *Server) handleFunc(path, method string, h http.HandlerFunc) { s.handle(
 // reqState carries per-request facts to the response writer.
 type reqState struct {
 	revision uint64
+	origin   string // the request's Origin header, for the CORS headers
 }
 
 type stateKey struct{}
@@ -155,7 +169,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.totalRequests.Add(1)
 	s.activeConns.Add(1)
 	defer s.activeConns.Add(-1)
-	st := &reqState{}
+	st := &reqState{origin: r.Header.Get("Origin")}
 	rw := &respWriter{ResponseWriter: w, s: s, start: time.Now(), state: st, head: r.Method == http.MethodHead}
 	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	defer func() {
@@ -176,7 +190,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			r.URL.RawPath = rp[:len(rp)-1]
 		}
 	}
-	if queryArgCount(r) > maxArgs {
+	if err := s.guard(r); err != nil {
+		s.writeError(rw, r, err)
+	} else if queryArgCount(r) > maxArgs {
 		s.writeError(rw, r, errTooManyArguments)
 	} else {
 		s.router.ServeHTTP(rw, r)
@@ -197,11 +213,7 @@ func (s *Server) dispatch(ep *endpoint) http.Handler {
 			return
 		}
 		if r.Method == http.MethodOptions {
-			allow := allowedMethods(ep)
-			w.Header().Set("Allow", allow)
-			w.Header().Set("Access-Control-Allow-Methods", allow)
-			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
-			w.WriteHeader(http.StatusNoContent)
+			s.cors.preflight(w, r, allowedMethods(ep))
 			return
 		}
 		s.writeError(w, r, errMethodNotAllowed)
@@ -267,8 +279,7 @@ func (w *respWriter) WriteHeader(code int) {
 	w.wroteHeader, w.status = true, code
 	h := w.Header()
 	h.Set("Server", "kong/"+w.s.opts.Version)
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Credentials", "true")
+	w.s.cors.setHeaders(h, w.state.origin)
 	h.Set("X-Kong-Admin-Latency", itoa(time.Since(w.start).Milliseconds()))
 	rev := w.state.revision
 	if rev == 0 {

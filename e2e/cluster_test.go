@@ -25,8 +25,12 @@ type clusterNode struct {
 	join     []string
 }
 
+// clusterSecret is what every node of a test cluster shares: a join and a
+// forwarded write need it.
+const clusterSecret = "e2e-cluster-secret"
+
 func (n *clusterNode) args() []string {
-	args := append(n.serveArgs(), "--raft-listen", n.raftAddr)
+	args := append(n.serveArgs(), "--raft-listen", n.raftAddr, "--cluster-secret", clusterSecret)
 	if len(n.join) > 0 {
 		args = append(args, "--join", strings.Join(n.join, ","))
 	}

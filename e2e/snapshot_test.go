@@ -23,7 +23,7 @@ func TestSnapshot_SaveAndRestore(t *testing.T) {
 		return r.backend == "a", r.String()
 	})
 	backup := filepath.Join(t.TempDir(), "backup.json")
-	snapshotCLI(t, "save", backup, s.adminAddr)
+	snapshotCLI(t, "save", backup, s)
 
 	s.mustAPI("DELETE", "/routes/kept", nil, 204)
 	s.mustAPI("POST", "/services", form("name", "later", "url", "http://a.test:1"), 201)
@@ -32,7 +32,7 @@ func TestSnapshot_SaveAndRestore(t *testing.T) {
 		return r.status == 404, r.String()
 	})
 
-	snapshotCLI(t, "restore", backup, s.adminAddr)
+	snapshotCLI(t, "restore", backup, s)
 	if r := s.api("GET", "/services/later", nil); r.status != 404 {
 		t.Fatalf("service created after the backup survived the restore: %d", r.status)
 	}
@@ -43,9 +43,11 @@ func TestSnapshot_SaveAndRestore(t *testing.T) {
 	})
 }
 
-func snapshotCLI(t *testing.T, verb, file, admin string) {
+// snapshotCLI runs `switchboard snapshot` as an operator on the node's
+// machine would: the cluster secret comes from the node's data directory.
+func snapshotCLI(t *testing.T, verb, file string, s *stack) {
 	t.Helper()
-	out, err := exec.Command(switchboardBin, "snapshot", verb, file, "--admin", admin).CombinedOutput()
+	out, err := exec.Command(switchboardBin, "snapshot", verb, file, "--admin", s.adminAddr, "--data-dir", s.dataDir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("switchboard snapshot %s: %v\n%s", verb, err, out)
 	}

@@ -30,6 +30,7 @@ type stack struct {
 	adminAddr, xdsAddr, proxyAddr, envoyAdminAddr string
 	dataDir, hostsFile, nodeID                    string
 	withEnvoy, delta                              bool
+	extraArgs                                     []string
 
 	cp    *proc // the switchboard process
 	envoy *proc // an Envoy the test started itself (withEnvoy == false)
@@ -47,6 +48,10 @@ type stackOptions struct {
 	externalEnvoy bool
 	// delta: Envoy speaks incremental xDS (DELTA_GRPC) instead of SotW.
 	delta bool
+	// extraArgs are appended to `switchboard serve`; adminToken is sent by
+	// every Admin API call of the harness (security_test.go).
+	extraArgs  []string
+	adminToken string
 }
 
 // startStack starts switchboard (and Envoy) and waits until the Admin API
@@ -60,7 +65,8 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 		nodeID:    "e2e-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")),
 		withEnvoy: !opts.externalEnvoy,
 		delta:     opts.delta,
-		admin:     &http.Client{Timeout: requestTimeout},
+		extraArgs: opts.extraArgs,
+		admin:     &http.Client{Timeout: requestTimeout, Transport: withToken(opts.adminToken)},
 		proxy: &http.Client{
 			Timeout: requestTimeout,
 			// One reused connection: a keep-alive client, as curl in a loop
@@ -106,6 +112,7 @@ func (s *stack) serveArgs() []string {
 		"--dns-hostsfile", s.hostsFile,
 		"--node-id", s.nodeID,
 	}
+	args = append(args, s.extraArgs...)
 	if s.withEnvoy {
 		args = append(args, "--envoy", "--envoy-bin", envoyBin)
 		if s.delta {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+
+	"github.com/switchboard-gw/switchboard/admin"
 )
 
 // serveConfig is everything `switchboard serve` is told.
@@ -24,6 +26,20 @@ type serveConfig struct {
 	AdminAdvertise   string
 	Join             string
 	LogLevel         string
+
+	// Access control (security.go, README "Security").
+	AdminGUIURL       string
+	AdminToken        string
+	AdminTokensFile   string
+	AdminTLSCert      string
+	AdminTLSKey       string
+	AdminTLSCA        string
+	ClusterSecret     string
+	ClusterSecretFile string
+	XDSTLSCert        string
+	XDSTLSKey         string
+	XDSTLSCA          string
+	DNSResolver       string
 }
 
 func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
@@ -44,6 +60,18 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.Join, "join", "", "comma-separated Admin API addresses of running nodes to join (cluster mode)")
 	fs.BoolVar(&c.Delta, "envoy-delta", false, "let the local Envoy use incremental (delta) xDS instead of state-of-the-world")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.AdminGUIURL, "admin-gui-url", "", "comma-separated browser origins (Kong's admin_gui_url, e.g. http://127.0.0.1:8002) allowed to use the Admin API with credentials; writes from any other Origin are refused")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "require this token (Kong-Admin-Token header or Authorization: Bearer) on every Admin API request; prefer SWITCHBOARD_ADMIN_TOKEN to a flag")
+	fs.StringVar(&c.AdminTokensFile, "admin-tokens-file", "", "file of Admin API tokens, one per line: \"TOKEN\" or \"TOKEN read-only\"")
+	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert", "", "serve the Admin API over TLS with this certificate (PEM)")
+	fs.StringVar(&c.AdminTLSKey, "admin-tls-key", "", "private key of --admin-tls-cert (PEM)")
+	fs.StringVar(&c.AdminTLSCA, "admin-tls-ca", "", "require Admin API clients to present a certificate signed by this CA (mTLS)")
+	fs.StringVar(&c.ClusterSecret, "cluster-secret", "", "secret shared by the cluster's nodes for the internal /_switchboard endpoints (default: --cluster-secret-file); prefer SWITCHBOARD_CLUSTER_SECRET to a flag")
+	fs.StringVar(&c.ClusterSecretFile, "cluster-secret-file", "", "file holding the cluster secret (default: DATA_DIR/cluster-secret, created on first start; give joining nodes a copy)")
+	fs.StringVar(&c.XDSTLSCert, "xds-tls-cert", "", "serve xDS over TLS with this certificate (PEM)")
+	fs.StringVar(&c.XDSTLSKey, "xds-tls-key", "", "private key of --xds-tls-cert (PEM)")
+	fs.StringVar(&c.XDSTLSCA, "xds-tls-ca", "", "require Envoys to present a client certificate signed by this CA (mTLS); the local Envoy also verifies the server with it")
+	fs.StringVar(&c.DNSResolver, "dns-resolver", "", "comma-separated DNS servers (host:port, Kong's dns_resolver) used instead of /etc/resolv.conf")
 	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")
 	if err := parseWithEnv(fs, args); err != nil {
 		return nil, fs, err
@@ -57,6 +85,22 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	} {
 		if _, _, err := splitHostPort(addr); err != nil {
 			return nil, fs, fmt.Errorf("--%s: %w", name, err)
+		}
+	}
+	if (c.AdminTLSCert == "") != (c.AdminTLSKey == "") {
+		return nil, fs, fmt.Errorf("--admin-tls-cert and --admin-tls-key go together")
+	}
+	if (c.XDSTLSCert == "") != (c.XDSTLSKey == "") {
+		return nil, fs, fmt.Errorf("--xds-tls-cert and --xds-tls-key go together")
+	}
+	for _, o := range splitList(c.AdminGUIURL) {
+		if _, err := admin.NormalizeOrigin(o); err != nil {
+			return nil, fs, fmt.Errorf("--admin-gui-url: %w", err)
+		}
+	}
+	for _, a := range splitList(c.DNSResolver) {
+		if _, _, err := splitHostPort(a); err != nil {
+			return nil, fs, fmt.Errorf("--dns-resolver %q: %w", a, err)
 		}
 	}
 	return c, fs, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -82,6 +83,14 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	}
 	log = log.With("node", shortID(nodeID))
 
+	sec, err := loadSecurity(cfg)
+	if err != nil {
+		return err
+	}
+	for _, w := range sec.warnings {
+		log.Warn("SECURITY WARNING: " + w)
+	}
+
 	adminLis, err := net.Listen("tcp", cfg.AdminListen)
 	if err != nil {
 		return fmt.Errorf("admin listen: %w", err)
@@ -95,6 +104,12 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	adminAdvertise := cfg.AdminAdvertise
 	if adminAdvertise == "" {
 		adminAdvertise = advertisable(adminLis.Addr().String())
+		if sec.adminTLS != nil {
+			adminAdvertise = "https://" + adminAdvertise
+		}
+	}
+	if sec.adminTLS != nil {
+		adminLis = tls.NewListener(adminLis, sec.adminTLS)
 	}
 
 	st, err := store.New()
@@ -104,6 +119,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	node, err := raftstore.Open(raftstore.Config{
 		DataDir: cfg.DataDir, NodeID: nodeID, RaftListen: cfg.RaftListen, RaftAdvertise: cfg.RaftAdvertise,
 		AdminAddr: adminAdvertise, Join: splitList(cfg.Join), Logger: log,
+		ClusterSecret: sec.clusterSecret, HTTPClient: sec.peerClient,
 	}, st)
 	if err != nil {
 		return err
@@ -116,10 +132,13 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	st.SetProposer(node)
 
 	proxyHost, proxyPort, _ := splitHostPort(cfg.ProxyListen)
-	res := resolve.New(resolve.Options{HostsFile: cfg.DNSHostsFile, Logger: log.With("component", "dns")})
+	res := resolve.New(resolve.Options{
+		HostsFile: cfg.DNSHostsFile, Servers: splitList(cfg.DNSResolver), Logger: log.With("component", "dns"),
+	})
 	xsrv := xds.New(st, res, xds.Options{
 		TranslatorOptions: translator.Options{ProxyAddress: proxyHost, ProxyPort: proxyPort},
 		Logger:            log.With("component", "xds"),
+		GRPCOptions:       sec.xdsGRPCOptions(),
 	})
 	envoys := newEnvoyHealth(xsrv, log.With("component", "envoyhealth"))
 	api := admin.New(st, admin.Options{
@@ -130,11 +149,14 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 			"admin_listen": []string{cfg.AdminListen}, "proxy_listen": []string{cfg.ProxyListen},
 			"xds_listen": cfg.XDSListen, "prefix": cfg.DataDir, "node_id": nodeID,
 		},
+		AllowedOrigins: splitList(cfg.AdminGUIURL),
+		Tokens:         sec.tokens,
+		Warnings:       sec.warnings,
 	})
 	mountInternal(api, node, xsrv)
 	api.Mount("/clustering/health", envoys.handler())
 
-	gate := &startupGate{next: api.Handler()}
+	gate := &startupGate{next: withInternal(node, api.Handler())}
 	httpSrv := &http.Server{Handler: gate, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 4)
 	go func() { errc <- serveHTTP(httpSrv, adminLis) }()
@@ -193,12 +215,25 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 
 // mountInternal adds the endpoints that other packages own to the Admin API.
 func mountInternal(api *admin.Server, node *raftstore.Node, xsrv *xds.Server) {
-	for _, r := range node.Routes() {
-		api.Mount(r.Path, node.Handler(), r.Methods...)
-	}
 	api.Mount("/clustering/status", node.StatusHandler())
 	api.Mount("/clustering/data-planes", xsrv.DataPlanesHandler())
 	api.Mount("/metrics", xsrv.MetricsHandler())
+}
+
+// withInternal routes the cluster's internal /_switchboard/ paths around
+// the Admin API: they are not part of its surface (not in /endpoints, no
+// CORS, no admin tokens) and authenticate members with the cluster secret
+// themselves (raftstore/members.go).
+// (No http.ServeMux here: it would clean and redirect Admin API paths.)
+func withInternal(node *raftstore.Node, api http.Handler) http.Handler {
+	internal := node.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, raftstore.PathPrefix) {
+			internal.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 func serveHTTP(srv *http.Server, lis net.Listener) error {

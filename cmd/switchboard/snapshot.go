@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -23,7 +24,11 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	verb := args[0]
 	fs := flag.NewFlagSet("snapshot "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	admin := fs.String("admin", "127.0.0.1:8001", "Admin API address of a running node")
+	admin := fs.String("admin", "127.0.0.1:8001", "Admin API address of a running node (host:port, or https://host:port)")
+	dataDir := fs.String("data-dir", "./switchboard-data", "the node's data directory, whose cluster-secret file authenticates the CLI")
+	secret := fs.String("cluster-secret", "", "the cluster secret (default: read from --cluster-secret-file); prefer SWITCHBOARD_CLUSTER_SECRET")
+	secretFile := fs.String("cluster-secret-file", "", "file holding the cluster secret (default: DATA_DIR/cluster-secret)")
+	caFile := fs.String("tls-ca", "", "CA that signed the node's Admin API certificate, for an https:// --admin")
 	fs.Usage = usageWithEnv(fs, "switchboard snapshot "+verb+" FILE [flags]")
 	// The file comes first, as in 'consul snapshot save FILE'; flags may follow.
 	rest := args[1:]
@@ -41,13 +46,18 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "switchboard snapshot: FILE is required")
 		return 2
 	}
-	client := &http.Client{Timeout: 60 * time.Second}
-	url := "http://" + *admin + raftstore.PathSnapshot
-	var err error
-	if verb == "save" {
-		err = snapshotSave(client, url, file)
-	} else {
-		err = snapshotRestore(client, url, file)
+	key, err := loadClusterSecret(*secret, *secretFile, *dataDir, false)
+	if err == nil {
+		var client *http.Client
+		if client, err = cliClient(*caFile); err == nil {
+			url := adminURL(*admin) + raftstore.PathSnapshot
+			c := &secretClient{client: client, secret: key}
+			if verb == "save" {
+				err = snapshotSave(c, url, file)
+			} else {
+				err = snapshotRestore(c, url, file)
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard snapshot %s: %v\n", verb, err)
@@ -57,8 +67,40 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func snapshotSave(client *http.Client, url, file string) error {
-	res, err := client.Get(url)
+// secretClient sends the cluster secret the internal endpoints require.
+type secretClient struct {
+	client *http.Client
+	secret string
+}
+
+func (c *secretClient) do(method, url string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(raftstore.SecretHeader, c.secret)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return c.client.Do(req)
+}
+
+// cliClient trusts caFile (if any) besides the system roots.
+func cliClient(caFile string) (*http.Client, error) {
+	c := &http.Client{Timeout: 60 * time.Second}
+	if caFile == "" {
+		return c, nil
+	}
+	pool, err := loadCertPool(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca: %w", err)
+	}
+	c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	return c, nil
+}
+
+func snapshotSave(client *secretClient, url, file string) error {
+	res, err := client.do(http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
@@ -80,12 +122,12 @@ func snapshotSave(client *http.Client, url, file string) error {
 	return os.Rename(tmp, file)
 }
 
-func snapshotRestore(client *http.Client, url, file string) error {
+func snapshotRestore(client *secretClient, url, file string) error {
 	body, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	res, err := client.Post(url, "application/json", bytes.NewReader(body))
+	res, err := client.do(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

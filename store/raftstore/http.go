@@ -15,9 +15,11 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-// Internal paths, mounted on the Admin API under PathPrefix. They are how
-// nodes talk to the leader (forwarded writes, joins, readiness) and how the
-// snapshot CLI saves and restores.
+// Internal paths, served under PathPrefix on the Admin API's listener but
+// not part of the Admin API (cmd routes them around it). They are how nodes
+// talk to the leader (forwarded writes, joins, readiness) and how the
+// snapshot CLI saves and restores, and every one of them needs the cluster
+// secret (SecretHeader).
 const (
 	PathPrefix    = "/_switchboard/"
 	pathApply     = "/_switchboard/raft/apply"
@@ -25,9 +27,12 @@ const (
 	pathIndex     = "/_switchboard/raft/index"
 	PathSnapshot  = "/_switchboard/snapshot"
 	forwardHeader = "X-Switchboard-Forwarded"
+	// SecretHeader carries Config.ClusterSecret on every internal request.
+	SecretHeader = "X-Switchboard-Cluster-Secret"
 )
 
-// Handler serves the internal /_switchboard/ paths.
+// Handler serves the internal /_switchboard/ paths to cluster members only
+// (members.go).
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+pathApply, n.handleApply)
@@ -35,7 +40,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET "+pathIndex, n.handleIndex)
 	mux.HandleFunc("GET "+PathSnapshot, n.handleSnapshotSave)
 	mux.HandleFunc("POST "+PathSnapshot, n.handleSnapshotRestore)
-	return mux
+	return membersOnly(n.cfg.ClusterSecret, mux)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -99,6 +104,7 @@ func (n *Node) post(ctx context.Context, adminAddr, path string, body, out any) 
 }
 
 func (n *Node) do(req *http.Request, out any) error {
+	req.Header.Set(SecretHeader, n.cfg.ClusterSecret)
 	res, err := n.client.Do(req)
 	if err != nil {
 		return err
@@ -123,6 +129,10 @@ func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request) {
 	var m Member
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || m.ID == "" || m.RaftAddr == "" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "join needs id and raft_address"})
+		return
+	}
+	if err := validMember(m); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "join: " + err.Error()})
 		return
 	}
 	if !n.IsLeader() {

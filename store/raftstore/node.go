@@ -41,6 +41,12 @@ type Config struct {
 	// ApplyTimeout bounds how long a write waits to be committed.
 	ApplyTimeout time.Duration
 	Logger       *slog.Logger
+	// ClusterSecret authenticates the internal endpoints (members.go):
+	// every member must be given the same one. Empty refuses them all.
+	ClusterSecret string
+	// HTTPClient talks to other members' Admin API listeners (forwarded
+	// writes, joins); nil means a plain client. Set it when they serve TLS.
+	HTTPClient *http.Client
 
 	// wrapStorage, set by tests, wraps the bolt store (as log and stable
 	// store) to inject faults such as a full disk.
@@ -84,11 +90,14 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("raftstore: %w", err)
 	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: cfg.ApplyTimeout + 2*time.Second}
+	}
 	n := &Node{
 		cfg:    cfg,
 		st:     st,
 		fsm:    newFSM(st),
-		client: &http.Client{Timeout: cfg.ApplyTimeout + 2*time.Second},
+		client: cfg.HTTPClient,
 		log:    cfg.Logger.With("component", "raft"),
 		done:   make(chan struct{}),
 	}

@@ -37,7 +37,7 @@ func startNode(t testing.TB, id, dir, raftAddr, adminAddr string, join []string)
 	st, _ := store.New()
 	n, err := Open(Config{
 		DataDir: dir, NodeID: id, RaftListen: raftAddr, AdminAddr: lis.Addr().String(), Join: join,
-		ApplyTimeout: 3 * time.Second, Logger: testLogger(),
+		ApplyTimeout: 3 * time.Second, Logger: testLogger(), ClusterSecret: testSecret,
 	}, st)
 	if err != nil {
 		_ = lis.Close()
