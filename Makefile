@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 ENVOY_VERSION := 1.40.0
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean
+.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz
 
 all: build
 
@@ -43,6 +43,18 @@ lint: $(BIN)/golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(BIN)/golangci-lint run ./...
+
+# fuzz runs every go test -fuzz target for FUZZTIME each (their seeds run in
+# make test anyway); new findings land in the package's testdata/fuzz/ and
+# then run as seeds too. FUZZ_ONLY=Name limits it to matching targets.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./... | grep -v /e2e); do \
+		for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' | grep -E '$(or $(FUZZ_ONLY),.)'); do \
+			echo "== $$pkg $$fz ($(FUZZTIME))"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) -parallel 2; \
+		done; \
+	done
 
 # testdata rewrites the translator's golden files.
 testdata:

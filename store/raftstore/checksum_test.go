@@ -183,6 +183,7 @@ func TestFSM_NeverPanics(t *testing.T) {
 	entries := [][]byte{
 		[]byte(`R{"services":[null],"routes":[null],"upstreams":[null],"targets":[null]}`),
 		[]byte(`R{"services":[{}],"routes":[{"service":null}],"targets":[{"upstream":null}]}`),
+		[]byte(`R{"services":[{"entity":null}],"routes":[{"entity":null}],"upstreams":[{"entity":null}],"targets":[{"entity":null}],"target_health":[{"entity":null}]}`),
 		[]byte(`M{"op":"upsert_service"}`),
 		[]byte(`M{"op":"upsert_route","route":null}`),
 		[]byte(`Mnull`),
