@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/switchboard-gw/switchboard/store"
 )
 
 // databaseName is what GET / advertises as configuration.database. go-kong
@@ -22,6 +25,7 @@ func (s *Server) registerRootRoutes() {
 	s.handleFunc("/", http.MethodGet, s.handleRoot)
 	s.handleFunc("/status", http.MethodGet, s.handleStatus)
 	s.handleFunc("/endpoints", http.MethodGet, s.handleEndpoints)
+	s.handleFunc("/counts", http.MethodGet, s.handleCounts)
 }
 
 // handleRoot is GET /: Kong's node information. decK reads version (and
@@ -203,4 +207,24 @@ func (s *Server) handleEndpoints(w http.ResponseWriter, r *http.Request) {
 		return strings.ReplaceAll(paths[i], "/", "\x00") < strings.ReplaceAll(paths[j], "/", "\x00")
 	})
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"data": paths})
+}
+
+// handleCounts is GET /counts (ours, not Kong's): how many of each entity
+// one snapshot holds, so that an overview never pages through 10,000
+// services to count them. Walking the in-memory tables costs no decoding.
+func (s *Server) handleCounts(w http.ResponseWriter, r *http.Request) {
+	snap := s.store.Snapshot()
+	counts := map[string]int{"services": 0, "routes": 0, "upstreams": 0, "targets": 0}
+	inc := func(k string) bool { counts[k]++; return true }
+	err := errors.Join(
+		snap.WalkServices("", func(*store.Service) bool { return inc("services") }),
+		snap.WalkRoutes("", func(*store.Route) bool { return inc("routes") }),
+		snap.WalkUpstreams("", func(*store.Upstream) bool { return inc("upstreams") }),
+		snap.WalkTargets("", func(*store.Target) bool { return inc("targets") }),
+	)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, counts)
 }

@@ -110,7 +110,7 @@ func TestAdmin_Endpoints(t *testing.T) {
 		got = append(got, e.(string))
 	}
 	want := []string{
-		"/", "/endpoints", "/metrics", "/routes", "/routes/{routes}", "/routes/{routes}/service",
+		"/", "/counts", "/endpoints", "/metrics", "/routes", "/routes/{routes}", "/routes/{routes}/service",
 		"/schemas/plugins/{name}", "/schemas/{db_entity_name}", "/schemas/{db_entity_name}/validate",
 		"/services", "/services/{services}", "/services/{services}/routes", "/services/{services}/routes/{routes}",
 		"/status", "/upstreams", "/upstreams/{upstreams}", "/upstreams/{upstreams}/health",
@@ -323,4 +323,15 @@ func TestAdmin_RootListeners(t *testing.T) {
 	if _, ok := kongListener("nonsense"); ok {
 		t.Error("a listen string without a port must be skipped")
 	}
+}
+
+func TestAdmin_Counts(t *testing.T) {
+	ts := newTestServer(t)
+	ts.do(http.MethodGet, "/counts", nil, encJSON).mustStatus(t, http.StatusOK)
+	ts.do(http.MethodPost, "/services", map[string]any{"name": "a", "host": "example.com"}, encJSON).mustStatus(t, http.StatusCreated)
+	ts.do(http.MethodPost, "/services", map[string]any{"name": "b", "host": "example.com"}, encJSON).mustStatus(t, http.StatusCreated)
+	ts.do(http.MethodPost, "/upstreams", map[string]any{"name": "u"}, encJSON).mustStatus(t, http.StatusCreated)
+	r := ts.do(http.MethodGet, "/counts", nil, encJSON).mustStatus(t, http.StatusOK)
+	subset(t, r.obj(), `{"services": 2, "routes": 0, "upstreams": 1, "targets": 0}`)
+	ts.do(http.MethodPost, "/counts", nil, encJSON).mustStatus(t, http.StatusMethodNotAllowed)
 }

@@ -40,6 +40,11 @@ type serveConfig struct {
 	XDSTLSKey         string
 	XDSTLSCA          string
 	DNSResolver       string
+	// ManagerListen is the Manager UI's address ("" or "off": none);
+	// ManagerExplicit says it was set, so failing to bind it is fatal
+	// rather than a warning (the default port may be another node's).
+	ManagerListen   string
+	ManagerExplicit bool
 }
 
 func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
@@ -72,12 +77,22 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.XDSTLSKey, "xds-tls-key", "", "private key of --xds-tls-cert (PEM)")
 	fs.StringVar(&c.XDSTLSCA, "xds-tls-ca", "", "require Envoys to present a client certificate signed by this CA (mTLS); the local Envoy also verifies the server with it")
 	fs.StringVar(&c.DNSResolver, "dns-resolver", "", "comma-separated DNS servers (host:port, Kong's dns_resolver) used instead of /etc/resolv.conf")
+	fs.StringVar(&c.ManagerListen, "manager-listen", "127.0.0.1:8002", "address of switchboard Manager, the web UI (Kong Manager's port); \"off\" for none")
 	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")
 	if err := parseWithEnv(fs, args); err != nil {
 		return nil, fs, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fs, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	fs.Visit(func(f *flag.Flag) { c.ManagerExplicit = c.ManagerExplicit || f.Name == "manager-listen" })
+	if c.ManagerListen == "off" {
+		c.ManagerListen = ""
+	}
+	if c.ManagerListen != "" {
+		if _, _, err := splitHostPort(c.ManagerListen); err != nil {
+			return nil, fs, fmt.Errorf("--manager-listen: %w", err)
+		}
 	}
 	for name, addr := range map[string]string{
 		"admin-listen": c.AdminListen, "xds-listen": c.XDSListen,

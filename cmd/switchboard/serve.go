@@ -148,6 +148,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		Configuration: map[string]any{
 			"admin_listen": []string{cfg.AdminListen}, "proxy_listen": []string{cfg.ProxyListen},
 			"xds_listen": cfg.XDSListen, "prefix": cfg.DataDir, "node_id": nodeID,
+			"admin_gui_listen": managerListen(cfg),
 		},
 		AllowedOrigins: splitList(cfg.AdminGUIURL),
 		Tokens:         sec.tokens,
@@ -161,6 +162,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	errc := make(chan error, 4)
 	go func() { errc <- serveHTTP(httpSrv, adminLis) }()
 	log.Info("admin API listening", "addr", adminLis.Addr().String())
+	stopManager, err := startManager(cfg, gate, log)
+	if err != nil {
+		return err
+	}
+	defer stopManager()
 
 	// Envoy must never see an empty or partial config: catch up with the
 	// log, publish the first snapshot, and only then accept ADS streams.

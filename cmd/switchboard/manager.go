@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/switchboard-gw/switchboard/manager"
+)
+
+// startManager serves switchboard Manager on --manager-listen with api (the
+// Admin API handler, with its authentication) under /api/. A default
+// address that is taken (another node on this host) only warns; one the
+// operator asked for is fatal.
+func startManager(cfg *serveConfig, api http.Handler, log *slog.Logger) (stop func(), err error) {
+	if cfg.ManagerListen == "" {
+		return func() {}, nil
+	}
+	lis, err := net.Listen("tcp", cfg.ManagerListen)
+	if err != nil {
+		if cfg.ManagerExplicit {
+			return nil, fmt.Errorf("manager listen: %w", err)
+		}
+		log.Warn("switchboard Manager not started: its default address is taken; set --manager-listen", "addr", cfg.ManagerListen, "err", err)
+		return func() {}, nil
+	}
+	srv := &http.Server{
+		Handler:           manager.Handler(manager.Options{API: api, Logger: log.With("component", "manager")}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("switchboard Manager stopped", "err", err)
+		}
+	}()
+	log.Info("switchboard Manager listening", "url", "http://"+lis.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+// managerListen is --manager-listen as GET /'s admin_gui_listen list.
+func managerListen(cfg *serveConfig) []string {
+	if cfg.ManagerListen == "" {
+		return []string{}
+	}
+	return []string{cfg.ManagerListen}
+}
