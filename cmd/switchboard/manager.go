@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/switchboard-gw/switchboard/manager"
+	"github.com/switchboard-gw/switchboard/store/raftstore"
 )
 
 // startManager serves switchboard Manager on --manager-listen with api (the
@@ -28,8 +30,17 @@ func startManager(cfg *serveConfig, api http.Handler, log *slog.Logger) (stop fu
 		log.Warn("switchboard Manager not started: its default address is taken; set --manager-listen", "addr", cfg.ManagerListen, "err", err)
 		return func() {}, nil
 	}
+	// The cluster's internal endpoints are for peers on the Admin API
+	// listener only; the UI's /api/ serves the public API.
+	public := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, raftstore.PathPrefix) {
+			http.NotFound(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 	srv := &http.Server{
-		Handler:           manager.Handler(manager.Options{API: api, Logger: log.With("component", "manager")}),
+		Handler:           manager.Handler(manager.Options{API: public, Logger: log.With("component", "manager")}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {
