@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -136,4 +137,31 @@ func TestStore_LegacyDumpRestores(t *testing.T) {
 			}
 		})
 	}
+}
+
+// errKind names an apply error as raftstore's wire form does.
+func errKind(err error) string {
+	var (
+		ue *UniqueError
+		pe *PrimaryKeyError
+		fe *ForeignKeyError
+		re *ReferencedError
+	)
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &ue):
+		return "unique"
+	case errors.As(err, &pe):
+		return "primary_key"
+	case errors.As(err, &fe):
+		return "foreign_key"
+	case errors.As(err, &re):
+		return "referenced"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrInvalidMutation):
+		return "invalid"
+	}
+	return "other"
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"os"
 	"strconv"
@@ -18,8 +17,7 @@ import (
 
 // The legacy log and dumps live in store/testdata/legacy (written by the
 // pre-registry store, commit 72ae66b); legacy.snapshot here is the raft
-// snapshot that code persisted after applying that log.
-var genLegacy = flag.Bool("gen-legacy", false, "write testdata/legacy.snapshot from this code")
+// snapshot that code persisted after applying that log (never regenerated).
 
 type legacyEntry struct {
 	index uint64
@@ -87,11 +85,6 @@ func TestFSM_LegacyLogAndSnapshot(t *testing.T) {
 	var sink memSink
 	if err := snap.Persist(&sink); err != nil {
 		t.Fatal(err)
-	}
-	if *genLegacy {
-		if err := os.WriteFile("testdata/legacy.snapshot", sink.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	legacy, err := os.ReadFile("testdata/legacy.snapshot")
 	if err != nil {
