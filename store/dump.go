@@ -1,61 +1,119 @@
 package store
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 )
 
 // Dump is the whole store at one revision, in a form that serialises
 // losslessly (the index fields that entity JSON hides travel beside each
-// row). Raft snapshots, backups and restores use it.
+// row). Raft snapshots, backups and restores use it. Its JSON is
+// {"revision": N, "<table>": [rows…], …} with the tables in registry order,
+// the shape every release has written.
 type Dump struct {
-	Revision     uint64                  `json:"revision"`
-	Services     []DumpRow[Service]      `json:"services"`
-	Routes       []DumpRow[Route]        `json:"routes"`
-	Upstreams    []DumpRow[Upstream]     `json:"upstreams"`
-	Targets      []DumpRow[Target]       `json:"targets"`
-	TargetHealth []DumpRow[TargetHealth] `json:"target_health"`
+	Revision uint64
+	// Tables holds each table's rows in id order. A Dump decoded from JSON
+	// holds each Entity as its raw JSON until Restore decodes it through the
+	// registry.
+	Tables map[string][]DumpRow
+
+	order []string // table order for MarshalJSON
 }
 
 // DumpRow is one entity with its store indexes.
-type DumpRow[T any] struct {
-	Entity      *T     `json:"entity"`
+type DumpRow struct {
+	Entity      Row    `json:"entity"`
 	CreateIndex uint64 `json:"create_index,omitempty"`
 	ModifyIndex uint64 `json:"modify_index"`
 }
 
 // Dump copies out every table of the snapshot.
 func (s *Snapshot) Dump() (*Dump, error) {
-	d := &Dump{Revision: s.revision}
-	var err error
-	if d.Services, err = dumpRows[Service](s, tableServices, func(e *Service) (uint64, uint64) { return e.CreateIndex, e.ModifyIndex }); err != nil {
-		return nil, err
-	}
-	if d.Routes, err = dumpRows[Route](s, tableRoutes, func(e *Route) (uint64, uint64) { return e.CreateIndex, e.ModifyIndex }); err != nil {
-		return nil, err
-	}
-	if d.Upstreams, err = dumpRows[Upstream](s, tableUpstreams, func(e *Upstream) (uint64, uint64) { return e.CreateIndex, e.ModifyIndex }); err != nil {
-		return nil, err
-	}
-	if d.Targets, err = dumpRows[Target](s, tableTargets, func(e *Target) (uint64, uint64) { return e.CreateIndex, e.ModifyIndex }); err != nil {
-		return nil, err
-	}
-	if d.TargetHealth, err = dumpRows[TargetHealth](s, tableTargetHealth, func(e *TargetHealth) (uint64, uint64) { return 0, e.ModifyIndex }); err != nil {
-		return nil, err
+	d := &Dump{Revision: s.revision, Tables: map[string][]DumpRow{}, order: s.reg.tables()}
+	for _, k := range s.reg.kinds {
+		rows, err := allRows(s.txn, k.Table, indexID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]DumpRow, 0, len(rows))
+		for _, r := range rows {
+			c, m := k.indexes(r)
+			out = append(out, DumpRow{Entity: r, CreateIndex: c, ModifyIndex: m})
+		}
+		d.Tables[k.Table] = out
 	}
 	return d, nil
 }
 
-func dumpRows[T any](s *Snapshot, table string, idx func(*T) (uint64, uint64)) ([]DumpRow[T], error) {
-	rows, err := all[T](s.txn, table, indexID)
-	if err != nil {
-		return nil, err
+// MarshalJSON writes the revision, then each table in order (the
+// registry's, then any others sorted).
+func (d *Dump) MarshalJSON() ([]byte, error) {
+	order := d.order
+	if order == nil {
+		order = kinds.tables()
 	}
-	out := make([]DumpRow[T], 0, len(rows))
-	for _, r := range rows {
-		c, m := idx(r)
-		out = append(out, DumpRow[T]{Entity: r, CreateIndex: c, ModifyIndex: m})
+	var extra []string
+	for t := range d.Tables {
+		if !slices.Contains(order, t) {
+			extra = append(extra, t)
+		}
 	}
-	return out, nil
+	slices.Sort(extra)
+	var b bytes.Buffer
+	b.WriteString(`{"revision":`)
+	b.WriteString(strconv.FormatUint(d.Revision, 10))
+	for _, t := range append(slices.Clip(order), extra...) {
+		rows := d.Tables[t]
+		if rows == nil {
+			rows = []DumpRow{}
+		}
+		raw, err := json.Marshal(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: dump %s: %w", t, err)
+		}
+		name, _ := json.Marshal(t)
+		b.WriteByte(',')
+		b.Write(name)
+		b.WriteByte(':')
+		b.Write(raw)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads any tables; Restore refuses the ones it does not know,
+// so that nothing in a dump is silently dropped.
+func (d *Dump) UnmarshalJSON(b []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	*d = Dump{Tables: map[string][]DumpRow{}}
+	for key, raw := range top {
+		if key == "revision" {
+			if err := json.Unmarshal(raw, &d.Revision); err != nil {
+				return fmt.Errorf("dump revision: %w", err)
+			}
+			continue
+		}
+		var rows []struct {
+			Entity      json.RawMessage `json:"entity"`
+			CreateIndex uint64          `json:"create_index"`
+			ModifyIndex uint64          `json:"modify_index"`
+		}
+		if err := json.Unmarshal(raw, &rows); err != nil {
+			return fmt.Errorf("dump %s: %w", key, err)
+		}
+		out := make([]DumpRow, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, DumpRow{Entity: r.Entity, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex})
+		}
+		d.Tables[key] = out
+	}
+	return nil
 }
 
 // Restore replaces the whole store with d in one transaction, so readers see
@@ -66,51 +124,35 @@ func (s *Store) Restore(index uint64, d *Dump) error {
 	defer s.writeMu.Unlock()
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-	for _, t := range append([]string{tableIndex}, Tables...) {
-		if _, err := txn.DeleteAll(t, indexID); err != nil {
-			return fmt.Errorf("store: restore: clear %s: %w", t, err)
+	for t := range d.Tables {
+		if s.reg.byTable[t] == nil {
+			return fmt.Errorf("store: restore: unknown table %q", t)
 		}
 	}
-	for _, r := range d.Services {
-		e := *r.Entity
-		e.CreateIndex, e.ModifyIndex = r.CreateIndex, r.ModifyIndex
-		if err := txn.Insert(tableServices, &e); err != nil {
-			return fmt.Errorf("store: restore services: %w", err)
+	if _, err := txn.DeleteAll(tableIndex, indexID); err != nil {
+		return fmt.Errorf("store: restore: clear %s: %w", tableIndex, err)
+	}
+	for _, k := range s.reg.kinds {
+		if _, err := txn.DeleteAll(k.Table, indexID); err != nil {
+			return fmt.Errorf("store: restore: clear %s: %w", k.Table, err)
 		}
 	}
-	for _, r := range d.Routes {
-		e := *r.Entity
-		e.CreateIndex, e.ModifyIndex = r.CreateIndex, r.ModifyIndex
-		if err := txn.Insert(tableRoutes, &e); err != nil {
-			return fmt.Errorf("store: restore routes: %w", err)
-		}
-	}
-	for _, r := range d.Upstreams {
-		e := *r.Entity
-		e.CreateIndex, e.ModifyIndex = r.CreateIndex, r.ModifyIndex
-		if err := txn.Insert(tableUpstreams, &e); err != nil {
-			return fmt.Errorf("store: restore upstreams: %w", err)
-		}
-	}
-	for _, r := range d.Targets {
-		e := *r.Entity
-		e.CreateIndex, e.ModifyIndex = r.CreateIndex, r.ModifyIndex
-		if err := txn.Insert(tableTargets, &e); err != nil {
-			return fmt.Errorf("store: restore targets: %w", err)
-		}
-	}
-	for _, r := range d.TargetHealth {
-		e := *r.Entity
-		e.ModifyIndex = r.ModifyIndex
-		if err := txn.Insert(tableTargetHealth, &e); err != nil {
-			return fmt.Errorf("store: restore target health: %w", err)
+	for _, k := range s.reg.kinds {
+		for i, r := range d.Tables[k.Table] {
+			row, err := k.restoreRow(r)
+			if err != nil {
+				return fmt.Errorf("store: restore %s row %d: %w", k.Table, i, err)
+			}
+			if err := txn.Insert(k.Table, row); err != nil {
+				return fmt.Errorf("store: restore %s: %w", k.Table, err)
+			}
 		}
 	}
 	rev := max(d.Revision, index)
 	// Every table counts as changed: the restored content may differ from
 	// what consumers built from.
-	for _, t := range Tables {
-		if err := txn.Insert(tableIndex, &IndexEntry{Key: t, Value: rev}); err != nil {
+	for _, k := range s.reg.kinds {
+		if err := txn.Insert(tableIndex, &IndexEntry{Key: k.Table, Value: rev}); err != nil {
 			return fmt.Errorf("store: restore index: %w", err)
 		}
 	}
@@ -119,4 +161,22 @@ func (s *Store) Restore(index uint64, d *Dump) error {
 	}
 	txn.Commit()
 	return nil
+}
+
+// restoreRow is a copy of the dump row's entity (decoded if raw) carrying
+// the dump's indexes.
+func (k *Kind) restoreRow(r DumpRow) (Row, error) {
+	row := r.Entity
+	if raw, ok := row.(json.RawMessage); ok {
+		var err error
+		if row, err = k.decode(raw); err != nil {
+			return nil, err
+		}
+	} else if row == nil || !k.owns(row) {
+		return nil, fmt.Errorf("%w: %s: null or mistyped row %T", ErrInvalidMutation, k.Table, row)
+	} else {
+		row = k.clone(row)
+	}
+	k.setIndexes(row, r.CreateIndex, r.ModifyIndex)
+	return row, nil
 }

@@ -1,28 +1,37 @@
 package store
 
-import (
-	memdb "github.com/hashicorp/go-memdb"
-)
+import "errors"
 
-func serviceTableSchema() *memdb.TableSchema {
-	return &memdb.TableSchema{
-		Name: tableServices,
-		Indexes: map[string]*memdb.IndexSchema{
-			indexID:   idIndex(),
-			indexName: {Name: indexName, AllowMissing: true, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
-			indexTags: tagsIndex(),
-		},
-	}
+// serviceKind: unique name (nullable), references to a client certificate
+// and CA certificates join here when those tables exist; routes reference
+// services with Restrict (Kong answers 400 rather than cascading).
+var serviceKind = &Kind{
+	Table:  tableServices,
+	New:    func() Row { return new(Service) },
+	Unique: []UniqueKey{nameKey(func(r Row) *string { return r.(*Service).Name })},
+	Tagged: true,
 }
+
+// nameKey is Kong's unique, nullable name: a row without one is not
+// subject to the key.
+func nameKey(name func(Row) *string) UniqueKey {
+	return UniqueKey{Name: indexName, Fields: []string{"name"}, Values: func(r Row) []any {
+		if n := name(r); n != nil {
+			return []any{*n}
+		}
+		return nil
+	}}
+}
+
+// errNoName rejects a row whose required name is empty.
+var errNoName = errors.New("name is required")
 
 // Services returns every service in id order.
-func (s *Snapshot) Services() ([]*Service, error) {
-	return all[Service](s.txn, tableServices, indexID)
-}
+func (s *Snapshot) Services() ([]*Service, error) { return all[Service](s.txn, tableServices, indexID) }
 
 // WalkServices visits services with id > after in id order until fn is false.
 func (s *Snapshot) WalkServices(after string, fn func(*Service) bool) error {
-	return walkAfter(s.txn, tableServices, after, fn)
+	return walkAfter(s.txn, serviceKind, after, fn)
 }
 
 // ServiceByID returns the service or nil.
@@ -32,54 +41,11 @@ func (s *Snapshot) ServiceByID(id string) (*Service, error) {
 
 // ServiceByName returns the service or nil.
 func (s *Snapshot) ServiceByName(name string) (*Service, error) {
-	return first[Service](s.txn, tableServices, indexName, name)
+	return first[Service](s.txn, tableServices, indexName, mustKey(name))
 }
 
-func (w *writer) upsertService(svc *Service, create bool) error {
-	if svc == nil || svc.ID == "" {
-		return ErrInvalidMutation
-	}
-	existing, err := first[Service](w.txn, tableServices, indexID, svc.ID)
-	if err != nil {
-		return err
-	}
-	if existing != nil && create {
-		return &PrimaryKeyError{Entity: tableServices, ID: svc.ID}
-	}
-	if svc.Name != nil {
-		other, err := first[Service](w.txn, tableServices, indexName, *svc.Name)
-		if err != nil {
-			return err
-		}
-		if other != nil && other.ID != svc.ID {
-			return &UniqueError{Entity: tableServices, Fields: []Field{{Name: "name", Value: *svc.Name}}}
-		}
-	}
-	cp := *svc
-	cp.CreateIndex, cp.ModifyIndex = w.index, w.index
-	if existing != nil {
-		cp.CreateIndex = existing.CreateIndex
-		cp.CreatedAt = existing.CreatedAt
-	}
-	return w.insert(tableServices, &cp)
-}
-
-// deleteService refuses while routes reference the service (Kong answers
-// 400 foreign key violation rather than cascading).
-func (w *writer) deleteService(id string) error {
-	existing, err := first[Service](w.txn, tableServices, indexID, id)
-	if err != nil {
-		return err
-	}
-	if existing == nil {
-		return ErrNotFound
-	}
-	ref, err := first[Route](w.txn, tableRoutes, indexService, id)
-	if err != nil {
-		return err
-	}
-	if ref != nil {
-		return &ReferencedError{Entity: tableServices, ReferencedBy: tableRoutes}
-	}
-	return w.delete(tableServices, existing)
+// mustKey encodes one string as a unique-key index argument.
+func mustKey(vals ...any) string {
+	k, _ := uniqueKey(vals)
+	return k
 }

@@ -12,7 +12,8 @@ import (
 // writes go through Apply (or ApplyAt, for a replicated log that assigns the
 // index itself).
 type Store struct {
-	db *memdb.MemDB
+	db  *memdb.MemDB
+	reg *registry
 
 	// writeMu serialises writers so that revisions are assigned in commit
 	// order; memdb itself allows one write txn at a time anyway.
@@ -35,12 +36,15 @@ type Proposer interface {
 func (s *Store) SetProposer(p Proposer) { s.proposer = p }
 
 // New returns an empty store at revision 0.
-func New() (*Store, error) {
-	db, err := memdb.NewMemDB(schema())
+func New() (*Store, error) { return newStore(kinds) }
+
+// newStore builds a store over any registry (tests add throw-away kinds).
+func newStore(reg *registry) (*Store, error) {
+	db, err := memdb.NewMemDB(reg.schema())
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, reg: reg}, nil
 }
 
 // Apply commits m at the next revision and returns that revision. On error
@@ -74,7 +78,7 @@ func (s *Store) ApplyAt(index uint64, m *Mutation) error {
 func (s *Store) applyAt(index uint64, m *Mutation) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-	w := &writer{txn: txn, index: index, touched: map[string]bool{}}
+	w := &writer{txn: txn, reg: s.reg, index: index, touched: map[string]bool{}}
 	if err := w.apply(m); err != nil {
 		return err
 	}
@@ -95,7 +99,7 @@ func (s *Store) Revision() uint64 {
 // immutable radix tree) and never blocks writers.
 func (s *Store) Snapshot() *Snapshot {
 	txn := s.db.Txn(false)
-	return &Snapshot{txn: txn, revision: indexOf(txn, revisionKey)}
+	return &Snapshot{txn: txn, reg: s.reg, revision: indexOf(txn, revisionKey)}
 }
 
 // WaitForRevision blocks until the revision exceeds after, or ctx ends, and
@@ -128,75 +132,4 @@ func indexOf(txn *memdb.Txn, key string) uint64 {
 		return 0
 	}
 	return raw.(*IndexEntry).Value
-}
-
-// writer carries one write transaction and the tables it changed.
-type writer struct {
-	txn     *memdb.Txn
-	index   uint64
-	touched map[string]bool
-}
-
-func (w *writer) apply(m *Mutation) error {
-	if m == nil {
-		return fmt.Errorf("%w: nil", ErrInvalidMutation)
-	}
-	switch m.Op {
-	case OpUpsertService:
-		return w.upsertService(m.Service, m.Create)
-	case OpDeleteService:
-		return w.deleteService(m.ID)
-	case OpUpsertRoute:
-		return w.upsertRoute(m.Route, m.Create)
-	case OpDeleteRoute:
-		return w.deleteRoute(m.ID)
-	case OpUpsertUpstream:
-		return w.upsertUpstream(m.Upstream, m.Create)
-	case OpDeleteUpstream:
-		return w.deleteUpstream(m.ID)
-	case OpUpsertTarget:
-		return w.upsertTarget(m.Target, m.Create)
-	case OpDeleteTarget:
-		return w.deleteTarget(m.ID)
-	case OpSetTargetHealth:
-		return w.setTargetHealth(m.TargetHealth)
-	case OpBatch:
-		for i := range m.Batch {
-			if err := w.apply(&m.Batch[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		return fmt.Errorf("%w: unknown op %q", ErrInvalidMutation, m.Op)
-	}
-}
-
-// stamp records the new revision store-wide and for each touched table.
-func (w *writer) stamp() error {
-	for table := range w.touched {
-		if err := w.txn.Insert(tableIndex, &IndexEntry{Key: table, Value: w.index}); err != nil {
-			return fmt.Errorf("store: index %s: %w", table, err)
-		}
-	}
-	if err := w.txn.Insert(tableIndex, &IndexEntry{Key: revisionKey, Value: w.index}); err != nil {
-		return fmt.Errorf("store: revision: %w", err)
-	}
-	return nil
-}
-
-func (w *writer) insert(table string, obj any) error {
-	if err := w.txn.Insert(table, obj); err != nil {
-		return fmt.Errorf("store: insert %s: %w", table, err)
-	}
-	w.touched[table] = true
-	return nil
-}
-
-func (w *writer) delete(table string, obj any) error {
-	if err := w.txn.Delete(table, obj); err != nil {
-		return fmt.Errorf("store: delete %s: %w", table, err)
-	}
-	w.touched[table] = true
-	return nil
 }

@@ -1,20 +1,51 @@
 package store
 
 import (
+	"errors"
+
 	memdb "github.com/hashicorp/go-memdb"
 )
 
-const indexTargetID = "target_id"
+// refTarget is target health's reference to its target.
+const refTarget = "target"
 
-func targetHealthTableSchema() *memdb.TableSchema {
-	return &memdb.TableSchema{
-		Name: tableTargetHealth,
-		Indexes: map[string]*memdb.IndexSchema{
-			indexID:       {Name: indexID, Unique: true, Indexer: funcIndex{key: func(o any) string { return o.(*TargetHealth).Key() }}},
-			indexTargetID: {Name: indexTargetID, Indexer: &memdb.StringFieldIndex{Field: "TargetID"}},
-			indexUpstream: {Name: indexUpstream, Indexer: &memdb.StringFieldIndex{Field: "UpstreamID"}},
-		},
-	}
+// targetHealthKind keys a manual override by (target, address); deleting
+// the target drops them. UpstreamID is copied from the target on write, for
+// the by-upstream index that the xDS loop watches.
+var targetHealthKind = &Kind{
+	Table: tableTargetHealth,
+	New:   func() Row { return new(TargetHealth) },
+	ID:    func(r Row) string { return r.(*TargetHealth).Key() },
+	Validate: func(r Row) error {
+		if r.(*TargetHealth).TargetID == "" {
+			return errors.New("target_id is required")
+		}
+		return nil
+	},
+	Refs: []Ref{{Field: refTarget, Table: tableTargets, OnDelete: Cascade,
+		IDs: func(r Row) []string { return []string{r.(*TargetHealth).TargetID} }}},
+	Indexes: []*memdb.IndexSchema{
+		{Name: indexUpstream, Indexer: &memdb.StringFieldIndex{Field: "UpstreamID"}},
+	},
+	EndpointsOnly: true,
+	// An override names an existing target (ErrNotFound otherwise: the
+	// Admin API's 404), and setting the whole target ("") clears its
+	// per-address overrides, since the newer, wider statement wins.
+	beforeUpsert: func(w *writer, _, row Row) error {
+		h := row.(*TargetHealth)
+		t, err := first[Target](w.txn, tableTargets, indexID, h.TargetID)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			return ErrNotFound
+		}
+		h.UpstreamID = t.Upstream.ID
+		if h.Address == "" {
+			return w.deleteReferencing(w.reg.byTable[tableTargetHealth], refTarget, h.TargetID)
+		}
+		return nil
+	},
 }
 
 // TargetHealth returns every manual health override.
@@ -25,41 +56,4 @@ func (s *Snapshot) TargetHealth() ([]*TargetHealth, error) {
 // TargetHealthByUpstream returns the overrides of one upstream's targets.
 func (s *Snapshot) TargetHealthByUpstream(upstreamID string) ([]*TargetHealth, error) {
 	return all[TargetHealth](s.txn, tableTargetHealth, indexUpstream, upstreamID)
-}
-
-// setTargetHealth records a manual override. Setting the whole target ("")
-// clears per-address overrides, since the newer, wider statement wins.
-func (w *writer) setTargetHealth(h *TargetHealth) error {
-	if h == nil || h.TargetID == "" {
-		return ErrInvalidMutation
-	}
-	t, err := first[Target](w.txn, tableTargets, indexID, h.TargetID)
-	if err != nil {
-		return err
-	}
-	if t == nil {
-		return ErrNotFound
-	}
-	if h.Address == "" {
-		if err := w.deleteTargetHealth(h.TargetID); err != nil {
-			return err
-		}
-	}
-	cp := *h
-	cp.UpstreamID = t.Upstream.ID
-	cp.ModifyIndex = w.index
-	return w.insert(tableTargetHealth, &cp)
-}
-
-func (w *writer) deleteTargetHealth(targetID string) error {
-	rows, err := all[TargetHealth](w.txn, tableTargetHealth, indexTargetID, targetID)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := w.delete(tableTargetHealth, r); err != nil {
-			return err
-		}
-	}
-	return nil
 }
