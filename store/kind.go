@@ -80,10 +80,9 @@ type Kind struct {
 	// create; row may be changed.
 	beforeUpsert func(w *writer, old, row Row) error
 
-	typ                                     reflect.Type
-	fID, fCreateIndex, fModifyIndex, fCrAt  []int
-	referencedBy                            []backRef
-	uniqueByName                            map[string]*UniqueKey
+	typ                                    reflect.Type
+	fID, fCreateIndex, fModifyIndex, fCrAt []int
+	uniqueByName                           map[string]*UniqueKey
 }
 
 // backRef is a Ref seen from the referenced table.
@@ -92,16 +91,19 @@ type backRef struct {
 	ref  *Ref
 }
 
-// registry is an ordered set of kinds: the order of dumps and of Tables.
+// registry is an ordered set of kinds (the order of dumps and of Tables)
+// with each table's referrers. Kinds may sit in several registries (tests
+// add throw-away kinds), so nothing registry-specific lives in a Kind.
 type registry struct {
 	kinds   []*Kind
 	byTable map[string]*Kind
+	refsTo  map[string][]backRef // by referenced table
 }
 
 // newRegistry resolves each kind's fields and back references; a bad
 // descriptor is a programmer error and panics at start-up.
 func newRegistry(kinds ...*Kind) *registry {
-	r := &registry{byTable: map[string]*Kind{}}
+	r := &registry{byTable: map[string]*Kind{}, refsTo: map[string][]backRef{}}
 	for _, k := range kinds {
 		if _, dup := r.byTable[k.Table]; dup || k.Table == tableIndex {
 			panic(fmt.Sprintf("store: duplicate table %q", k.Table))
@@ -111,16 +113,12 @@ func newRegistry(kinds ...*Kind) *registry {
 		r.byTable[k.Table] = k
 	}
 	for _, k := range r.kinds {
-		k.referencedBy = nil
-	}
-	for _, k := range r.kinds {
 		for i := range k.Refs {
 			ref := &k.Refs[i]
-			to := r.byTable[ref.Table]
-			if to == nil {
+			if r.byTable[ref.Table] == nil {
 				panic(fmt.Sprintf("store: %s.%s references unknown table %q", k.Table, ref.Field, ref.Table))
 			}
-			to.referencedBy = append(to.referencedBy, backRef{from: k, ref: ref})
+			r.refsTo[ref.Table] = append(r.refsTo[ref.Table], backRef{from: k, ref: ref})
 		}
 	}
 	return r

@@ -129,9 +129,11 @@ func (w *writer) checkRefs(k *Kind, row Row) error {
 	return nil
 }
 
-// delete removes the kind's row id. Every Restrict reference to it refuses
-// the delete first; then every Cascade reference's rows go, recursively,
-// in the same transaction.
+// delete removes the kind's row id with everything that references it
+// through Cascade, recursively; then, if any Restrict reference still
+// points at a removed row, it refuses the whole delete. Removing the
+// closure first makes the outcome independent of the order of the kinds
+// (a row reached by two cascades is removed once).
 func (w *writer) delete(k *Kind, id string) error {
 	old, err := w.get(k, id)
 	if err != nil {
@@ -140,26 +142,59 @@ func (w *writer) delete(k *Kind, id string) error {
 	if old == nil {
 		return ErrNotFound
 	}
-	for _, b := range k.referencedBy {
-		if b.ref.OnDelete != Restrict {
-			continue
-		}
-		raw, err := w.txn.First(b.from.Table, b.ref.Field, id)
-		if err != nil {
-			return fmt.Errorf("store: %s by %s: %w", b.from.Table, b.ref.Field, err)
-		}
-		if raw != nil {
-			return &ReferencedError{Entity: k.Table, ReferencedBy: b.from.Table}
-		}
+	var gone []removed
+	if err := w.cascade(k, old, &gone); err != nil {
+		return err
 	}
-	for _, b := range k.referencedBy {
-		if b.ref.OnDelete == Cascade {
-			if err := w.deleteReferencing(b.from, b.ref.Field, id); err != nil {
+	for _, g := range gone {
+		for _, b := range w.reg.refsTo[g.kind.Table] {
+			if b.ref.OnDelete != Restrict {
+				continue
+			}
+			ref, err := firstRow(w.txn, b.from.Table, b.ref.Field, g.id)
+			if err != nil {
 				return err
+			}
+			if ref != nil {
+				return &ReferencedError{Entity: g.kind.Table, ReferencedBy: b.from.Table}
 			}
 		}
 	}
-	return w.remove(k.Table, old)
+	return nil
+}
+
+type removed struct {
+	kind *Kind
+	id   string
+}
+
+func (w *writer) cascade(k *Kind, row Row, gone *[]removed) error {
+	id := k.RowID(row)
+	if err := w.remove(k.Table, row); err != nil {
+		return err
+	}
+	*gone = append(*gone, removed{k, id})
+	for _, b := range w.reg.refsTo[k.Table] {
+		if b.ref.OnDelete != Cascade {
+			continue
+		}
+		rows, err := allRows(w.txn, b.from.Table, b.ref.Field, id)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			still, err := w.get(b.from, b.from.RowID(r))
+			if err != nil {
+				return err
+			}
+			if still != nil {
+				if err := w.cascade(b.from, still, gone); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // deleteReferencing deletes every row of k whose reference field holds id.
