@@ -38,7 +38,17 @@ func (s *Store) SetProposer(p Proposer) { s.proposer = p }
 // New returns an empty store at revision 0.
 func New() (*Store, error) { return newStore(kinds) }
 
-// newStore builds a store over any registry (tests add throw-away kinds).
+// NewWithKinds returns an empty store with the built-in kinds plus extra,
+// for that store only: tests prove that a new entity needs nothing but its
+// descriptor (and, in admin, its schema).
+func NewWithKinds(extra ...*Kind) (*Store, error) {
+	return newStore(newRegistry(append(Kinds(), extra...)...))
+}
+
+// Kinds returns this store's kinds in registry (dump) order.
+func (s *Store) Kinds() []*Kind { return append([]*Kind(nil), s.reg.kinds...) }
+
+// newStore builds a store over any registry.
 func newStore(reg *registry) (*Store, error) {
 	db, err := memdb.NewMemDB(reg.schema())
 	if err != nil {

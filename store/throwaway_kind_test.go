@@ -85,7 +85,7 @@ func TestRegistry_ThrowawayKinds(t *testing.T) {
 }
 
 func TestRegistry_ThrowawayScopesAndArrays(t *testing.T) {
-	s, err := newStore(throwawayRegistry())
+	s, err := NewWithKinds(widgetKind, gizmoKind)
 	if err != nil {
 		t.Fatal(err)
 	}
