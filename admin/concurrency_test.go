@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -147,8 +148,12 @@ func TestAdmin_ConcurrentWritesKeepInvariants(t *testing.T) {
 // checkStoreInvariants: unique names, no dangling references.
 func checkStoreInvariants(t *testing.T, st *store.Store) {
 	t.Helper()
-	d, err := st.Snapshot().Dump()
-	if err != nil {
+	snap := st.Snapshot()
+	services, err1 := snap.Services()
+	upstreams, err2 := snap.Upstreams()
+	routes, err3 := snap.Routes()
+	targets, err4 := snap.Targets()
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -162,28 +167,28 @@ func checkStoreInvariants(t *testing.T, st *store.Store) {
 		seen[kind+"/"+name] = true
 	}
 	ids := map[string]bool{}
-	for _, s := range d.Services {
-		ids[s.Entity.ID] = true
-		if s.Entity.Name != nil {
-			unique("services", *s.Entity.Name)
+	for _, s := range services {
+		ids[s.ID] = true
+		if s.Name != nil {
+			unique("services", *s.Name)
 		}
 	}
-	for _, u := range d.Upstreams {
-		ids[u.Entity.ID] = true
-		unique("upstreams", u.Entity.Name)
+	for _, u := range upstreams {
+		ids[u.ID] = true
+		unique("upstreams", u.Name)
 	}
-	for _, r := range d.Routes {
-		if r.Entity.Name != nil {
-			unique("routes", *r.Entity.Name)
+	for _, r := range routes {
+		if r.Name != nil {
+			unique("routes", *r.Name)
 		}
-		if r.Entity.Service != nil && !ids[r.Entity.Service.ID] {
-			t.Errorf("route %s refers to missing service %s", r.Entity.ID, r.Entity.Service.ID)
+		if r.Service != nil && !ids[r.Service.ID] {
+			t.Errorf("route %s refers to missing service %s", r.ID, r.Service.ID)
 		}
 	}
-	for _, tg := range d.Targets {
-		if !ids[tg.Entity.Upstream.ID] {
-			t.Errorf("target %s refers to missing upstream %s", tg.Entity.ID, tg.Entity.Upstream.ID)
+	for _, tg := range targets {
+		if !ids[tg.Upstream.ID] {
+			t.Errorf("target %s refers to missing upstream %s", tg.ID, tg.Upstream.ID)
 		}
-		unique("targets", tg.Entity.Upstream.ID+"/"+tg.Entity.Target)
+		unique("targets", tg.Upstream.ID+"/"+tg.Target)
 	}
 }
