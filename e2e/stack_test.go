@@ -112,6 +112,7 @@ func (s *stack) serveArgs() []string {
 		"--dns-hostsfile", s.hostsFile,
 		"--node-id", s.nodeID,
 	}
+	args = append(args, dnsResolverArgs(s.t)...)
 	args = append(args, s.extraArgs...)
 	if s.withEnvoy {
 		args = append(args, "--envoy", "--envoy-bin", envoyBin)

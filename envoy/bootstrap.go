@@ -19,6 +19,7 @@ import (
 	// The bootstrap names these types inside Any fields; protojson can only
 	// resolve an Any whose type is linked in.
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
 
@@ -59,6 +60,21 @@ type BootstrapOptions struct {
 	InitialFetchTimeout time.Duration
 	MaxReconnect        time.Duration
 	MaxConnections      int64
+	// TLS, when set, makes Envoy dial the control plane over TLS.
+	TLS *XDSTLS
+}
+
+// XDSTLS is how an Envoy secures its ADS connection. Files are read by
+// Envoy, so they are paths on Envoy's host.
+type XDSTLS struct {
+	// CAFile verifies the control plane's certificate; required (TLS that
+	// verifies nothing would give an attacker the config stream).
+	CAFile string
+	// CertFile and KeyFile are Envoy's client certificate, for a control
+	// plane that requires mTLS (--xds-tls-ca). Both or neither.
+	CertFile, KeyFile string
+	// SNI is the server name sent in the handshake; empty sends none.
+	SNI string
 }
 
 //go:embed bootstrap.yaml.tmpl
@@ -101,6 +117,14 @@ func Bootstrap(opts BootstrapOptions) ([]byte, error) {
 		opts.MaxConnections = DefaultMaxConnections
 	}
 
+	if t := opts.TLS; t != nil {
+		if t.CAFile == "" {
+			return nil, errors.New("bootstrap: xDS TLS needs a CA file to verify the control plane")
+		}
+		if (t.CertFile == "") != (t.KeyFile == "") {
+			return nil, errors.New("bootstrap: xDS TLS client certificate and key go together")
+		}
+	}
 	admin, err := parseHostPort(opts.AdminAddress, true)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: admin address: %w", err)

@@ -28,6 +28,7 @@ type registry struct {
 	metrics    *metrics
 	now        func() time.Time
 	purgeAfter time.Duration
+	maxNodes   int // 0: maxDataPlanes (node_identity.go)
 
 	mu      sync.Mutex
 	streams map[int64]*streamState
@@ -39,7 +40,10 @@ var _ serverv3.Callbacks = (*registry)(nil)
 // streamState is one ADS stream (SotW or delta).
 type streamState struct {
 	peer string
-	node *dataPlane // nil until the first request names the node
+	// identity is the peer's client certificate (node_identity.go), "" on
+	// a stream without mTLS.
+	identity string
+	node     *dataPlane // nil until the first request names the node
 	// sent is, per type URL, the last SotW response (nonce and version).
 	sent map[string]sentResponse
 	// deltaSent is, per type URL, the delta responses awaiting an answer:
@@ -68,6 +72,9 @@ type dataPlane struct {
 	// AdminAddress is the admin listener the node advertises in its
 	// metadata (node_admin.go), "" when it advertises none.
 	AdminAddress string
+	// identity is the certificate of the streams that hold the node id
+	// (node_identity.go).
+	identity string
 }
 
 // nack is one rejected response, with Envoy's reason.
@@ -109,6 +116,7 @@ func (r *registry) open(ctx context.Context, id int64) {
 		if host, _, err := net.SplitHostPort(st.peer); err == nil {
 			st.peer = host
 		}
+		st.identity = peerIdentity(p)
 	}
 	r.mu.Lock()
 	r.streams[id] = st
@@ -131,12 +139,17 @@ func (r *registry) closed(id int64) {
 }
 
 // bindLocked attaches the node of a request to its stream (the node is only
-// guaranteed on the first request) and refreshes last-seen.
-func (r *registry) bindLocked(st *streamState, node *corev3.Node) *dataPlane {
+// guaranteed on the first request) and refreshes last-seen. A stream keeps
+// the node it named first; admitLocked refuses a claim on a node id that
+// another Envoy holds (the error ends the stream).
+func (r *registry) bindLocked(st *streamState, node *corev3.Node) (*dataPlane, error) {
 	now := r.now()
 	if st.node == nil {
 		if node == nil || node.GetId() == "" {
-			return nil
+			return nil, nil
+		}
+		if err := r.admitLocked(st, node.GetId()); err != nil {
+			return nil, err
 		}
 		dp, ok := r.nodes[node.GetId()]
 		if !ok {
@@ -151,12 +164,13 @@ func (r *registry) bindLocked(st *streamState, node *corev3.Node) *dataPlane {
 		dp.Version = nodeVersion(node)
 		dp.IP = st.peer
 		dp.AdminAddress = nodeAdminAddress(node, st.peer)
+		dp.identity = st.identity
 		dp.streams++
 		st.node = dp
 		r.updateConnectedLocked()
 	}
 	st.node.LastSeen = now
-	return st.node
+	return st.node, nil
 }
 
 func (r *registry) updateConnectedLocked() {
@@ -218,7 +232,10 @@ func (r *registry) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) 
 	if !ok {
 		return nil
 	}
-	dp := r.bindLocked(st, req.GetNode())
+	dp, err := r.bindLocked(st, req.GetNode())
+	if err != nil {
+		return err
+	}
 	typeURL := req.GetTypeUrl()
 	last := st.sent[typeURL]
 	switch {
@@ -271,7 +288,10 @@ func (r *registry) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscover
 	if !ok {
 		return nil
 	}
-	dp := r.bindLocked(st, req.GetNode())
+	dp, err := r.bindLocked(st, req.GetNode())
+	if err != nil {
+		return err
+	}
 	typeURL := req.GetTypeUrl()
 	nonce := req.GetResponseNonce()
 	if nonce == "" {

@@ -19,6 +19,10 @@ func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) int {
 	xds := fs.String("xds-address", "127.0.0.1:18000", "control-plane ADS address(es), comma-separated for failover")
 	admin := fs.String("admin-listen", "127.0.0.1:9901", "Envoy admin listener address")
 	delta := fs.Bool("delta", false, "use incremental (delta) xDS")
+	tlsCA := fs.String("xds-tls-ca", "", "CA file (on Envoy's host) that verifies the control plane's xDS certificate; turns on TLS")
+	tlsCert := fs.String("tls-cert", "", "Envoy's client certificate file, for a control plane that requires mTLS (--xds-tls-ca on serve)")
+	tlsKey := fs.String("tls-key", "", "private key file of --tls-cert")
+	sni := fs.String("xds-sni", "", "server name Envoy sends in the TLS handshake (default: none)")
 	fs.Usage = usageWithEnv(fs, "switchboard envoy-bootstrap [flags] > bootstrap.yaml")
 	if err := parseWithEnv(fs, args); err != nil {
 		if err == flag.ErrHelp {
@@ -32,9 +36,13 @@ func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) int {
 			addrs = append(addrs, a)
 		}
 	}
-	y, err := envoy.Bootstrap(envoy.BootstrapOptions{
+	bo := envoy.BootstrapOptions{
 		NodeID: *nodeID, Cluster: *cluster, XDSAddresses: addrs, AdminAddress: *admin, Delta: *delta,
-	})
+	}
+	if *tlsCA != "" || *tlsCert != "" || *tlsKey != "" || *sni != "" {
+		bo.TLS = &envoy.XDSTLS{CAFile: *tlsCA, CertFile: *tlsCert, KeyFile: *tlsKey, SNI: *sni}
+	}
+	y, err := envoy.Bootstrap(bo)
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard envoy-bootstrap: %v\n", err)
 		return 1

@@ -207,6 +207,7 @@ type security struct {
 	tokens        []admin.Token
 	adminTLS      *tls.Config
 	xdsTLS        *tls.Config
+	localEnvoy    *localIdentity // the local Envoy's xDS TLS, nil without TLS or --envoy
 	warnings      []string
 }
 
@@ -229,6 +230,12 @@ func loadSecurity(cfg *serveConfig) (*security, error) {
 	}
 	if sec.xdsTLS, err = serverTLS("xds-tls", cfg.XDSTLSCert, cfg.XDSTLSKey, cfg.XDSTLSCA); err != nil {
 		return nil, err
+	}
+	if sec.xdsTLS != nil && cfg.Envoy {
+		if sec.localEnvoy, err = loadOrCreateLocalIdentity(filepath.Join(cfg.DataDir, "envoy")); err != nil {
+			return nil, err
+		}
+		sec.xdsTLS = sec.localEnvoy.serve(sec.xdsTLS)
 	}
 	sec.warnings = exposureWarnings(cfg, len(sec.tokens) > 0 || cfg.AdminTLSCA != "")
 	return &sec, nil

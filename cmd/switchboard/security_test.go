@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,5 +105,41 @@ func TestServeFlags_Security(t *testing.T) {
 	}
 	if got := splitList(c.DNSResolver); len(got) != 2 {
 		t.Fatalf("dns resolvers %v", got)
+	}
+}
+
+func TestEnvoyBootstrap_TLSFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"envoy-bootstrap", "--xds-tls-ca", "/etc/sb/ca.pem", "--tls-cert", "/etc/sb/e.pem", "--tls-key", "/etc/sb/e.key"}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "UpstreamTlsContext") || !strings.Contains(out.String(), "/etc/sb/e.key") {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"envoy-bootstrap", "--tls-cert", "/etc/sb/e.pem"}, &out, &errb); code == 0 {
+		t.Fatal("a client certificate without a CA was accepted")
+	}
+}
+
+func TestLocalIdentity_KeptAndTrusted(t *testing.T) {
+	dir := t.TempDir()
+	a, err := loadOrCreateLocalIdentity(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := loadOrCreateLocalIdentity(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.leaf.Equal(b.leaf) {
+		t.Fatal("the local identity changed across starts: an adopted Envoy would be locked out")
+	}
+	if fi, _ := os.Stat(a.keyFile); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key mode %v", fi.Mode())
+	}
+	// The server accepts the identity as a client certificate.
+	pool := x509.NewCertPool()
+	pool.AddCert(a.leaf)
+	if _, err := a.leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -197,7 +197,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 
 	var runner *envoy.Runner
 	if cfg.Envoy {
-		runner, err = startEnvoy(runCtx, cfg, nodeID, xdsLis.Addr().String(), log)
+		runner, err = startEnvoy(runCtx, cfg, nodeID, xdsLis.Addr().String(), sec.localEnvoy, log)
 		if err != nil {
 			cancelRun()
 			_ = shutdown(httpSrv, xsrv, nil, log)
@@ -250,15 +250,19 @@ func serveHTTP(srv *http.Server, lis net.Listener) error {
 }
 
 // startEnvoy runs a local Envoy whose bootstrap points at our xDS listener.
-func startEnvoy(ctx context.Context, cfg *serveConfig, nodeID, xdsAddr string, log *slog.Logger) (*envoy.Runner, error) {
+func startEnvoy(ctx context.Context, cfg *serveConfig, nodeID, xdsAddr string, id *localIdentity, log *slog.Logger) (*envoy.Runner, error) {
 	bin, err := envoy.FindBinary(cfg.EnvoyBin)
 	if err != nil {
 		return nil, fmt.Errorf("--envoy: %w", err)
 	}
-	boot, err := envoy.Bootstrap(envoy.BootstrapOptions{
+	bo := envoy.BootstrapOptions{
 		NodeID: localEnvoyNodeID(nodeID), Cluster: "switchboard",
 		XDSAddresses: []string{advertisable(xdsAddr)}, AdminAddress: cfg.EnvoyAdminListen, Delta: cfg.Delta,
-	})
+	}
+	if id != nil {
+		bo.TLS = id.envoyTLS()
+	}
+	boot, err := envoy.Bootstrap(bo)
 	if err != nil {
 		return nil, fmt.Errorf("--envoy: %w", err)
 	}
