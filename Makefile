@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 ENVOY_VERSION := 1.40.0
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz
+.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz chromium screenshots
 
 all: build
 
@@ -21,15 +21,28 @@ build:
 envoy:
 	@ENVOY_VERSION=$(ENVOY_VERSION) BIN=$(BIN) ./envoy/install.sh
 
-test: build envoy
+test: build envoy chromium
 	$(GO) vet ./...
-	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard $(GO) test -race -count=1 -timeout 20m ./...
+	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) $(GO) test -race -count=1 -timeout 20m ./...
 
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
-e2e: build envoy
-	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard $(GO) test -count=1 -v -timeout 20m ./e2e/...
+e2e: build envoy chromium
+	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) $(GO) test -count=1 -v -timeout 20m ./e2e/...
+
+# chromium: Debian's Chromium for the Manager's browser tests (e2e/manager_*),
+# installed when absent, like Envoy. CHROMIUM_BIN overrides it.
+CHROMIUM_BIN ?= $(shell command -v chromium 2>/dev/null || echo /usr/bin/chromium)
+chromium:
+	@test -x $(CHROMIUM_BIN) || { \
+		echo "installing Debian's chromium for the Manager browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+# screenshots re-takes docs/manager-*.png from a real run of the browser test.
+screenshots: build envoy chromium
+	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) MANAGER_SCREENSHOTS=$(CURDIR)/docs \
+		$(GO) test -count=1 -run 'TestManager_Browser' -v -timeout 10m ./e2e/
 
 # run: Kong's ports (Admin API 127.0.0.1:8001, proxy :8000) and a local Envoy.
 # Extra flags go in RUN_ARGS, e.g. make run RUN_ARGS=--dns-hostsfile=./hosts

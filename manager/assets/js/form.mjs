@@ -2,7 +2,7 @@
 // own /schemas/{entity} (Kong's Lua-schema JSON), with a raw JSON editor as
 // the fallback for anything the fields do not cover. Errors from Kong's
 // error body ("fields") are shown under the field they name.
-import { html, useState, useEffect } from '../vendor/preact-htm.mjs';
+import { html, useState, useEffect, useRef } from '../vendor/preact-htm.mjs';
 
 // fieldsOf turns Kong's [{name: def}, ...] into [[name, def], ...].
 export const fieldsOf = (schema) => (schema.fields || []).map((f) => Object.entries(f)[0]);
@@ -10,9 +10,11 @@ export const fieldsOf = (schema) => (schema.fields || []).map((f) => Object.entr
 // Auto fields (ids, timestamps) are the server's.
 const hidden = (def) => def.auto;
 
+// label is Kong Manager's Title Case wording of a field name.
+const ACRONYMS = { tls: 'TLS', ca: 'CA', sni: 'SNI', snis: 'SNIs', id: 'ID', url: 'URL', http: 'HTTP', https: 'HTTPS',
+  ip: 'IP', tcp: 'TCP', dns: 'DNS', ttl: 'TTL', uri: 'URI' };
 export function label(name) {
-  const s = name.replace(/_/g, ' ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  return name.split('_').map((w) => ACRONYMS[w] || w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 }
 
 // defaults builds the value of a record from the schema's defaults.
@@ -146,13 +148,16 @@ export function Fields({ fields, value, onChange, errors, prefix, skip }) {
       return html`<details class="group" open=${hasError} data-field=${path}>
         <summary>${label(name)} <code>${path}</code></summary>
         <${FieldError} path=${path} errors=${errors} />
-        <div class="group-body">
+        <div class="group-body form-grid">
           <${Fields} fields=${fieldsOf(def)} value=${v} onChange=${set} errors=${errors} prefix=${path} />
         </div>
       </details>`;
     }
     const required = def.required && def.default === undefined;
-    return html`<div class=${'field' + (errors[path] ? ' has-error' : '')} data-field=${path}>
+    const el = def.elements || {};
+    const scalarList = (def.type === 'set' || def.type === 'array') && !el.one_of && ['string', 'integer', 'number'].includes(el.type);
+    const wide = !['string', 'integer', 'number', 'boolean', 'foreign'].includes(def.type) && !scalarList;
+    return html`<div class=${'field' + (wide ? ' wide' : '') + (errors[path] ? ' has-error' : '')} data-field=${path}>
       <label for=${'f-' + path.replace(/\./g, '-')}>${label(name)}${required && html`<span class="req">*</span>`} <code>${name}</code></label>
       <${Input} name=${name} def=${def} path=${path} value=${v} onChange=${set} />
       <${FieldError} path=${path} errors=${errors} />
@@ -171,6 +176,12 @@ export function EntityForm({ schema, initial, submit, submitLabel, onCancel, ski
   const [errors, setErrors] = useState({});
   const [message, setMessage] = useState(null);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef(null);
+  // After a failed save, bring the first message into view.
+  useEffect(() => {
+    const el = formRef.current && formRef.current.querySelector('.field-error, #form-error');
+    if (el) el.scrollIntoView({ block: 'center' });
+  }, [errors, message]);
 
   function toJSON() { setRaw(JSON.stringify(prune(value) || {}, null, 2)); setMode('json'); }
   function toForm() {
@@ -193,14 +204,14 @@ export function EntityForm({ schema, initial, submit, submitLabel, onCancel, ski
       if (mode === 'json' && Object.keys(fe).length) setMode('form');
     } finally { setBusy(false); }
   }
-  return html`<form class="card form" onSubmit=${onSubmit} novalidate>
+  return html`<form class="card form" ref=${formRef} onSubmit=${onSubmit} novalidate>
     <div class="tabs small">
       <button type="button" class=${mode === 'form' ? 'tab active' : 'tab'} onClick=${() => mode === 'json' && toForm()}>Form</button>
       <button type="button" class=${mode === 'json' ? 'tab active' : 'tab'} onClick=${() => mode === 'form' && toJSON()}>JSON</button>
     </div>
     ${message && html`<div class="alert alert-error" role="alert" id="form-error">${message}</div>`}
     ${mode === 'form'
-      ? html`<${Fields} fields=${fields} value=${value} onChange=${setValue} errors=${errors} skip=${skip} />`
+      ? html`<div class="form-grid"><${Fields} fields=${fields} value=${value} onChange=${setValue} errors=${errors} skip=${skip} /></div>`
       : html`<textarea class="mono json-editor" rows="22" value=${raw} onInput=${(e) => setRaw(e.target.value)} aria-label="JSON body" />`}
     <div class="form-actions">
       <button type="button" class="btn" onClick=${onCancel}>Cancel</button>
