@@ -62,12 +62,13 @@ lint: $(BIN)/golangci-lint
 # then run as seeds too. FUZZ_ONLY=Name limits it to matching targets.
 FUZZTIME ?= 30s
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./... | grep -v /e2e); do \
+	@failed=""; for pkg in $$($(GO) list ./... | grep -v /e2e); do \
 		for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' | grep -E '$(or $(FUZZ_ONLY),.)'); do \
 			echo "== $$pkg $$fz ($(FUZZTIME))"; \
-			$(GO) test $$pkg -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) -parallel 2; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) -parallel 2 || failed="$$failed $$fz"; \
 		done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz failures:$$failed"; exit 1; fi
 
 # testdata rewrites the translator's golden files.
 testdata:

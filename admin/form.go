@@ -96,7 +96,7 @@ func decodeFormArgs(vals url.Values) (map[string]any, error) {
 		}
 		if len(toks) > maxDepth {
 			fe := fieldErrors{}
-			setFieldError(fe, []string{toks[0].name}, fmt.Sprintf("nesting too deep: at most %d levels", maxDepth))
+			setFieldError(fe, names(toks[0].name), fmt.Sprintf("nesting too deep: at most %d levels", maxDepth))
 			return nil, schemaViolation(fe)
 		}
 		for _, v := range vals[k] {

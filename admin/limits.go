@@ -57,9 +57,24 @@ var stringCaps = map[string]int{
 
 // limitError is one violation found while walking the input.
 type limitError struct {
-	path   []string // field names and 1-based indexes
+	path   []pathElem
 	msg    string
 	status int // 400 or 413
+}
+
+// pathElem is a field name, or a 1-based array index when index > 0 (a
+// field may well be named "0" or "2").
+type pathElem struct {
+	name  string
+	index int
+}
+
+func names(ns ...string) []pathElem {
+	out := make([]pathElem, len(ns))
+	for i, n := range ns {
+		out[i] = pathElem{name: n}
+	}
+	return out
 }
 
 // checkInput is the single gate every decoded write body passes before the
@@ -91,12 +106,12 @@ func checkInput(entity string, input map[string]any, badUTF8 bool) error {
 // small too.
 func walkLimits(input map[string]any, badUTF8 bool) []limitError {
 	type item struct {
-		path []string
+		path []pathElem
 		v    any
 	}
 	const maxReported = 10
 	var errs []limitError
-	report := func(path []string, msg string) {
+	report := func(path []pathElem, msg string) {
 		if len(errs) < maxReported {
 			errs = append(errs, limitError{path: path, msg: msg, status: http.StatusBadRequest})
 		}
@@ -125,10 +140,10 @@ func walkLimits(input map[string]any, badUTF8 bool) []limitError {
 			for k, e := range v {
 				size += len(k)
 				if !utf8.ValidString(k) || (badUTF8 && strings.ContainsRune(k, utf8.RuneError)) {
-					report(append(clonePath(it.path), k), "invalid key: expected valid UTF-8")
+					report(append(clonePath(it.path), pathElem{name: k}), "invalid key: expected valid UTF-8")
 					continue
 				}
-				stack = append(stack, item{append(clonePath(it.path), k), e})
+				stack = append(stack, item{append(clonePath(it.path), pathElem{name: k}), e})
 			}
 		case []any:
 			if len(v) > maxElements {
@@ -136,7 +151,7 @@ func walkLimits(input map[string]any, badUTF8 bool) []limitError {
 				continue
 			}
 			for i, e := range v {
-				stack = append(stack, item{append(clonePath(it.path), strconv.Itoa(i+1)), e})
+				stack = append(stack, item{append(clonePath(it.path), pathElem{index: i + 1}), e})
 			}
 		case json.Number:
 			size += len(v)
@@ -149,7 +164,7 @@ func walkLimits(input map[string]any, badUTF8 bool) []limitError {
 	return errs
 }
 
-func stringProblem(path []string, s string, badUTF8 bool) string {
+func stringProblem(path []pathElem, s string, badUTF8 bool) string {
 	if !utf8.ValidString(s) || (badUTF8 && strings.ContainsRune(s, utf8.RuneError)) {
 		return "expected a valid UTF-8 string"
 	}
@@ -166,84 +181,61 @@ func stringProblem(path []string, s string, badUTF8 bool) string {
 }
 
 // fieldName is the innermost named (non-index) element of path.
-func fieldName(path []string) string {
+func fieldName(path []pathElem) string {
 	for i := len(path) - 1; i >= 0; i-- {
-		if _, err := strconv.Atoi(path[i]); err != nil {
-			return path[i]
+		if path[i].index == 0 {
+			return path[i].name
 		}
 	}
 	return ""
 }
 
-func clonePath(p []string) []string {
-	return append(make([]string, 0, len(p)+1), p...)
+func clonePath(p []pathElem) []pathElem {
+	return append(make([]pathElem, 0, len(p)+1), p...)
 }
 
 // setFieldError places msg at path in Kong's error table: names make nested
-// records, numeric elements array indexes.
-func setFieldError(fe fieldErrors, path []string, msg string) {
+// records, indexes array elements. A slot already holding an error keeps it.
+func setFieldError(fe fieldErrors, path []pathElem, msg string) {
 	if len(path) == 0 {
 		fe.AddEntity(msg)
 		return
 	}
 	var cur any = fe
 	for i, p := range path {
-		last := i == len(path)-1
-		next := path[min(i+1, len(path)-1)]
-		_, nextIsIndex := strconv.Atoi(next)
-		var child any
-		if !last {
-			if nextIsIndex == nil {
-				child = indexErrors{}
+		var next any = msg
+		if i < len(path)-1 {
+			if path[i+1].index > 0 {
+				next = indexErrors{}
 			} else {
-				child = fieldErrors{}
+				next = fieldErrors{}
 			}
 		}
+		var existing any
 		switch c := cur.(type) {
 		case fieldErrors:
-			if last {
-				if _, taken := c[p]; !taken {
-					c[p] = msg
-				}
+			if p.index > 0 {
 				return
 			}
-			if existing, ok := c[p].(fieldErrors); ok && nextIsIndex != nil {
-				cur = existing
-				continue
+			if existing = c[p.name]; existing == nil {
+				c[p.name] = next
 			}
-			if existing, ok := c[p].(indexErrors); ok && nextIsIndex == nil {
-				cur = existing
-				continue
-			}
-			if _, taken := c[p]; taken {
-				return
-			}
-			c[p] = child
-			cur = child
 		case indexErrors:
-			n, err := strconv.Atoi(p)
-			if err != nil {
+			if p.index <= 0 {
 				return
 			}
-			if last {
-				if _, taken := c[n]; !taken {
-					c[n] = msg
-				}
-				return
+			if existing = c[p.index]; existing == nil {
+				c[p.index] = next
 			}
-			if existing, ok := c[n].(fieldErrors); ok && nextIsIndex != nil {
-				cur = existing
-				continue
-			}
-			if existing, ok := c[n].(indexErrors); ok && nextIsIndex == nil {
-				cur = existing
-				continue
-			}
-			if _, taken := c[n]; taken {
-				return
-			}
-			c[n] = child
-			cur = child
+		}
+		if existing != nil {
+			next = existing
+		}
+		switch next.(type) {
+		case fieldErrors, indexErrors:
+			cur = next
+		default:
+			return
 		}
 	}
 }
@@ -253,7 +245,7 @@ func setFieldError(fe fieldErrors, path []string, msg string) {
 // them in Kong's words.
 func envoyRules(entity string, in map[string]any) []limitError {
 	var errs []limitError
-	bad := func(msg string, path ...string) {
+	bad := func(msg string, path ...pathElem) {
 		errs = append(errs, limitError{path: path, msg: msg, status: http.StatusBadRequest})
 	}
 	switch entity {
@@ -270,13 +262,13 @@ func envoyRules(entity string, in map[string]any) []limitError {
 				msg = schema.RoutePlainPathProblem(p)
 			}
 			if msg != "" {
-				bad(msg, "paths", strconv.Itoa(i+1))
+				bad(msg, pathElem{name: "paths"}, pathElem{index: i + 1})
 			}
 		}
 		if h, ok := in["headers"].(map[string]any); ok {
 			for name, vals := range h {
 				if msg := schema.RouteHeaderValuesProblem(stringList(vals)); msg != "" {
-					bad(msg, "headers", name)
+					bad(msg, names("headers", name)...)
 				}
 			}
 		}
@@ -285,14 +277,14 @@ func envoyRules(entity string, in map[string]any) []limitError {
 		active, _ := hc["active"].(map[string]any)
 		if n, ok := number(active["timeout"]); ok {
 			if msg := schema.HealthCheckIntervalProblem(n); msg != "" {
-				bad(msg, "healthchecks", "active", "timeout")
+				bad(msg, names("healthchecks", "active", "timeout")...)
 			}
 		}
 		for _, state := range []string{"healthy", "unhealthy"} {
 			sub, _ := active[state].(map[string]any)
 			if n, ok := number(sub["interval"]); ok {
 				if msg := schema.HealthCheckIntervalProblem(n); msg != "" {
-					bad(msg, "healthchecks", "active", state, "interval")
+					bad(msg, names("healthchecks", "active", state, "interval")...)
 				}
 			}
 		}
@@ -300,7 +292,7 @@ func envoyRules(entity string, in map[string]any) []limitError {
 			for name, vals := range h {
 				for _, v := range stringList(vals) {
 					if msg := schema.HeaderValueProblem(v); msg != "" {
-						bad(msg, "healthchecks", "active", "headers", name)
+						bad(msg, names("healthchecks", "active", "headers", name)...)
 						break
 					}
 				}
