@@ -3,9 +3,12 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+
+	memdb "github.com/hashicorp/go-memdb"
 )
 
 // Dump is the whole store at one revision, in a form that serialises
@@ -116,9 +119,35 @@ func (d *Dump) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// ErrInvalidDump is wrapped by every RestoreError: the dump was refused as
+// a whole and the store is unchanged.
+var ErrInvalidDump = errors.New("invalid dump")
+
+// RestoreError names the first row that made Restore refuse a dump. Err is
+// the reason: a null or undecodable row, a duplicate id, a *UniqueError, a
+// *ForeignKeyError, or a table the store does not know (Row -1).
+type RestoreError struct {
+	Table string
+	Row   int // index in the dump's table
+	ID    string
+	Err   error
+}
+
+func (e *RestoreError) Error() string {
+	if e.Row < 0 {
+		return fmt.Sprintf("store: restore refused: table %q: %v", e.Table, e.Err)
+	}
+	return fmt.Sprintf("store: restore refused: %s row %d (id %q): %v", e.Table, e.Row, e.ID, e.Err)
+}
+
+func (e *RestoreError) Unwrap() []error { return []error{ErrInvalidDump, e.Err} }
+
 // Restore replaces the whole store with d in one transaction, so readers see
 // either the old state or the new one. The revision becomes max(d.Revision,
-// index) so that it never moves backwards for watchers.
+// index) so that it never moves backwards for watchers. A dump that breaks
+// any rule a write would have to obey (a null row, a duplicate id or unique
+// key, a dangling reference, an unknown table) is refused as a whole with a
+// *RestoreError, and nothing changes.
 func (s *Store) Restore(index uint64, d *Dump) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -126,7 +155,7 @@ func (s *Store) Restore(index uint64, d *Dump) error {
 	defer txn.Abort()
 	for t := range d.Tables {
 		if s.reg.byTable[t] == nil {
-			return fmt.Errorf("store: restore: unknown table %q", t)
+			return &RestoreError{Table: t, Row: -1, Err: errors.New("unknown table")}
 		}
 	}
 	if _, err := txn.DeleteAll(tableIndex, indexID); err != nil {
@@ -137,14 +166,37 @@ func (s *Store) Restore(index uint64, d *Dump) error {
 			return fmt.Errorf("store: restore: clear %s: %w", k.Table, err)
 		}
 	}
+	type restored struct {
+		k   *Kind
+		i   int
+		row Row
+	}
+	var rows []restored
 	for _, k := range s.reg.kinds {
 		for i, r := range d.Tables[k.Table] {
-			row, err := k.restoreRow(r)
+			row, err := k.restoreRow(txn, r)
 			if err != nil {
-				return fmt.Errorf("store: restore %s row %d: %w", k.Table, i, err)
+				id := ""
+				if row != nil {
+					id = k.RowID(row)
+				}
+				return &RestoreError{Table: k.Table, Row: i, ID: id, Err: err}
 			}
 			if err := txn.Insert(k.Table, row); err != nil {
 				return fmt.Errorf("store: restore %s: %w", k.Table, err)
+			}
+			rows = append(rows, restored{k, i, row})
+		}
+	}
+	// References last: a row may name one that comes later in the dump.
+	w := &writer{txn: txn, reg: s.reg}
+	for _, r := range rows {
+		if err := w.checkRefs(r.k, r.row); err != nil {
+			return &RestoreError{Table: r.k.Table, Row: r.i, ID: r.k.RowID(r.row), Err: err}
+		}
+		if r.k.restoreCheck != nil {
+			if err := r.k.restoreCheck(txn, r.row); err != nil {
+				return &RestoreError{Table: r.k.Table, Row: r.i, ID: r.k.RowID(r.row), Err: err}
 			}
 		}
 	}
@@ -159,13 +211,15 @@ func (s *Store) Restore(index uint64, d *Dump) error {
 	if err := txn.Insert(tableIndex, &IndexEntry{Key: revisionKey, Value: rev}); err != nil {
 		return fmt.Errorf("store: restore revision: %w", err)
 	}
+	s.feed.reset(rev)
 	txn.Commit()
 	return nil
 }
 
 // restoreRow is a copy of the dump row's entity (decoded if raw) carrying
-// the dump's indexes.
-func (k *Kind) restoreRow(r DumpRow) (Row, error) {
+// the dump's indexes, checked as a write would be: well formed, with an id
+// and unique keys no earlier row holds.
+func (k *Kind) restoreRow(txn *memdb.Txn, r DumpRow) (Row, error) {
 	row := r.Entity
 	if raw, ok := row.(json.RawMessage); ok {
 		var err error
@@ -173,10 +227,27 @@ func (k *Kind) restoreRow(r DumpRow) (Row, error) {
 			return nil, err
 		}
 	} else if row == nil || !k.owns(row) {
-		return nil, fmt.Errorf("%w: %s: null or mistyped row %T", ErrInvalidMutation, k.Table, row)
+		return nil, fmt.Errorf("null or mistyped row %T", row)
 	} else {
 		row = k.clone(row)
 	}
 	k.setIndexes(row, r.CreateIndex, r.ModifyIndex)
-	return row, nil
+	if k.Validate != nil {
+		if err := k.Validate(row); err != nil {
+			return row, err
+		}
+	}
+	id := k.RowID(row)
+	if id == "" {
+		return row, errors.New("row without an id")
+	}
+	dup, err := firstRow(txn, k.Table, indexID, id)
+	if err != nil {
+		return row, err
+	}
+	if dup != nil {
+		return row, errors.New("duplicate id")
+	}
+	w := &writer{txn: txn}
+	return row, w.checkUnique(k, row, id)
 }

@@ -79,6 +79,8 @@ type Kind struct {
 	// expresses (a target move drops its health overrides). old is nil on
 	// create; row may be changed.
 	beforeUpsert func(w *writer, old, row Row) error
+	// restoreCheck checks, in Restore, what beforeUpsert derives on writes.
+	restoreCheck func(txn *memdb.Txn, row Row) error
 
 	typ                                    reflect.Type
 	fID, fCreateIndex, fModifyIndex, fCrAt []int

@@ -12,6 +12,7 @@ import (
 type Snapshot struct {
 	txn      *memdb.Txn
 	reg      *registry
+	feed     *changeFeed
 	revision uint64
 }
 

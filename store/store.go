@@ -12,8 +12,9 @@ import (
 // writes go through Apply (or ApplyAt, for a replicated log that assigns the
 // index itself).
 type Store struct {
-	db  *memdb.MemDB
-	reg *registry
+	db   *memdb.MemDB
+	reg  *registry
+	feed *changeFeed
 
 	// writeMu serialises writers so that revisions are assigned in commit
 	// order; memdb itself allows one write txn at a time anyway.
@@ -54,7 +55,7 @@ func newStore(reg *registry) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &Store{db: db, reg: reg}, nil
+	return &Store{db: db, reg: reg, feed: newChangeFeed()}, nil
 }
 
 // Apply commits m at the next revision and returns that revision. On error
@@ -88,6 +89,7 @@ func (s *Store) ApplyAt(index uint64, m *Mutation) error {
 func (s *Store) applyAt(index uint64, m *Mutation) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
+	txn.TrackChanges()
 	w := &writer{txn: txn, reg: s.reg, index: index, touched: map[string]bool{}}
 	if err := w.apply(m); err != nil {
 		return err
@@ -95,6 +97,9 @@ func (s *Store) applyAt(index uint64, m *Mutation) error {
 	if err := w.stamp(); err != nil {
 		return err
 	}
+	// Recorded before the commit: a reader that sees the revision finds its
+	// changes (ChangesSince stops at the reader's own revision).
+	s.feed.record(s.reg, index, txn.Changes())
 	txn.Commit()
 	return nil
 }
@@ -109,7 +114,7 @@ func (s *Store) Revision() uint64 {
 // immutable radix tree) and never blocks writers.
 func (s *Store) Snapshot() *Snapshot {
 	txn := s.db.Txn(false)
-	return &Snapshot{txn: txn, reg: s.reg, revision: indexOf(txn, revisionKey)}
+	return &Snapshot{txn: txn, reg: s.reg, feed: s.feed, revision: indexOf(txn, revisionKey)}
 }
 
 // WaitForRevision blocks until the revision exceeds after, or ctx ends, and

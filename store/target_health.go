@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 
 	memdb "github.com/hashicorp/go-memdb"
 )
@@ -45,6 +46,14 @@ var targetHealthKind = &Kind{
 			return w.deleteReferencing(w.reg.byTable[tableTargetHealth], refTarget, h.TargetID)
 		}
 		return nil
+	},
+	restoreCheck: func(txn *memdb.Txn, row Row) error {
+		h := row.(*TargetHealth)
+		t, err := first[Target](txn, tableTargets, indexID, h.TargetID)
+		if err != nil || t == nil || t.Upstream.ID == h.UpstreamID {
+			return err
+		}
+		return fmt.Errorf("upstream_id %q is not its target's upstream %q", h.UpstreamID, t.Upstream.ID)
 	},
 }
 
