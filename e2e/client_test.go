@@ -9,11 +9,13 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/switchboard-gw/switchboard/internal/testenv"
 )
 
 // revisionHeader is on every Admin API response: the store revision the
 // answer reflects.
-const revisionHeader = "X-Switchboard-Revision"
+const revisionHeader = testenv.RevisionHeader
 
 // apiResponse is one Admin API answer.
 type apiResponse struct {
@@ -32,27 +34,11 @@ func (r apiResponse) json() map[string]any {
 // api sends form data (as `curl --data` does) to the Admin API.
 func (s *stack) api(method, path string, form url.Values) apiResponse {
 	s.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, s.adminURL(path), body)
+	resp, err := testenv.NewAdminWith(s.adminAddr, s.admin).DoForm(method, path, form)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := s.admin.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	r := apiResponse{status: resp.StatusCode, header: resp.Header, body: b}
+	r := apiResponse{status: resp.Status, header: resp.Header, body: resp.Body}
 	if resp.Header.Get(revisionHeader) == "" {
 		s.t.Errorf("%s %s: response lacks %s", method, path, revisionHeader)
 	}
@@ -90,7 +76,7 @@ type proxyResponse struct {
 // echo decodes a backend's echo.
 func (r proxyResponse) echo() (echo, error) {
 	var e echo
-	err := json.Unmarshal(r.body, &e)
+	err := json.Unmarshal(r.body, &e.Echo)
 	return e, err
 }
 

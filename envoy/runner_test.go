@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard-gw/switchboard/internal/poll"
 )
 
 // envoyBinary returns the real Envoy for tests that run it. Without one the
@@ -91,16 +93,10 @@ func alive(pid int) bool {
 	return syscall.Kill(pid, 0) == nil
 }
 
-// eventually polls cond every 20ms until it holds or the bound passes.
+// eventually polls cond until it holds or the bound passes.
 func eventually(t *testing.T, bound time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(bound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", bound, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.True(t, bound, what, cond)
 }
 
 func TestRunner_StartReadyLogsStop(t *testing.T) {

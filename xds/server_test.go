@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/switchboard-gw/switchboard/internal/poll"
 	"github.com/switchboard-gw/switchboard/store"
 	"github.com/switchboard-gw/switchboard/translator"
 )
@@ -537,13 +538,7 @@ func TestServe_ReturnsAfterStopBeforeReady(t *testing.T) {
 // eventually polls cond until it holds, failing after a bound.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.True(t, 20*time.Second, what, cond)
 }
 
 // metricValue reads one counter or gauge from the server's registry; label

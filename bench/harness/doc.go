@@ -1,10 +1,12 @@
-// Package harness runs the pieces a benchmark needs on loopback: the
-// switchboard binary (control plane, Admin API, a local Envoy), extra
-// Envoys (from `switchboard envoy-bootstrap` or a hand-written static
-// config), nginx, and HTTP backends on their own 127.0.0.x addresses.
+// Package harness holds what only the benchmarks run: nginx (the engine
+// Kong runs on) and an Envoy from a hand-written static config for the
+// proxy-overhead scenario, and the machine description and process
+// statistics of a report. The processes, the stack (switchboard and its
+// Envoy), the Admin API client and the backends are internal/testenv's,
+// shared with the e2e tests; shared.go gives them their bench names.
 //
 // It talks to switchboard only the way a user does (processes, HTTP, the
-// Admin API); it imports nothing of switchboard's. Every wait is bounded and
-// polls; every child process runs in its own process group and is stopped
-// by the Proc that started it.
+// Admin API); it imports nothing of switchboard's but the internal/ test
+// helpers. Every wait is bounded and polls; every child process runs in its
+// own process group.
 package harness

@@ -96,7 +96,7 @@ func StartStaticEnvoy(bins Bins, dir, prefix, backend string) (*StaticEnvoy, err
 			return nil, err
 		}
 		e := &StaticEnvoy{Proc: p, ProxyAddr: ports[1], AdminAddr: ports[0]}
-		if last = WaitEnvoyServing(p, e.AdminAddr, e.ProxyAddr); last == nil {
+		if last = waitEnvoyReady(e.AdminAddr, e.ProxyAddr, p); last == nil {
 			return e, nil
 		}
 		bind := p.BindFailed()

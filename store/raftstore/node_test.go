@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/internal/poll"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -63,13 +64,7 @@ func (tn *testNode) stop() {
 
 func waitFor(t testing.TB, what string, bound time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(bound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", bound, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.True(t, bound, what, cond)
 }
 
 func upstream(i int) *store.Mutation {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 
+	"github.com/switchboard-gw/switchboard/internal/poll"
 	"github.com/switchboard-gw/switchboard/translator"
 )
 
@@ -43,13 +44,7 @@ func runResolver(t *testing.T, r *Resolver) {
 // eventually polls cond until it holds, failing after a bound.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.True(t, 10*time.Second, what, cond)
 }
 
 func addrs(ips ...string) []translator.Address {

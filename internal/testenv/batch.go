@@ -1,86 +1,10 @@
-package harness
+package testenv
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// RevisionHeader carries the store revision on every Admin API answer.
-const RevisionHeader = "X-Switchboard-Revision"
-
-// Admin is a client of the Kong-compatible Admin API.
-type Admin struct {
-	base string
-	c    *http.Client
-}
-
-// NewAdmin returns a client for the Admin API at addr (host:port). Its
-// transport keeps enough idle connections for 64 parallel writers.
-func NewAdmin(addr string) *Admin {
-	return &Admin{base: "http://" + addr, c: &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 64},
-	}}
-}
-
-// Close drops idle connections.
-func (a *Admin) Close() { a.c.CloseIdleConnections() }
-
-// Response is one Admin API answer.
-type Response struct {
-	Status   int
-	Body     []byte
-	Revision uint64
-}
-
-// Do sends body (nil, or any value encoded as JSON) to path.
-func (a *Admin) Do(method, path string, body any) (Response, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return Response{}, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, a.base+path, rd)
-	if err != nil {
-		return Response{}, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := a.c.Do(req)
-	if err != nil {
-		return Response{}, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return Response{}, fmt.Errorf("%s %s: read: %w", method, path, err)
-	}
-	rev, _ := strconv.ParseUint(resp.Header.Get(RevisionHeader), 10, 64)
-	return Response{Status: resp.StatusCode, Body: b, Revision: rev}, nil
-}
-
-// Must is Do that fails unless the status is want.
-func (a *Admin) Must(method, path string, body any, want int) (Response, error) {
-	r, err := a.Do(method, path, body)
-	if err != nil {
-		return r, err
-	}
-	if r.Status != want {
-		return r, fmt.Errorf("%s %s: status %d, want %d: %s", method, path, r.Status, want, bytes.TrimSpace(r.Body))
-	}
-	return r, nil
-}
 
 // Op is one Admin API call of a batch.
 type Op struct {

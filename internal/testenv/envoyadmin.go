@@ -1,4 +1,4 @@
-package harness
+package testenv
 
 import (
 	"bufio"
@@ -21,6 +21,10 @@ type EnvoyAdmin struct {
 func NewEnvoyAdmin(addr string) *EnvoyAdmin {
 	return &EnvoyAdmin{addr: addr, c: &http.Client{Timeout: 10 * time.Second}}
 }
+
+// Get returns the body of path (with its query) on the admin listener; a
+// status other than 200 is an error.
+func (e *EnvoyAdmin) Get(path string) (string, error) { return get(e.c, "http://"+e.addr+path) }
 
 // Stats returns the counters and gauges whose names match filter (a regex
 // handed to Envoy's /stats?filter=).

@@ -1,4 +1,4 @@
-package adsclient
+package adstest
 
 import (
 	"context"
@@ -21,11 +21,19 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// TestClient_DeltaADS runs the client against go-control-plane's own ADS
-// server (a snapshot cache, as switchboard's layout minus the EDS split):
-// it must reach a complete configuration, and a later endpoint change must
-// arrive as exactly that one resource.
-func TestClient_DeltaADS(t *testing.T) {
+// TestClient runs the client against go-control-plane's own ADS server (a
+// snapshot cache, as switchboard's layout minus the EDS split), in both
+// protocols: it must reach a complete configuration, a later endpoint
+// change must arrive as one endpoint response (delta: exactly that
+// resource), and a NACK must leave the accepted state alone.
+func TestClient(t *testing.T) {
+	for _, delta := range []bool{false, true} {
+		name := map[bool]string{false: "sotw", true: "delta"}[delta]
+		t.Run(name, func(t *testing.T) { testClient(t, delta) })
+	}
+}
+
+func testClient(t *testing.T, delta bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cache := cachev3.NewSnapshotCache(true, cachev3.IDHash{}, nil)
@@ -54,7 +62,7 @@ func TestClient_DeltaADS(t *testing.T) {
 	go func() { _ = gs.Serve(lis) }()
 	defer gs.Stop()
 
-	c, err := Dial(ctx, lis.Addr().String(), "sim-0")
+	c, err := Dial(ctx, lis.Addr().String(), Options{NodeID: "sim-0", Delta: delta})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,35 +80,82 @@ func TestClient_DeltaADS(t *testing.T) {
 	if c.TimeToComplete() <= 0 || c.NACKs() != 0 {
 		t.Errorf("time to complete %s, NACKs %d", c.TimeToComplete(), c.NACKs())
 	}
+	if subs := c.Subscriptions(resourcev3.EndpointType); len(subs) != 2 {
+		t.Errorf("EDS subscriptions = %v, want c1 and c2", subs)
+	}
 
 	// Two endpoint changes, one after the other: the second is the barrier
 	// that shows the first pushed nothing besides its own resource (no
-	// fixed sleep waiting for an absence).
+	// fixed sleep waiting for an absence). A SotW snapshot cache re-sends
+	// every type on a new version, so there only the endpoints are checked.
 	c.Record()
+	m := c.Mark()
 	set("2", 7)
-	waitRecorded(ctx, t, c, 1)
+	waitVersion(ctx, t, c, m, "2")
+	m = c.Mark()
 	set("3", 9)
-	waitRecorded(ctx, t, c, 2)
+	waitVersion(ctx, t, c, m, "3")
 	got := c.Recorded()
-	if len(got) != 2 {
-		t.Fatalf("after two endpoint changes, received %+v", got)
-	}
-	for i, r := range got {
-		if r.TypeURL != resourcev3.EndpointType || len(r.Names) != 1 || r.Names[0] != "c2" || r.Bytes == 0 {
-			t.Errorf("response %d = %+v, want only ClusterLoadAssignment c2", i, r)
+	var endpoints int
+	for _, r := range got {
+		if r.Nacked || r.Bytes == 0 {
+			t.Errorf("response %+v, want accepted and sized", r)
 		}
+		if r.TypeURL == resourcev3.EndpointType {
+			endpoints++
+		}
+		if delta && (r.TypeURL != resourcev3.EndpointType || len(r.Names) != 1 || r.Names[0] != "c2") {
+			t.Errorf("response %+v, want only ClusterLoadAssignment c2", r)
+		}
+	}
+	if endpoints != 2 {
+		t.Errorf("after two endpoint changes, received %+v", got)
+	}
+	eds, err := c.Resources(resourcev3.EndpointType)
+	if err != nil || len(eds) != 2 {
+		t.Fatalf("endpoint resources %v, %v", eds, err)
+	}
+
+	// A NACKed response changes nothing the client holds.
+	c.NackNext(resourcev3.EndpointType, "rejected by the test")
+	m = c.Mark()
+	set("4", 11)
+	var nacked *Response
+	err = c.WaitUntil(ctx, func() bool {
+		for _, r := range c.Since(m) {
+			if r.TypeURL == resourcev3.EndpointType {
+				nacked = &r
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nacked.Nacked || c.NACKs() != 1 {
+		t.Errorf("response %+v, NACKs %d: want one NACK", nacked, c.NACKs())
+	}
+	if v := c.Versions(resourcev3.EndpointType)["c2"]; v == "4" {
+		t.Errorf("c2 version %q after a NACK, want the one accepted before", v)
 	}
 }
 
-// waitRecorded polls until c recorded n responses or ctx ends.
-func waitRecorded(ctx context.Context, t *testing.T, c *Client, n int) {
+// waitVersion waits until c accepted endpoints of version v (delta: the
+// resource version go-control-plane derives, so any change of c2 counts).
+// The responses looked at are those after mark m, taken before the change.
+func waitVersion(ctx context.Context, t *testing.T, c *Client, m int, v string) {
 	t.Helper()
-	for len(c.Recorded()) < n {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %d responses: have %+v", n, c.Recorded())
-		case <-time.After(5 * time.Millisecond):
+	err := c.WaitUntil(ctx, func() bool {
+		for _, r := range c.Since(m) {
+			if r.TypeURL == resourcev3.EndpointType && (c.opts.Delta || r.Version == v) {
+				return true
+			}
 		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("waiting for endpoints %s: %v; have %+v", v, err, c.Recorded())
 	}
 }
 
