@@ -96,12 +96,6 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-// isBindError says whether output shows a port taken between freePort and
-// the child's bind.
-func isBindError(out string) bool { return testenv.IsBindError(out) }
-
-var errExited = testenv.ErrExited
-
 // cleanEnv is the test's environment without SWITCHBOARD_* variables, which
 // would otherwise override the flags the harness passes.
 func cleanEnv() []string { return testenv.CleanEnv() }
