@@ -148,7 +148,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		Configuration: map[string]any{
 			"admin_listen": []string{cfg.AdminListen}, "proxy_listen": []string{cfg.ProxyListen},
 			"xds_listen": cfg.XDSListen, "prefix": cfg.DataDir, "node_id": nodeID,
-			"admin_gui_listen": managerListen(cfg),
+			"admin_gui_listen": managerListen(cfg), "admin_gui_url": splitList(cfg.AdminGUIURL),
 		},
 		AllowedOrigins: splitList(cfg.AdminGUIURL),
 		Tokens:         sec.tokens,

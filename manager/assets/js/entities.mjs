@@ -83,7 +83,7 @@ export function EntityTable({ kind, listPath, basePath, emptyAction }) {
   return html`<div class="card table-card">
     <div class="toolbar">
       <form class="filter" onSubmit=${(e) => { e.preventDefault(); setOffsets([null]); setApplied(filter.trim()); }}>
-        <input type="search" placeholder="Filter by exact name or ID" value=${filter} aria-label="Filter"
+        <input type="search" id="f-filter" placeholder="Filter by exact name or ID" value=${filter} aria-label="Filter"
           onInput=${(e) => { setFilter(e.target.value); if (!e.target.value) { setApplied(''); } }} />
       </form>
       <span class="spacer" />
