@@ -33,7 +33,9 @@ func TestManager_TenThousandServices(t *testing.T) {
 	br.run("the first page", chromedp.WaitVisible(`table[data-kind="services"] tbody tr`, chromedp.ByQuery))
 	t.Logf("first load of /services with %d services: %s ms to the load event, %s ms until the table showed",
 		scaleServices, br.eval(`Math.round(performance.getEntriesByType('navigation')[0].loadEventEnd)`), br.eval(`Math.round(performance.now())`))
-	rows := func() string { return br.eval(`document.querySelectorAll('table[data-kind="services"] tbody tr').length`) }
+	rows := func() string {
+		return br.eval(`document.querySelectorAll('table[data-kind="services"] tbody tr').length`)
+	}
 	if got := rows(); got != "30" {
 		t.Errorf("first page shows %s rows, want 30", got)
 	}
