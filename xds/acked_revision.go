@@ -2,12 +2,11 @@ package xds
 
 import (
 	"maps"
-	"strconv"
-	"strings"
 	"sync"
 
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/switchboard-gw/switchboard/xds/adscache"
 )
 
 // maxAckHistory bounds the published configurations remembered for
@@ -19,36 +18,40 @@ const maxAckHistory = 1024
 // that /clustering/data-planes can say which revision each Envoy runs and a
 // client can tell when its write reached every Envoy.
 //
-// Versions of the snapshot types are content hashes (equal config, equal
-// version); EDS versions are the LinearCache's prefix+counter, and a CLA
-// upsert reaches every Envoy (each watches all CLAs of its clusters), so an
-// Envoy holds every CLA of a configuration once it ACKed a counter at least
-// that configuration's last upsert. CLA deletions are left out: an Envoy
-// drops a cluster's CLA with the cluster and is never sent the deletion.
+// Type versions are content hashes (adscache: equal content, equal
+// version). Every Envoy subscribes to the CLA of each of its clusters, so a
+// CLA upsert reaches every Envoy; a CLA deletion may not (an Envoy drops a
+// cluster's CLA with the cluster and unsubscribes), so an Envoy's EDS
+// version counts as holding a configuration when it is the EDS version
+// after that configuration's last upsert or the one after its deletions.
 type ackHistory struct {
-	edsPrefix string
-
 	mu      sync.Mutex
 	entries []publishedConfig // oldest first
 }
 
-// publishedConfig is one configuration the caches held.
+// publishedConfig is one configuration the cache held.
 type publishedConfig struct {
 	// rev is the highest store revision published with exactly this
 	// configuration (a no-op publish raises it).
 	rev      uint64
 	versions map[string]string // type URL → version, the snapshot types
-	eds      uint64            // EDS counter after the last CLA upsert
+	// eds is the EDS version after the last CLA upsert, edsNow the one
+	// after the deletions that followed it.
+	eds, edsNow string
 }
 
+// snapshotTypes are the types whose ACKed version alone says which
+// configuration an Envoy holds.
+var snapshotTypes = []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.RouteType}
+
 // record notes that rev is published with versions (type URL → version)
-// and the given EDS upsert counter.
-func (h *ackHistory) record(rev uint64, versions map[string]string, eds uint64) {
+// and the given EDS versions.
+func (h *ackHistory) record(rev uint64, versions map[string]string, eds, edsNow string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if n := len(h.entries); n > 0 {
 		last := &h.entries[n-1]
-		if last.eds == eds && maps.Equal(last.versions, versions) {
+		if last.eds == eds && last.edsNow == edsNow && maps.Equal(last.versions, versions) {
 			last.rev = max(last.rev, rev)
 			return
 		}
@@ -56,7 +59,7 @@ func (h *ackHistory) record(rev uint64, versions map[string]string, eds uint64) 
 	if len(h.entries) == maxAckHistory {
 		h.entries = append(h.entries[:0], h.entries[1:]...)
 	}
-	h.entries = append(h.entries, publishedConfig{rev: rev, versions: maps.Clone(versions), eds: eds})
+	h.entries = append(h.entries, publishedConfig{rev: rev, versions: maps.Clone(versions), eds: eds, edsNow: edsNow})
 }
 
 // ackedRevision is the highest published revision whose every change the
@@ -75,27 +78,19 @@ func (h *ackHistory) ackedRevision(acked map[string]string) uint64 {
 		}
 		limit = min(limit, j)
 	}
-	var eds uint64
-	if v, ok := strings.CutPrefix(acked[typeName(resourcev3.EndpointType)], h.edsPrefix); ok {
-		eds, _ = strconv.ParseUint(v, 10, 64)
+	eds := acked[typeName(resourcev3.EndpointType)]
+	if eds == "" {
+		// No EDS ACK: an Envoy without EDS clusters never subscribes, and
+		// holds exactly the empty set.
+		eds = adscache.EmptyVersion
 	}
-	for limit >= 0 && h.entries[limit].eds > eds {
-		limit--
+	j := len(h.entries) - 1
+	for j >= 0 && h.entries[j].eds != eds && h.entries[j].edsNow != eds {
+		j--
 	}
+	limit = min(limit, j)
 	if limit < 0 {
 		return 0
 	}
 	return h.entries[limit].rev
-}
-
-// updateEDS is the one way the publisher changes the LinearCache, so that
-// edsCount follows its version counter (UpdateResources raises it by one
-// per call).
-func (p *publisher) updateEDS(upd map[string]types.Resource, del []string) error {
-	// The cache raises its counter before it can fail.
-	p.edsCount++
-	if len(upd) > 0 {
-		p.edsUpserted = p.edsCount
-	}
-	return p.caches.eds.UpdateResources(upd, del)
 }

@@ -71,7 +71,7 @@ func BenchmarkPublishFull(b *testing.B) {
 	log := quietLogger()
 	b.ResetTimer()
 	for b.Loop() {
-		p := newPublisher(newCaches(DefaultNodeGroup, log), testTranslator(), nil, log, newMetrics(nil))
+		p := newPublisher(newCache(), testTranslator(), nil, log, newMetrics(nil))
 		if _, err := p.publish(context.Background(), snap); err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func BenchmarkRepublishUnchanged(b *testing.B) {
 	st := benchStore(b)
 	snap := st.Snapshot()
 	log := quietLogger()
-	p := newPublisher(newCaches(DefaultNodeGroup, log), testTranslator(), nil, log, newMetrics(nil))
+	p := newPublisher(newCache(), testTranslator(), nil, log, newMetrics(nil))
 	if _, err := p.publish(context.Background(), snap); err != nil {
 		b.Fatal(err)
 	}

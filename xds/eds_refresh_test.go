@@ -3,19 +3,21 @@ package xds
 import (
 	"testing"
 
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/switchboard-gw/switchboard/xds/adscache"
 )
 
 func TestChangedClusterEndpoints(t *testing.T) {
-	cla := func(n string) *endpointv3.ClusterLoadAssignment {
-		return &endpointv3.ClusterLoadAssignment{ClusterName: n}
+	eds := func(n string) *clusterv3.Cluster {
+		return &clusterv3.Cluster{Name: n, ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}}
 	}
-	oldCDS := map[string]string{"kept": "h1", "changed": "h1", "changed-updating": "h1"}
-	newCDS := map[string]string{"kept": "h1", "changed": "h2", "changed-updating": "h2", "new": "h1"}
-	updating := map[string]types.Resource{"changed-updating": cla("changed-updating")}
-	got := changedClusterEndpoints(oldCDS, newCDS, []*endpointv3.ClusterLoadAssignment{cla("kept"), cla("changed"), cla("changed-updating"), cla("new")}, updating)
-	if len(got) != 1 || got["changed"] == nil {
-		t.Fatalf("touched %v, want only the changed cluster's endpoints", got)
+	static := &clusterv3.Cluster{Name: "static-changed"}
+	replaced := map[string]bool{"changed": true, "changed-updating": true, "static-changed": true}
+	updating := []adscache.Resource{{Name: "changed-updating"}}
+	got := changedClusterEndpoints([]*clusterv3.Cluster{eds("kept"), eds("changed"), eds("changed-updating"), eds("new"), static}, replaced, updating)
+	if !cmp.Equal(got, []string{"changed"}) {
+		t.Fatalf("touched %v, want only the changed EDS cluster's endpoints", got)
 	}
 }

@@ -30,6 +30,13 @@ type registry struct {
 	purgeAfter time.Duration
 	maxNodes   int // 0: maxDataPlanes (node_identity.go)
 
+	// revisionOf maps a type version sent to Envoys to the store revision
+	// that produced it, and commitTime a revision to when the publish loop
+	// saw it commit (false when unknown), for the propagation histogram;
+	// nil means none.
+	revisionOf func(typeURL, version string) (uint64, bool)
+	commitTime func(rev uint64) (time.Time, bool)
+
 	mu      sync.Mutex
 	streams map[int64]*streamState
 	nodes   map[string]*dataPlane
@@ -69,6 +76,8 @@ type dataPlane struct {
 	// response was NACKed and not superseded by an ACK since.
 	LastError *nack
 	rejected  map[string]bool
+	// propagated is, per type, the newest revision whose ACK was timed.
+	propagated map[string]uint64
 	// AdminAddress is the admin listener the node advertises in its
 	// metadata (node_admin.go), "" when it advertises none.
 	AdminAddress string
@@ -153,7 +162,7 @@ func (r *registry) bindLocked(st *streamState, node *corev3.Node) (*dataPlane, e
 		}
 		dp, ok := r.nodes[node.GetId()]
 		if !ok {
-			dp = &dataPlane{ID: node.GetId(), Acked: map[string]string{}, rejected: map[string]bool{}}
+			dp = &dataPlane{ID: node.GetId(), Acked: map[string]string{}, rejected: map[string]bool{}, propagated: map[string]uint64{}}
 			r.nodes[dp.ID] = dp
 		}
 		if dp.streams == 0 {
@@ -203,6 +212,18 @@ func (r *registry) recordAckLocked(dp *dataPlane, typeURL, version string) {
 	t := typeName(typeURL)
 	dp.Acked[t] = version
 	delete(dp.rejected, t)
+	// Time commit → ACK once per node, type and newer revision.
+	if r.revisionOf == nil || r.commitTime == nil {
+		return
+	}
+	if rev, ok := r.revisionOf(typeURL, version); ok && rev > dp.propagated[t] {
+		dp.propagated[t] = rev
+		// A commit from before the node connected is the initial sync,
+		// not a change reaching it.
+		if at, ok := r.commitTime(rev); ok && at.After(dp.ConnectedAt) {
+			r.metrics.propagation.WithLabelValues(dp.ID).Observe(r.now().Sub(at).Seconds())
+		}
+	}
 }
 
 // OnStreamOpen implements serverv3.Callbacks.
@@ -261,7 +282,7 @@ func (r *registry) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) 
 // NACK rejects.
 func (r *registry) OnStreamResponse(_ context.Context, id int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
 	typeURL := req.GetTypeUrl()
-	r.metrics.pushes.WithLabelValues(typeName(typeURL)).Inc()
+	r.metrics.responses.WithLabelValues(typeName(typeURL)).Inc()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if st, ok := r.streams[id]; ok {
@@ -311,7 +332,7 @@ func (r *registry) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscover
 // OnStreamDeltaResponse remembers the version sent with each nonce.
 func (r *registry) OnStreamDeltaResponse(id int64, req *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
 	typeURL := req.GetTypeUrl()
-	r.metrics.pushes.WithLabelValues(typeName(typeURL)).Inc()
+	r.metrics.responses.WithLabelValues(typeName(typeURL)).Inc()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st, ok := r.streams[id]

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
 	"github.com/switchboard-gw/switchboard/translator"
 )
 
@@ -108,6 +110,7 @@ func (s *Server) watchStore(ctx context.Context, after uint64, seen *seenLog, ki
 			return
 		}
 		seen.observe(rev)
+		s.commits.record(rev, time.Now())
 		after = rev
 		select {
 		case kick <- struct{}{}:
@@ -120,9 +123,13 @@ func (s *Server) watchStore(ctx context.Context, after uint64, seen *seenLog, ki
 // revision readers wait on.
 func (s *Server) published(rev uint64, seen *seenLog) {
 	if at, ok := seen.consume(rev); ok {
-		s.metrics.revToPub.Observe(time.Since(at).Seconds())
+		s.metrics.commitToPub.Observe(time.Since(at).Seconds())
 	}
-	s.acks.record(rev, s.pub.versions, s.pub.edsUpserted)
+	versions := make(map[string]string, len(snapshotTypes))
+	for _, t := range snapshotTypes {
+		versions[t] = s.cache.Version(t)
+	}
+	s.acks.record(rev, versions, s.pub.edsUpserted, s.cache.Version(resourcev3.EndpointType))
 	s.pubMu.Lock()
 	s.pubRev = rev
 	close(s.pubCh)
@@ -194,4 +201,40 @@ func (l *seenLog) consume(rev uint64) (time.Time, bool) {
 	at := l.entries[0].at
 	l.entries = append(l.entries[:0], l.entries[i:]...)
 	return at, true
+}
+
+// commitLog remembers when the latest store revisions were first seen, for
+// the commit → ACK propagation histogram. Bounded: an Envoy ACKing a
+// revision older than the log holds is simply not timed.
+type commitLog struct {
+	mu   sync.Mutex
+	at   map[uint64]time.Time
+	revs []uint64 // ring of the keys of at, oldest at next
+	next int
+}
+
+const commitLogSize = 4096
+
+func newCommitLog() *commitLog {
+	return &commitLog{at: make(map[uint64]time.Time, commitLogSize), revs: make([]uint64, 0, commitLogSize)}
+}
+
+func (l *commitLog) record(rev uint64, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.revs) < commitLogSize {
+		l.revs = append(l.revs, rev)
+	} else {
+		delete(l.at, l.revs[l.next])
+		l.revs[l.next] = rev
+		l.next = (l.next + 1) % commitLogSize
+	}
+	l.at[rev] = at
+}
+
+func (l *commitLog) lookup(rev uint64) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.at[rev]
+	return at, ok
 }

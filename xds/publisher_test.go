@@ -7,15 +7,17 @@ import (
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/switchboard-gw/switchboard/store"
 	"github.com/switchboard-gw/switchboard/translator"
+	"github.com/switchboard-gw/switchboard/xds/adscache"
 )
 
 func newTestPublisher(st *store.Store, tr Translator) *publisher {
 	log := quietLogger()
-	p := newPublisher(newCaches(DefaultNodeGroup, log), tr, nil, log, newMetrics(nil))
+	p := newPublisher(newCache(), tr, nil, log, newMetrics(nil))
 	p.settle = st.SettleWatches
 	return p
 }
@@ -95,11 +97,11 @@ func TestPublisher_InvalidEndpointsPublishedEmpty(t *testing.T) {
 		r.Endpoints[0].Endpoints[0].LbEndpoints[0].LoadBalancingWeight = wrapperspb.UInt32(0)
 	}})
 	mustPublish(t, p, st)
-	cla := p.caches.eds.GetResources()["example_upstream"].(*endpointv3.ClusterLoadAssignment)
+	cla := cachedCLA(t, p.cache, "example_upstream")
 	if len(cla.GetEndpoints()) != 0 {
 		t.Fatalf("invalid CLA published: %v", cla)
 	}
-	if n := counterValue(t, p.m, "xds_translation_errors_total", "validate"); n != 1 {
+	if n := counterValue(t, p.m, "switchboard_xds_publish_errors_total", "validate"); n != 1 {
 		t.Fatalf("validate errors = %v", n)
 	}
 }
@@ -115,27 +117,27 @@ func TestPublisher_InconsistentKeepsLastGood(t *testing.T) {
 		}
 	}})
 	mustPublish(t, p, st)
-	before := p.versions[resourcev3.ClusterType]
+	before := p.cache.Version(resourcev3.ClusterType)
 	broken = true
 	apply(t, st, upsertUpstream(kongUpstream("u2", "second")))
 	_, err := p.publish(context.Background(), st.Snapshot())
 	if err == nil || !strings.Contains(err.Error(), "consistency") {
 		t.Fatalf("publish error %v, want a consistency error", err)
 	}
-	if p.versions[resourcev3.ClusterType] != before || len(p.caches.eds.GetResources()) != 1 {
+	if p.cache.Version(resourcev3.ClusterType) != before || len(p.cache.Names(resourcev3.EndpointType)) != 1 {
 		t.Fatal("an inconsistent translation reached the cache")
 	}
 	broken = false
 	if got := mustPublish(t, p, st); got != modeFull {
 		t.Fatalf("retry after the failure: mode %q, want full", got)
 	}
-	if len(p.caches.eds.GetResources()) != 2 {
+	if len(p.cache.Names(resourcev3.EndpointType)) != 2 {
 		t.Fatal("the retried publish did not land")
 	}
 }
 
 func claWeight(p *publisher, cluster, ip string) uint32 {
-	cla, _ := p.caches.eds.GetResources()[cluster].(*endpointv3.ClusterLoadAssignment)
+	cla := cachedCLA(nil, p.cache, cluster)
 	for _, loc := range cla.GetEndpoints() {
 		for _, lb := range loc.GetLbEndpoints() {
 			if lb.GetEndpoint().GetAddress().GetSocketAddress().GetAddress() == ip {
@@ -163,4 +165,18 @@ func counterValue(t testing.TB, m *metrics, name, label string) float64 {
 		}
 	}
 	return 0
+}
+
+// cachedCLA decodes the ClusterLoadAssignment the cache holds (nil when it
+// holds none and t is nil).
+func cachedCLA(t *testing.T, c *adscache.Cache, name string) *endpointv3.ClusterLoadAssignment {
+	b, _, ok := c.Get(resourcev3.EndpointType, name)
+	cla := &endpointv3.ClusterLoadAssignment{}
+	if !ok || proto.Unmarshal(b, cla) != nil {
+		if t != nil {
+			t.Fatalf("no ClusterLoadAssignment %q in the cache", name)
+		}
+		return nil
+	}
+	return cla
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/switchboard-gw/switchboard/store"
+	"github.com/switchboard-gw/switchboard/xds/adscache"
 )
 
 // gRPC settings from go-control-plane's example server: Envoy keeps one
@@ -46,8 +47,6 @@ type Options struct {
 	// translator package with TranslatorOptions.
 	Translator        Translator
 	TranslatorOptions TranslatorOptions
-	// NodeGroup is the snapshot key every Envoy shares (DefaultNodeGroup).
-	NodeGroup string
 	// MinPublishInterval spaces publishes during bursts of writes (see
 	// publish.go). Zero or negative means none: publish at once.
 	MinPublishInterval time.Duration
@@ -72,10 +71,11 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	caches  *caches
+	cache   *adscache.Cache
 	pub     *publisher
 	nodes   *registry
 	acks    *ackHistory // published configs, to map ACKed versions to revisions
+	commits *commitLog
 
 	grpc   *grpc.Server
 	ctx    context.Context // ends the xDS streams on Stop
@@ -97,9 +97,6 @@ func New(st *store.Store, res Resolver, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.NodeGroup == "" {
-		opts.NodeGroup = DefaultNodeGroup
-	}
 	if opts.MinPublishInterval < 0 {
 		opts.MinPublishInterval = DefaultMinPublishInterval
 	}
@@ -119,14 +116,17 @@ func New(st *store.Store, res Resolver, opts Options) *Server {
 		stopped: make(chan struct{}),
 		pubCh:   make(chan struct{}),
 	}
-	s.caches = newCaches(opts.NodeGroup, s.log)
-	s.pub = newPublisher(s.caches, opts.Translator, res, s.log, s.metrics)
+	s.cache = newCache()
+	s.pub = newPublisher(s.cache, opts.Translator, res, s.log, s.metrics)
 	s.pub.settle = st.SettleWatches
 	s.nodes = newRegistry(s.log, s.metrics, opts.DataPlanePurge)
-	s.acks = &ackHistory{edsPrefix: s.caches.edsPrefix}
+	s.acks = &ackHistory{}
+	s.commits = newCommitLog()
+	s.nodes.commitTime = s.commits.lookup
+	s.nodes.revisionOf = s.cache.RevisionOf
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
-	xds := serverv3.NewServer(s.ctx, s.caches.mux, s.nodes, sotw.WithOrderedADS())
+	xds := serverv3.NewServer(s.ctx, s.cache, s.nodes, sotw.WithOrderedADS())
 	grpcOpts := append([]grpc.ServerOption{
 		grpc.MaxConcurrentStreams(grpcMaxConcurrentStreams),
 		grpc.KeepaliveParams(keepalive.ServerParameters{

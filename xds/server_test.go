@@ -250,16 +250,12 @@ func TestServer_TargetChangeOnlyTouchesItsEndpoints(t *testing.T) {
 	})
 }
 
-// snapshotVersions are the CDS/LDS/RDS versions the snapshot cache holds.
+// snapshotVersions are the CDS/LDS/RDS versions the cache holds.
 func snapshotVersions(t testing.TB, s *Server) map[string]string {
 	t.Helper()
-	snap, err := s.caches.snapshot.GetSnapshot(s.caches.group)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, typ := range snapshotTypes {
-		out[typeName(typ)] = snap.GetVersion(typ)
+	for _, typ := range []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.RouteType} {
+		out[typeName(typ)] = s.cache.Version(typ)
 	}
 	return out
 }
@@ -350,8 +346,8 @@ func TestServer_NackIsRecordedAndNotResent(t *testing.T) {
 		if dp.LastError.Type != "clusters" || !strings.Contains(dp.LastError.Message, "test says no") || dp.SyncStatus != syncRejected {
 			t.Fatalf("data plane after NACK: %+v / %+v", dp, dp.LastError)
 		}
-		if n := metricValue(t, h.srv, "xds_nack_total", "clusters"); n != 1 {
-			t.Fatalf("xds_nack_total{type=clusters} = %v, want 1", n)
+		if n := metricValue(t, h.srv, "switchboard_xds_nacks_total", "clusters"); n != 1 {
+			t.Fatalf("switchboard_xds_nacks_total{type=clusters} = %v, want 1", n)
 		}
 
 		// The next CDS response must be a new configuration, not the
@@ -440,8 +436,8 @@ func TestServer_DataPlanes(t *testing.T) {
 	if dp.ConfigVersions["endpoints"] == "" {
 		t.Fatal("no endpoints version")
 	}
-	if n := metricValue(t, h.srv, "xds_connected_proxies", ""); n != 1 {
-		t.Fatalf("xds_connected_proxies = %v, want 1", n)
+	if n := metricValue(t, h.srv, "switchboard_xds_connected_proxies", ""); n != 1 {
+		t.Fatalf("switchboard_xds_connected_proxies = %v, want 1", n)
 	}
 
 	// A target write moves only endpoints, a route write only routes: each
@@ -462,8 +458,8 @@ func TestServer_DataPlanes(t *testing.T) {
 		dp := dataPlanes(t, h.srv)
 		return len(dp) == 1 && !dp[0].Connected
 	})
-	if n := metricValue(t, h.srv, "xds_connected_proxies", ""); n != 0 {
-		t.Fatalf("xds_connected_proxies = %v after disconnect, want 0", n)
+	if n := metricValue(t, h.srv, "switchboard_xds_connected_proxies", ""); n != 0 {
+		t.Fatalf("switchboard_xds_connected_proxies = %v after disconnect, want 0", n)
 	}
 
 	rec := httptest.NewRecorder()
@@ -474,37 +470,51 @@ func TestServer_DataPlanes(t *testing.T) {
 }
 
 func TestServer_Metrics(t *testing.T) {
-	st := newStore(t, walkthrough()...)
-	h := startServer(t, st, nil, Options{MinPublishInterval: -1})
-	e := dialEnvoy(t, h.addr, "envoy-1", false)
-	h.waitConverged(e)
-	rev := apply(t, st, upsertTarget(kongTarget("t1", "u1", "127.0.0.2:8080", 5)))
-	if err := h.srv.WaitPublished(context.Background(), rev); err != nil {
-		t.Fatal(err)
-	}
-	e.waitUntil("the weight", func() bool { return weightOf(e, "127.0.0.2") == 5 })
-
-	rec := httptest.NewRecorder()
-	h.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	body := rec.Body.String()
-	for _, want := range []string{
-		`xds_push_total{type="clusters"}`,
-		`xds_push_total{type="endpoints"}`,
-		`xds_connected_proxies 1`,
-		`xds_translation_duration_seconds_count{mode="full"}`,
-		`xds_translation_duration_seconds_count{mode="endpoints"} 1`,
-		`xds_revision_to_publish_seconds_count`,
-		`xds_publish_total{mode="endpoints"} 1`,
-		`go_goroutines`,
-		`process_`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %q", want)
+	forBothProtocols(t, func(t *testing.T, delta bool) {
+		st := newStore(t, walkthrough()...)
+		h := startServer(t, st, nil, Options{MinPublishInterval: -1})
+		e := dialEnvoy(t, h.addr, "envoy-1", delta)
+		h.waitConverged(e)
+		rev := apply(t, st, upsertTarget(kongTarget("t1", "u1", "127.0.0.2:8080", 5)))
+		if err := h.srv.WaitPublished(context.Background(), rev); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if t.Failed() {
-		t.Log(body)
-	}
+		e.waitUntil("the weight", func() bool { return weightOf(e, "127.0.0.2") == 5 })
+		// The ACK follows the response: the commit → ACK sample is timed
+		// when it arrives.
+		e.waitUntil("a propagation sample", func() bool {
+			return strings.Contains(metricsText(h.srv), `switchboard_xds_propagation_seconds_count{node="envoy-1"}`)
+		})
+
+		body := metricsText(h.srv)
+		for _, want := range []string{
+			`switchboard_xds_responses_total{type="clusters"}`,
+			`switchboard_xds_responses_total{type="endpoints"}`,
+			`switchboard_xds_connected_proxies 1`,
+			`switchboard_xds_translation_duration_seconds_count{mode="full"}`,
+			`switchboard_xds_translation_duration_seconds_count{mode="endpoints"} 1`,
+			`switchboard_xds_commit_to_cache_seconds_count`,
+			`switchboard_xds_publishes_total{mode="endpoints"} 1`,
+			// Series an alert needs exist before anything happened.
+			`switchboard_xds_nacks_total{type="routes"} 0`,
+			`switchboard_xds_publish_errors_total{stage="consistency"} 0`,
+			`go_goroutines`,
+			`process_`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("metrics lack %q", want)
+			}
+		}
+		if t.Failed() {
+			t.Log(body)
+		}
+	})
+}
+
+func metricsText(s *Server) string {
+	rec := httptest.NewRecorder()
+	s.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
 }
 
 func TestServer_StopEndsStreams(t *testing.T) {

@@ -1,9 +1,8 @@
 package xds
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/store"
 	"github.com/switchboard-gw/switchboard/translator"
+	"github.com/switchboard-gw/switchboard/xds/adscache"
 )
 
 // Publish modes, also the "mode" label of the metrics.
@@ -32,15 +31,11 @@ const (
 	modeNoop      = "noop"
 )
 
-// snapshotTypes are the types the snapshot cache holds, with one version
-// each; EDS is in the LinearCache.
-var snapshotTypes = []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.RouteType}
-
 // publisher turns store snapshots into cache contents. Only the publish
 // loop goroutine calls it, so its fields need no lock.
 type publisher struct {
 	settle func() // store.SettleWatches; nil in tests without a Store
-	caches *caches
+	cache  *adscache.Cache
 	tr     Translator
 	res    Resolver
 	log    *slog.Logger
@@ -53,18 +48,14 @@ type publisher struct {
 	clusters  map[string][]string // upstream name → its clusters' CLA names
 	dnsDirty  bool                // resolver answers moved since the last full publish
 
-	// hashes holds, per type URL, resource name → content hash of what the
-	// caches hold; versions the per-type versions of the snapshot types.
-	hashes    map[string]map[string]string
-	versions  map[string]string
-	listeners map[string]*listenerv3.Listener
-	// edsCount mirrors the LinearCache's version counter (one step per
-	// UpdateResources, see updateEDS); edsUpserted is its value after the
-	// last CLA upsert, what an Envoy must have ACKed to hold every CLA.
-	edsCount, edsUpserted uint64
-	routes                map[string]*routev3.RouteConfiguration
-
-	buf []byte // reused marshal buffer
+	// held is, per type URL, resource name → the bytes the cache holds
+	// (the same slices): a publish marshals into scratch buffers and hands
+	// the cache only what differs. No proto tree outlives a publish.
+	held    map[string]map[string][]byte
+	scratch [][]byte // one reusable marshal buffer per type
+	// edsUpserted is the EDS version after the last CLA upsert or touch:
+	// what an Envoy must have ACKed to hold every CLA (acked_revision.go).
+	edsUpserted string
 
 	// checked lists, sorted, the upstreams whose clusters carry active or
 	// passive health checks in the last full publish (read by the health
@@ -72,12 +63,12 @@ type publisher struct {
 	checked atomic.Pointer[[]string]
 }
 
-func newPublisher(c *caches, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
+func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
 	return &publisher{
-		caches: c, tr: tr, res: res, log: log, m: m,
-		tables:   map[string]uint64{},
-		hashes:   map[string]map[string]string{},
-		versions: map[string]string{},
+		cache: c, tr: tr, res: res, log: log, m: m,
+		tables:  map[string]uint64{},
+		held:    map[string]map[string][]byte{},
+		scratch: make([][]byte, len(publishTypes)),
 	}
 }
 
@@ -121,9 +112,10 @@ func (p *publisher) resolve(ctx context.Context, names []string, retain bool) ma
 	return p.res.Answers()
 }
 
-// full translates the whole snapshot, validates it and publishes what
-// changed: CLAs whose hash moved go to the LinearCache, and the snapshot
-// cache gets a new snapshot only if a CDS/LDS/RDS version moved.
+// full translates the whole snapshot, validates it and hands the cache the
+// resources whose bytes changed, in Envoy's order: new endpoints, clusters
+// (then the endpoints of changed clusters again), listeners, routes, and
+// only then removed clusters and endpoints.
 func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	names, err := dnsNames(snap)
 	if err != nil {
@@ -142,7 +134,7 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	if res == nil {
 		return fmt.Errorf("translate revision %d: no resources: %w", snap.Revision(), terr)
 	}
-	res, verr := sanitize(res, p.listeners, p.routes)
+	res, verr := sanitize(res, p.previousListener, p.previousRoute)
 	if verr != nil {
 		p.m.errors.WithLabelValues("validate").Inc()
 		p.log.Error("xds: invalid resources repaired or left out", "revision", snap.Revision(), "error", verr)
@@ -156,87 +148,132 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 		return err
 	}
 
-	hashes := hashTypes(map[string][]types.Resource{
+	diffs, err := p.diff(map[string][]types.Resource{
 		resourcev3.ClusterType:  asResources(res.Clusters),
 		resourcev3.EndpointType: asResources(res.Endpoints),
 		resourcev3.ListenerType: asResources(res.Listeners),
 		resourcev3.RouteType:    asResources(res.Routes),
 	})
-	versions := map[string]string{}
-	snapshotMoved := !p.published
-	for _, t := range snapshotTypes {
-		versions[t] = typeVersion(hashes[t])
-		snapshotMoved = snapshotMoved || versions[t] != p.versions[t]
+	if err != nil {
+		return err
+	}
+	rev := snap.Revision()
+	first := !p.published
+	update := func(t string, up []adscache.Resource, del, touch []string) []string {
+		if len(up) == 0 && len(del) == 0 && len(touch) == 0 && !first {
+			return nil
+		}
+		changed := p.cache.Update(t, rev, up, del, touch)
+		if t == resourcev3.EndpointType && (len(up) > 0 || len(touch) > 0 || first) {
+			p.edsUpserted = p.cache.Version(t)
+		}
+		return changed
+	}
+	cds, eds := diffs[resourcev3.ClusterType], diffs[resourcev3.EndpointType]
+	update(resourcev3.EndpointType, eds.upserts, nil, nil)
+	update(resourcev3.ClusterType, cds.upserts, nil, nil)
+	// Envoy re-creates a cluster whose definition changed and keeps it
+	// warming until its endpoints arrive, but a stream is never re-sent
+	// endpoints it holds. Touch those CLAs right after the clusters, so that
+	// the ADS stream carries them behind the CDS update instead of Envoy
+	// waiting for its EDS initial_fetch_timeout.
+	update(resourcev3.EndpointType, nil, nil, changedClusterEndpoints(res.Clusters, cds.replaced, eds.upserts))
+	for _, t := range []string{resourcev3.ListenerType, resourcev3.RouteType} {
+		update(t, diffs[t].upserts, diffs[t].deletes, nil)
+	}
+	update(resourcev3.ClusterType, nil, cds.deletes, nil)
+	update(resourcev3.EndpointType, nil, eds.deletes, nil)
+	for t, d := range diffs {
+		p.held[t] = d.held
 	}
 
-	// New and changed CLAs first, so that a cluster arriving over CDS finds
-	// its endpoints waiting; removed ones last, once no cluster names them.
-	oldEDS := p.hashes[resourcev3.EndpointType]
-	upd := map[string]types.Resource{}
-	for _, cla := range res.Endpoints {
-		if oldEDS[cla.GetClusterName()] != hashes[resourcev3.EndpointType][cla.GetClusterName()] {
-			upd[cla.GetClusterName()] = cla
-		}
-	}
-	var del []string
-	for name := range oldEDS {
-		if _, ok := hashes[resourcev3.EndpointType][name]; !ok {
-			del = append(del, name)
-		}
-	}
-	if len(upd) > 0 {
-		if err := p.updateEDS(upd, nil); err != nil {
-			return fmt.Errorf("eds update: %w", err)
-		}
-	}
-	if snapshotMoved {
-		s := &cachev3.Snapshot{VersionMap: map[string]map[string]string{}}
-		s.Resources[types.Cluster] = cachev3.NewResources(versions[resourcev3.ClusterType], asResources(res.Clusters))
-		s.Resources[types.Listener] = cachev3.NewResources(versions[resourcev3.ListenerType], asResources(res.Listeners))
-		s.Resources[types.Route] = cachev3.NewResources(versions[resourcev3.RouteType], asResources(res.Routes))
-		for _, t := range snapshotTypes {
-			// Our hashes double as the delta per-resource versions, so
-			// the cache need not marshal everything a second time.
-			s.VersionMap[t] = hashes[t]
-		}
-		if err := p.caches.snapshot.SetSnapshot(ctx, p.caches.group, s); err != nil {
-			return fmt.Errorf("set snapshot: %w", err)
-		}
-		// Envoy re-creates a cluster whose definition changed and keeps
-		// the new one warming until its endpoints arrive, but the
-		// LinearCache never re-sends endpoints a client already holds.
-		// Touch those CLAs after the clusters, so the (ordered) ADS stream
-		// carries them right behind the CDS update instead of Envoy waiting
-		// for its EDS initial_fetch_timeout.
-		if touch := changedClusterEndpoints(p.hashes[resourcev3.ClusterType], hashes[resourcev3.ClusterType], res.Endpoints, upd); len(touch) > 0 {
-			if err := p.updateEDS(touch, nil); err != nil {
-				return fmt.Errorf("eds refresh: %w", err)
-			}
-		}
-	}
-	if len(del) > 0 {
-		slices.Sort(del)
-		if err := p.updateEDS(nil, del); err != nil {
-			return fmt.Errorf("eds delete: %w", err)
-		}
-	}
-
-	p.hashes, p.versions, p.changes = hashes, versions, changes
-	checked := checkedUpstreams(res.Clusters)
-	p.checked.Store(&checked)
+	p.changes = changes
 	p.clusters = map[string][]string{}
 	for _, cla := range res.Endpoints {
 		if u := res.ClusterUpstream[cla.GetClusterName()]; u != "" {
 			p.clusters[u] = append(p.clusters[u], cla.GetClusterName())
 		}
 	}
-	p.listeners = make(map[string]*listenerv3.Listener, len(res.Listeners))
-	for _, l := range res.Listeners {
-		p.listeners[l.GetName()] = l
+	checked := checkedUpstreams(res.Clusters, res.ClusterUpstream)
+	p.checked.Store(&checked)
+	return nil
+}
+
+// publishTypes are the types a full publish diffs, in a fixed order (each
+// has its scratch buffer).
+var publishTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
+
+// typeDiff is one type's difference between a translation and the cache.
+type typeDiff struct {
+	upserts  []adscache.Resource
+	replaced map[string]bool // upserted names that existed before
+	deletes  []string
+	held     map[string][]byte // every name of the translation → bytes
+}
+
+// diff marshals every resource (deterministic wire form, one goroutine per
+// type: marshalling is most of a full publish's own cost) and compares it
+// with what the cache holds; only resources whose bytes differ are copied.
+func (p *publisher) diff(byType map[string][]types.Resource) (map[string]typeDiff, error) {
+	out := make(map[string]typeDiff, len(byType))
+	errs := make([]error, len(publishTypes))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, t := range publishTypes {
+		old := p.held[t]
+		wg.Go(func() {
+			d := typeDiff{replaced: map[string]bool{}, held: make(map[string][]byte, len(byType[t]))}
+			buf := p.scratch[i]
+			for _, r := range byType[t] {
+				name := cachev3.GetResourceName(r)
+				b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], r)
+				if err != nil {
+					errs[i] = fmt.Errorf("marshal %s %q: %w", typeName(t), name, err)
+					return
+				}
+				buf = b
+				prev, ok := old[name]
+				if ok && bytes.Equal(prev, b) {
+					d.held[name] = prev
+					continue
+				}
+				c := bytes.Clone(b)
+				d.held[name] = c
+				d.upserts = append(d.upserts, adscache.Resource{Name: name, Bytes: c})
+				if ok {
+					d.replaced[name] = true
+				}
+			}
+			for name := range old {
+				if _, ok := d.held[name]; !ok {
+					d.deletes = append(d.deletes, name)
+				}
+			}
+			slices.Sort(d.deletes)
+			p.scratch[i] = buf
+			mu.Lock()
+			out[t] = d
+			mu.Unlock()
+		})
 	}
-	p.routes = make(map[string]*routev3.RouteConfiguration, len(res.Routes))
-	for _, r := range res.Routes {
-		p.routes[r.GetName()] = r
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// previousListener and previousRoute decode what the cache holds under a
+// name: sanitize keeps the last good version of an invalid resource.
+func (p *publisher) previousListener(name string) *listenerv3.Listener {
+	l := &listenerv3.Listener{}
+	if b, ok := p.held[resourcev3.ListenerType][name]; ok && proto.Unmarshal(b, l) == nil {
+		return l
+	}
+	return nil
+}
+
+func (p *publisher) previousRoute(name string) *routev3.RouteConfiguration {
+	r := &routev3.RouteConfiguration{}
+	if b, ok := p.held[resourcev3.RouteType][name]; ok && proto.Unmarshal(b, r) == nil {
+		return r
 	}
 	return nil
 }
@@ -284,8 +321,8 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 		p.m.errors.WithLabelValues("validate").Inc()
 		p.log.Error("xds: invalid endpoints replaced by empty ones", "revision", snap.Revision(), "error", verr)
 	}
-	known := p.hashes[resourcev3.EndpointType]
-	upd := map[string]types.Resource{}
+	known := p.held[resourcev3.EndpointType]
+	var upd []adscache.Resource
 	for _, cla := range clas {
 		name := cla.GetClusterName()
 		old, ok := known[name]
@@ -294,102 +331,50 @@ func (p *publisher) endpoints(ctx context.Context, snap *store.Snapshot) error {
 			// translation may add one.
 			return fmt.Errorf("%w: endpoints for unknown cluster %q", ErrFullRebuild, name)
 		}
-		if h := p.hash(cla); h != old {
-			upd[name] = cla
-			known[name] = h
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(cla)
+		if err != nil {
+			return fmt.Errorf("marshal endpoints %q: %w", name, err)
+		}
+		if !bytes.Equal(old, b) {
+			upd = append(upd, adscache.Resource{Name: name, Bytes: b})
+			known[name] = b
 		}
 	}
 	if len(upd) > 0 {
-		if err := p.updateEDS(upd, nil); err != nil {
-			return fmt.Errorf("eds update: %w", err)
-		}
+		p.cache.Update(resourcev3.EndpointType, snap.Revision(), upd, nil, nil)
+		p.edsUpserted = p.cache.Version(resourcev3.EndpointType)
 	}
 	return p.changes.commit(snap, ids)
 }
 
-// hash is a short content hash over the deterministic wire form (map
-// fields sorted), so equal protos always hash alike.
-func (p *publisher) hash(m proto.Message) string { return contentHash(&p.buf, m) }
-
-func contentHash(buf *[]byte, m proto.Message) string {
-	b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend((*buf)[:0], m)
-	if err != nil {
-		// Marshalling a validated Envoy proto cannot fail; if it does,
-		// a unique value forces a push rather than hiding a change.
-		return "unmarshalable-" + time.Now().String()
+// changedClusterEndpoints names the CLAs of clusters that existed before
+// and whose definition changed, leaving out those being updated anyway.
+func changedClusterEndpoints(clusters []*clusterv3.Cluster, replaced map[string]bool, updating []adscache.Resource) []string {
+	busy := make(map[string]bool, len(updating))
+	for _, r := range updating {
+		busy[r.Name] = true
 	}
-	*buf = b
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
-}
-
-// hashTypes hashes every resource, one goroutine per type: marshalling is
-// most of a full publish's own cost (the rest is the translator's).
-func hashTypes(byType map[string][]types.Resource) map[string]map[string]string {
-	out := make(map[string]map[string]string, len(byType))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for typeURL, rs := range byType {
-		wg.Go(func() {
-			var buf []byte
-			m := make(map[string]string, len(rs))
-			for _, r := range rs {
-				m[cachev3.GetResourceName(r)] = contentHash(&buf, r)
-			}
-			mu.Lock()
-			out[typeURL] = m
-			mu.Unlock()
-		})
+	var out []string
+	for _, c := range clusters {
+		if replaced[c.GetName()] && c.GetType() == clusterv3.Cluster_EDS && !busy[edsName(c)] {
+			out = append(out, edsName(c))
+		}
 	}
-	wg.Wait()
+	slices.Sort(out)
 	return out
-}
-
-// typeVersion derives a type's version from its resources' hashes: equal
-// content, equal version, whatever the store revision.
-func typeVersion(hashes map[string]string) string {
-	names := make([]string, 0, len(hashes))
-	for n := range hashes {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	h := sha256.New()
-	for _, n := range names {
-		h.Write([]byte(n))
-		h.Write([]byte{0})
-		h.Write([]byte(hashes[n]))
-		h.Write([]byte{'\n'})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
-}
-
-// changedClusterEndpoints returns the CLAs of clusters that existed before
-// and whose definition changed, leaving out those already being updated.
-func changedClusterEndpoints(oldCDS, newCDS map[string]string, clas []*endpointv3.ClusterLoadAssignment, updating map[string]types.Resource) map[string]types.Resource {
-	touch := map[string]types.Resource{}
-	for _, cla := range clas {
-		name := cla.GetClusterName()
-		if _, busy := updating[name]; busy {
-			continue
-		}
-		if old, ok := oldCDS[name]; ok && old != newCDS[name] {
-			touch[name] = cla
-		}
-	}
-	return touch
 }
 
 // checkedUpstreams lists, sorted and unique, the upstreams of the clusters
 // that have active health checks or outlier detection: the only ones whose
 // host health Envoy decides on its own.
-func checkedUpstreams(clusters []*clusterv3.Cluster) []string {
+func checkedUpstreams(clusters []*clusterv3.Cluster, upstreamOf map[string]string) []string {
 	var out []string
 	for _, c := range clusters {
 		if len(c.GetHealthChecks()) == 0 && c.GetOutlierDetection() == nil {
 			continue
 		}
-		if ref, ok := translator.ParseClusterName(c.GetName()); ok && ref.Upstream != "" {
-			out = append(out, ref.Upstream)
+		if u := upstreamOf[c.GetName()]; u != "" {
+			out = append(out, u)
 		}
 	}
 	slices.Sort(out)

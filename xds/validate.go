@@ -28,7 +28,10 @@ import (
 //
 // The returned error joins one error per problem; the resources are always
 // usable (and are checked for consistency afterwards).
-func sanitize(res *translator.Resources, prevListeners map[string]*listenerv3.Listener, prevRoutes map[string]*routev3.RouteConfiguration) (*translator.Resources, error) {
+//
+// prevListener and prevRoute return the last published resource of a name,
+// or nil; nil functions mean there is none.
+func sanitize(res *translator.Resources, prevListener func(string) *listenerv3.Listener, prevRoute func(string) *routev3.RouteConfiguration) (*translator.Resources, error) {
 	var errs []error
 	out := &translator.Resources{ClusterUpstream: res.ClusterUpstream}
 
@@ -54,7 +57,7 @@ func sanitize(res *translator.Resources, prevListeners map[string]*listenerv3.Li
 	for _, rc := range res.Routes {
 		if err := rc.ValidateAll(); err != nil {
 			errs = append(errs, fmt.Errorf("route configuration %q: %w", rc.GetName(), err))
-			if prev, ok := prevRoutes[rc.GetName()]; ok {
+			if prev := call(prevRoute, rc.GetName()); prev != nil {
 				out.Routes = append(out.Routes, prev)
 			}
 			continue
@@ -64,7 +67,7 @@ func sanitize(res *translator.Resources, prevListeners map[string]*listenerv3.Li
 	for _, l := range res.Listeners {
 		if err := l.ValidateAll(); err != nil {
 			errs = append(errs, fmt.Errorf("listener %q: %w", l.GetName(), err))
-			if prev, ok := prevListeners[l.GetName()]; ok {
+			if prev := call(prevListener, l.GetName()); prev != nil {
 				out.Listeners = append(out.Listeners, prev)
 			}
 			continue
@@ -130,4 +133,12 @@ func asResources[T types.Resource](in []T) []types.Resource {
 		out[i] = r
 	}
 	return out
+}
+
+// call is f(name), or nil when f is nil.
+func call[T any](f func(string) *T, name string) *T {
+	if f == nil {
+		return nil
+	}
+	return f(name)
 }

@@ -196,8 +196,8 @@ func writePropagation(b *strings.Builder, r *Results) {
 		t.row(num(p.Existing), bg, n, ms(p.Latency.P50), ms(p.Latency.P99), ms(p.Latency.Max), fmt.Sprint(p.Timeouts),
 			ms(p.Write.P50)+" / "+ms(p.Write.P99), bgr, ms(p.Publish.RevisionToPublish), ms(p.Publish.TranslateFull))
 	}
-	b.WriteString("\nThe last two columns are switchboard's own metrics over the run (`xds_revision_to_publish_seconds`, " +
-		"`xds_translation_duration_seconds{mode=\"full\"}`): they show where the time goes, they are not the figure.\n\n")
+	b.WriteString("\nThe last two columns are switchboard's own metrics over the run (`switchboard_xds_commit_to_cache_seconds`, " +
+		"`switchboard_xds_translation_duration_seconds{mode=\"full\"}`): they show where the time goes, they are not the figure.\n\n")
 }
 
 func writeChurn(b *strings.Builder, r *Results) {

@@ -36,15 +36,15 @@ func publishStats(before, after map[string]float64) PublishStats {
 		return 0
 	}
 	ps := PublishStats{
-		Full:               int(d(`xds_publish_total{mode="full"}`)),
-		Endpoints:          int(d(`xds_publish_total{mode="endpoints"}`)),
-		TranslateFull:      mean(`xds_translation_duration_seconds_sum{mode="full"}`, `xds_translation_duration_seconds_count{mode="full"}`),
-		TranslateEndpoints: mean(`xds_translation_duration_seconds_sum{mode="endpoints"}`, `xds_translation_duration_seconds_count{mode="endpoints"}`),
-		RevisionToPublish:  mean(`xds_revision_to_publish_seconds_sum`, `xds_revision_to_publish_seconds_count`),
+		Full:               int(d(`switchboard_xds_publishes_total{mode="full"}`)),
+		Endpoints:          int(d(`switchboard_xds_publishes_total{mode="endpoints"}`)),
+		TranslateFull:      mean(`switchboard_xds_translation_duration_seconds_sum{mode="full"}`, `switchboard_xds_translation_duration_seconds_count{mode="full"}`),
+		TranslateEndpoints: mean(`switchboard_xds_translation_duration_seconds_sum{mode="endpoints"}`, `switchboard_xds_translation_duration_seconds_count{mode="endpoints"}`),
+		RevisionToPublish:  mean(`switchboard_xds_commit_to_cache_seconds_sum`, `switchboard_xds_commit_to_cache_seconds_count`),
 		Pushes:             map[string]int{},
 	}
 	for _, t := range []string{"clusters", "endpoints", "listeners", "routes"} {
-		if n := int(d(`xds_push_total{type="` + t + `"}`)); n > 0 {
+		if n := int(d(`switchboard_xds_responses_total{type="` + t + `"}`)); n > 0 {
 			ps.Pushes[t] = n
 		}
 	}

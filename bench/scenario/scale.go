@@ -206,7 +206,7 @@ func scaleTarget(u, j int) string {
 }
 
 // waitPublished waits until the xDS cache holds the store's current
-// revision (xds_published_revision on /metrics).
+// revision (switchboard_xds_published_revision on /metrics).
 func waitPublished(st *harness.Stack, bound time.Duration) error {
 	r, err := st.Admin.Must("GET", "/services?size=1", nil, 200)
 	if err != nil {
@@ -223,7 +223,7 @@ func waitPublished(st *harness.Stack, bound time.Duration) error {
 		}
 		sc := bufio.NewScanner(strings.NewReader(string(m.Body)))
 		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "xds_published_revision "); ok {
+			if v, ok := strings.CutPrefix(sc.Text(), "switchboard_xds_published_revision "); ok {
 				f, _ := strconv.ParseFloat(v, 64)
 				got = uint64(f)
 			}

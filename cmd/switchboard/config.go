@@ -63,7 +63,7 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "raft address other nodes dial (default: --raft-listen)")
 	fs.StringVar(&c.AdminAdvertise, "admin-advertise", "", "Admin API address other nodes forward writes to (default: --admin-listen)")
 	fs.StringVar(&c.Join, "join", "", "comma-separated Admin API addresses of running nodes to join (cluster mode)")
-	fs.BoolVar(&c.Delta, "envoy-delta", false, "let the local Envoy use incremental (delta) xDS instead of state-of-the-world")
+	fs.BoolVar(&c.Delta, "envoy-delta", true, "let the local Envoy use incremental (delta) xDS; false: state-of-the-world")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.AdminGUIURL, "admin-gui-url", "", "comma-separated browser origins (Kong's admin_gui_url, e.g. http://127.0.0.1:8002) allowed to use the Admin API with credentials; writes from any other Origin are refused")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "require this token (Kong-Admin-Token header or Authorization: Bearer) on every Admin API request; prefer SWITCHBOARD_ADMIN_TOKEN to a flag")

@@ -18,7 +18,7 @@ func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) int {
 	cluster := fs.String("cluster", "switchboard", "Envoy node cluster")
 	xds := fs.String("xds-address", "127.0.0.1:18000", "control-plane ADS address(es), comma-separated for failover")
 	admin := fs.String("admin-listen", "127.0.0.1:9901", "Envoy admin listener address")
-	delta := fs.Bool("delta", false, "use incremental (delta) xDS")
+	delta := fs.Bool("delta", true, "use incremental (delta) xDS; false: state-of-the-world")
 	tlsCA := fs.String("xds-tls-ca", "", "CA file (on Envoy's host) that verifies the control plane's xDS certificate; turns on TLS")
 	tlsCert := fs.String("tls-cert", "", "Envoy's client certificate file, for a control plane that requires mTLS (--xds-tls-ca on serve)")
 	tlsKey := fs.String("tls-key", "", "private key file of --tls-cert")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,10 +18,8 @@ import (
 // streams from xdsAddress (one host:port, or several joined by commas)
 // and serves its admin interface on adminAddr.
 func EnvoyBootstrap(switchboardBin, nodeID, xdsAddress, adminAddr string, delta bool) ([]byte, error) {
-	args := []string{"envoy-bootstrap", "--node-id", nodeID, "--xds-address", xdsAddress, "--admin-listen", adminAddr}
-	if delta {
-		args = append(args, "--delta")
-	}
+	args := []string{"envoy-bootstrap", "--node-id", nodeID, "--xds-address", xdsAddress, "--admin-listen", adminAddr,
+		"--delta=" + strconv.FormatBool(delta)} // explicit both ways: delta is the default
 	out, err := RunOutput(switchboardBin, args...)
 	if err != nil {
 		return nil, fmt.Errorf("switchboard envoy-bootstrap: %w", err)

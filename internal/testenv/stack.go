@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -49,10 +50,8 @@ func (c Serve) Args() []string {
 		args = append(args, "--log-level", c.LogLevel)
 	}
 	if c.EnvoyBin != "" {
-		args = append(args, "--envoy", "--envoy-bin", c.EnvoyBin)
-		if c.Delta {
-			args = append(args, "--envoy-delta")
-		}
+		// Explicit both ways: delta is the product's default.
+		args = append(args, "--envoy", "--envoy-bin", c.EnvoyBin, "--envoy-delta="+strconv.FormatBool(c.Delta))
 	}
 	return append(args, c.Extra...)
 }
