@@ -7,10 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard-gw/switchboard/admin"
 	"github.com/switchboard-gw/switchboard/envoy"
-	"github.com/switchboard-gw/switchboard/store"
-	"github.com/switchboard-gw/switchboard/translator"
 )
 
 func TestServeFlags_EnvAndPrecedence(t *testing.T) {
@@ -79,33 +76,6 @@ func TestEnvoyBootstrap_ListsEveryControlPlane(t *testing.T) {
 		if !strings.Contains(out.String(), port) {
 			t.Fatalf("bootstrap lacks control plane on %s", port)
 		}
-	}
-}
-
-type fakeDNS map[string]translator.DNSAnswer
-
-func (f fakeDNS) Lookup(h string) (translator.DNSAnswer, bool) { a, ok := f[h]; return a, ok }
-
-func TestHealthSource(t *testing.T) {
-	src := newHealthSource(fakeDNS{
-		"a.test":   {RecordType: "A", Addresses: []translator.Address{{IP: "127.0.0.2"}, {IP: "127.0.0.3"}}},
-		"bad.test": {Err: "dns server error: 3 name error"},
-		"srv.test": {RecordType: "SRV", Addresses: []translator.Address{{IP: "127.0.0.4", Port: 9000, Weight: 5}}},
-	})
-	up := &store.Upstream{Name: "u"}
-	got := src.TargetHealth(up, &store.Target{Target: "a.test:80", Weight: 10})
-	if got.DNS != "A" || got.DNSError || len(got.Addresses) != 2 || got.Addresses[1].Port != 80 || got.Addresses[1].Weight != 10 {
-		t.Fatalf("a.test: %+v", got)
-	}
-	if got := src.TargetHealth(up, &store.Target{Target: "bad.test:80"}); !got.DNSError || !strings.Contains(got.DNS, "name error") {
-		t.Fatalf("bad.test: %+v", got)
-	}
-	if got := src.TargetHealth(up, &store.Target{Target: "unknown.test:80"}); !got.DNSError {
-		t.Fatalf("unresolved: %+v", got)
-	}
-	got = src.TargetHealth(up, &store.Target{Target: "srv.test:80", Weight: 100})
-	if got.Addresses[0] != (admin.AddressHealth{IP: "127.0.0.4", Port: 9000, Weight: 5}) {
-		t.Fatalf("srv: %+v", got)
 	}
 }
 
