@@ -43,10 +43,10 @@ type deltaWatch struct {
 
 	pending    map[string]struct{} // names changed while not parked
 	pendingAll bool
-	// first: no response yet. A stream's first wildcard request is always
+	// first: no response yet. A stream's first request of a type is always
 	// answered, even with nothing new (a reconnecting Envoy holding every
-	// version): Envoy waits for that answer, and its ACK names the version
-	// it runs.
+	// version): Envoy waits for that answer to finish its initial fetch,
+	// and its ACK names the version it runs (/clustering/data-planes).
 	first bool
 }
 
@@ -212,7 +212,7 @@ func (c *Cache) deltaRespondLocked(w *deltaWatch) {
 			delete(returned, n)
 		}
 	}
-	if len(res) == 0 && len(removed) == 0 && !(w.first && w.wildcard) {
+	if len(res) == 0 && len(removed) == 0 && !w.first {
 		return
 	}
 	w.state, w.first = watchAnswered, false
