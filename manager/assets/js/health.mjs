@@ -62,7 +62,7 @@ export function UpstreamHealth({ entity }) {
     <${ErrorBox} error=${p.error} />
     ${p.data && html`<${Matrix} upstream=${entity} health=${p.data.health} nodes=${p.data.nodes} />`}
     ${!entity.healthchecks || !entity.healthchecks.active || !(entity.healthchecks.active.healthy || {}).interval
-      ? html`<p class="hint">Active health checks are off for this upstream (healthchecks.active.healthy.interval is 0): Envoy only ejects hosts that fail passively, if passive checks are on.</p>` : null}
+      ? html`<p class="hint">Active health checks are off for this upstream (healthchecks.active.healthy.interval is 0): Envoy marks a host unhealthy only when real traffic to it fails (passive checks).</p>` : null}
   </div>`;
 }
 
