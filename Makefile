@@ -9,9 +9,31 @@ LDFLAGS := -X main.version=$(VERSION)
 ENVOY_VERSION := 1.40.0
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz chromium screenshots
+.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz chromium screenshots help
 
 all: build
+
+# help lists every target; internal/archtest's TestMakefile_HelpListsEveryTarget
+# keeps it complete (a .PHONY target missing here fails make test).
+help:
+	@echo 'switchboard — make targets (CONTRIBUTING.md has the test suites):'
+	@echo '  build        build bin/switchboard'
+	@echo '  run          run switchboard with a local Envoy on Kong'"'"'s ports (RUN_ARGS=... for more flags)'
+	@echo '  test         go vet, then every test with -race, e2e and the browser test included (what CI runs)'
+	@echo '  unit         every package but e2e, with -race'
+	@echo '  e2e          the end-to-end suite only: the binary, a real Envoy, loopback backends'
+	@echo '  lint         gofmt, go vet, golangci-lint (depguard, importas); CI runs it before test'
+	@echo '  testdata     rewrite the translator'"'"'s golden files (translator/testdata/out)'
+	@echo '  fuzz         run every Fuzz target for FUZZTIME (default 30s) each; FUZZ_ONLY=Name'
+	@echo '  bench        benchmarks against the real binary, Envoy and nginx → BENCHMARKS.md (BENCH_QUICK=1: ~1 min)'
+	@echo '  bench-go     the packages'"'"' Go micro-benchmarks'
+	@echo '  screenshots  retake docs/manager-*.png from a real browser run'
+	@echo '  envoy        install the pinned Envoy into bin/ (make test does it when needed)'
+	@echo '  chromium     install Debian'"'"'s Chromium for the browser test (make test does it when needed)'
+	@echo '  nginx        install nginx for make bench'
+	@echo '  clean        remove bin/, .venv and the default data directory'
+	@echo '  all          the same as build'
+	@echo '  help         this list'
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/switchboard ./cmd/switchboard
@@ -74,7 +96,7 @@ fuzz:
 testdata:
 	$(GO) test ./translator/ -run TestTranslate -update
 
-# bench runs the issue-7 harness (bench/cmd/sbbench) against the real binary,
+# bench runs the benchmark harness (bench/cmd/sbbench) against the real binary,
 # a real Envoy, nginx and loopback backends, and writes BENCHMARKS.md (about
 # 10 minutes on 2 cores; never part of make test). BENCH_QUICK=1 runs every
 # scenario small, in about a minute; BENCH_ARGS passes flags, e.g.
