@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -303,5 +304,43 @@ func TestManager_Browser(t *testing.T) {
 	if got := br.text(`[data-count="services"] .stat-n`); got != "1" {
 		t.Errorf("overview counts %q services, want 1", got)
 	}
+	br.checkClean()
+}
+
+// TestManager_Token: with --admin-token the Manager asks for the token,
+// keeps it in the tab and sends it as Kong-Admin-Token; without it /api
+// answers 401 like the Admin API.
+func TestManager_Token(t *testing.T) {
+	t.Parallel()
+	chromiumBin(t)
+	const token = "manager-e2e-token"
+	managerAddr := freePort(t)
+	startStack(t, stackOptions{adminToken: token, extraArgs: []string{"--admin-token", token, "--manager-listen", managerAddr}})
+	resp, err := http.Get("http://" + managerAddr + "/api/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /api/services without a token: %d, want 401", resp.StatusCode)
+	}
+	br := startBrowser(t, "http://"+managerAddr)
+	br.open("/services")
+	br.run("the sign-in dialog", chromedp.WaitVisible(`input[aria-label="Admin API token"]`, chromedp.ByQuery))
+	br.screenshot("manager-sign-in")
+	br.run("type the token", chromedp.SendKeys(`input[aria-label="Admin API token"]`, token, chromedp.ByQuery))
+	br.eval(`document.querySelector('input[aria-label="Admin API token"]').form.requestSubmit()`) // Enter
+	eventually(t, uiBound, "the list after signing in", func() (bool, string) {
+		open := br.eval(`document.querySelector('input[aria-label="Admin API token"]') ? 'dialog open' : ''`)
+		errs := br.eval(`document.querySelector('.alert-error')?.textContent`)
+		table := br.eval(`document.querySelector('table[data-kind="services"]') ? 'table' : ''`)
+		return open == "" && errs == "" && table != "", open + errs + table
+	})
+	// A write with the token, from the page, goes through.
+	br.open("/services/create")
+	br.set("f-name", "tok-svc")
+	br.set("f-host", "example.internal")
+	br.click("#form-submit")
+	br.waitPath("the new service's page", func(p string) bool { return strings.HasPrefix(p, "/services/") && !strings.HasSuffix(p, "/create") })
 	br.checkClean()
 }
