@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -17,67 +16,69 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-// entityOps describes one entity type to the generic handlers, so that
-// services, routes and upstreams share one implementation of Kong's
-// list/create/read/upsert/update/delete semantics.
-type entityOps[T any] struct {
-	schema *schema.Entity
-	byID   func(*store.Snapshot, string) (*T, error)
-	// byKey looks up by endpoint key (name); nil for nested-only entities.
-	byKey func(*store.Snapshot, string) (*T, error)
-	walk  func(*store.Snapshot) walkFunc[T]
-	id    func(*T) string
-	tags  func(*T) []string
-	// upsert and remove build the store mutations.
-	upsert func(t *T, create bool) store.Mutation
-	remove store.Op
-	// stamp sets the id and Kong's timestamps: created_at from prev when
-	// the entity exists, updated_at now.
-	stamp func(t *T, id string, prev *T, now time.Time)
-	// resolve turns foreign references given by endpoint key into ids
-	// (code 13 when nothing matches); nil when the entity has none.
-	resolve func(*store.Snapshot, map[string]any) error
-	// refs rejects references to entity types switchboard does not store
-	// (certificates); runs after validation, as Kong checks references
-	// after the schema.
-	refs func(m map[string]any) error
-}
+// The generic handlers: Kong's list/create/read/upsert/update/delete
+// semantics once, for every entity.
 
-// lookup finds an entity by UUID or endpoint key, as Kong does: a valid
-// UUID is only ever an id; anything else is an endpoint key that must pass
-// its field's validator (400 "invalid unique" otherwise). Missing → nil.
-func (e *entityOps[T]) lookup(snap *store.Snapshot, key string) (*T, error) {
+// lookup finds a row by UUID or endpoint key, as Kong does: a valid UUID is
+// only ever an id; anything else is an endpoint key that must pass its
+// field's validator (400 "invalid unique" otherwise). parent is the row of
+// a nested path (nil at top level). Missing → nil.
+func (e *entity) lookup(snap *store.Snapshot, parent store.Row, key string) (store.Row, error) {
 	if schema.IsUUID(key) {
-		return e.byID(snap, key)
+		return snap.Get(e.table(), key)
+	}
+	if e.byKey != nil {
+		return e.byKey(snap, parent, key)
 	}
 	if msg := e.schema.ValidateKey(key); msg != "" {
 		return nil, errInvalidUnique(e.schema.EndpointKey(), msg)
 	}
-	return e.byKey(snap, key)
+	return snap.GetUnique(e.table(), e.schema.EndpointKey(), key)
 }
 
-// prepare resolves, validates and converts an input into an entity.
-func (e *entityOps[T]) prepare(snap *store.Snapshot, input, base map[string]any) (*T, error) {
-	if e.resolve != nil {
-		if err := e.resolve(snap, input); err != nil {
-			return nil, err
-		}
+// find is lookup at top level, writing 404 (or the lookup error) when there
+// is no such row.
+func (e *entity) find(s *Server, w http.ResponseWriter, r *http.Request, snap *store.Snapshot, key string) store.Row {
+	row, err := e.lookup(snap, nil, key)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil
+	}
+	if row == nil {
+		s.writeError(w, r, errNotFound)
+	}
+	return row
+}
+
+// prepare resolves foreign keys given by endpoint key, validates and
+// converts an input into a row.
+func (e *entity) prepare(s *Server, snap *store.Snapshot, input, base map[string]any) (store.Row, error) {
+	if err := s.resolveForeign(snap, e, input); err != nil {
+		return nil, err
 	}
 	m, errs := e.schema.Build(input, base)
 	if errs != nil {
 		return nil, schemaViolation(errs)
 	}
-	if e.refs != nil {
-		if err := e.refs(m); err != nil {
-			return nil, err
-		}
+	if err := s.unservedRefs(e, m); err != nil {
+		return nil, err
 	}
-	return mapToEntity[T](m)
+	return e.mapToRow(m)
+}
+
+func (e *entity) id(row store.Row) string { return e.kind.RowID(row) }
+
+func (e *entity) upsert(row store.Row, create bool) store.Mutation {
+	return store.Mutation{Op: store.OpUpsert, Table: e.table(), Row: row, Create: create}
+}
+
+func (e *entity) remove(id string) store.Mutation {
+	return store.Mutation{Op: store.OpDelete, Table: e.table(), ID: id}
 }
 
 // list serves a top-level collection: cursor pagination over the store in
 // id order, optional tag filter, relative next link.
-func (e *entityOps[T]) list(s *Server, w http.ResponseWriter, r *http.Request) {
+func (e *entity) list(s *Server, w http.ResponseWriter, r *http.Request) {
 	pq, err := parsePageQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -94,21 +95,22 @@ func (e *entityOps[T]) list(s *Server, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	snap := s.store.Snapshot()
-	var keep func(*T) bool
+	var keep func(store.Row) bool
 	if tf != nil {
-		keep = func(t *T) bool { return tf.match(e.tags(t)) }
+		keep = func(row store.Row) bool { return tf.match(rowTags(row)) }
 	}
-	rows, next, err := walkPage(e.walk(snap), after, pq.size, keep, e.id)
+	walk := func(after string, fn func(store.Row) bool) error { return snap.Walk(e.table(), after, fn) }
+	rows, next, err := walkPage(walk, after, pq.size, keep, e.id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink("/"+e.schema.Name(), next, tf.rawValue(), pq, true)))
+	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink("/"+e.path(), next, tf.rawValue(), pq, true)))
 }
 
 // create is POST on a collection; forced fields (the parent of a nested
 // collection) override the body.
-func (e *entityOps[T]) create(s *Server, w http.ResponseWriter, r *http.Request, forced map[string]any) {
+func (e *entity) create(s *Server, w http.ResponseWriter, r *http.Request, forced map[string]any) {
 	input, err := decodeBody(r, e.schema)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -117,83 +119,89 @@ func (e *entityOps[T]) create(s *Server, w http.ResponseWriter, r *http.Request,
 	for k, v := range forced {
 		input[k] = v
 	}
-	t, err := e.prepare(s.store.Snapshot(), input, nil)
+	row, err := e.prepare(s, s.store.Snapshot(), input, nil)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	id := e.id(t)
+	id := e.id(row)
 	if id == "" {
 		id = uuid.NewString()
 	}
-	e.stamp(t, id, nil, s.opts.Now())
-	if !s.apply(w, r, e.upsert(t, true)) {
+	stampRow(row, id, nil, s.opts.Now())
+	if !s.apply(w, r, e.upsert(row, true)) {
 		return
 	}
-	s.writeJSON(w, r, http.StatusCreated, t)
+	s.writeJSON(w, r, http.StatusCreated, row)
 }
 
-// read is GET on an entity.
-func (e *entityOps[T]) read(s *Server, w http.ResponseWriter, r *http.Request, key string) {
-	t, err := e.lookup(s.store.Snapshot(), key)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// read is GET on a top-level entity.
+func (e *entity) read(s *Server, w http.ResponseWriter, r *http.Request, key string) {
+	if row := e.find(s, w, r, s.store.Snapshot(), key); row != nil {
+		s.writeJSON(w, r, http.StatusOK, row)
 	}
-	if t == nil {
-		s.writeError(w, r, errNotFound)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, t)
 }
 
 // put is Kong's upsert: full replacement when the entity exists (keeping
 // id and created_at), creation otherwise. Addressed by UUID the id comes
-// from the URL; addressed by name, the name does.
-func (e *entityOps[T]) put(s *Server, w http.ResponseWriter, r *http.Request, key string, forced map[string]any) (*T, bool) {
+// from the URL; addressed by name, the name does, and the write is an
+// upsert by that key in one store transaction, so that concurrent PUTs of
+// a new name all succeed (one creates, the others update).
+func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key string, forced map[string]any) {
 	snap := s.store.Snapshot()
-	existing, err := e.lookup(snap, key)
+	existing, err := e.lookup(snap, nil, key)
 	if err != nil {
 		s.writeError(w, r, err)
-		return nil, false
+		return
 	}
 	input, err := decodeBody(r, e.schema)
 	if err != nil {
 		s.writeError(w, r, err)
-		return nil, false
+		return
 	}
 	for k, v := range forced {
 		input[k] = v
 	}
-	if schema.IsUUID(key) {
-		input["id"] = key
-	} else {
+	byKey := !schema.IsUUID(key)
+	if byKey {
 		input[e.schema.EndpointKey()] = key
 		if existing != nil {
 			input["id"] = e.id(existing)
 		}
+	} else {
+		input["id"] = key
 	}
-	t, err := e.prepare(snap, input, nil)
+	row, err := e.prepare(s, snap, input, nil)
 	if err != nil {
 		s.writeError(w, r, err)
-		return nil, false
+		return
 	}
-	id := e.id(t)
+	id := e.id(row)
 	if id == "" {
 		id = uuid.NewString()
 	}
-	e.stamp(t, id, existing, s.opts.Now())
-	if !s.apply(w, r, e.upsert(t, existing == nil)) {
-		return nil, false
+	stampRow(row, id, existing, s.opts.Now())
+	m := e.upsert(row, false)
+	if byKey && existing == nil {
+		m.UpsertBy = e.schema.EndpointKey()
 	}
-	s.writeJSON(w, r, http.StatusOK, t)
-	return t, true
+	if !s.apply(w, r, m) {
+		return
+	}
+	if m.UpsertBy != "" {
+		// Another PUT may have created the name first: the store then kept
+		// that row's id and creation time. Answer with the row as stored.
+		if stored, err := s.store.Snapshot().GetUnique(e.table(), m.UpsertBy, key); err == nil && stored != nil {
+			row = stored
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, row)
 }
 
 // patch is Kong's update: the body is deep-merged into the stored entity.
 // set holds fields of a nested entity's parent: they override the body when
 // override is true, and only fill in what the body leaves out otherwise.
-func (e *entityOps[T]) patch(s *Server, w http.ResponseWriter, r *http.Request, existing *T, set map[string]any, override bool) {
+func (e *entity) patch(s *Server, w http.ResponseWriter, r *http.Request, existing store.Row, set map[string]any, override bool) {
 	input, err := decodeBody(r, e.schema)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -209,41 +217,34 @@ func (e *entityOps[T]) patch(s *Server, w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
-	t, err := e.prepare(s.store.Snapshot(), input, base)
+	row, err := e.prepare(s, s.store.Snapshot(), input, base)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	e.stamp(t, e.id(existing), existing, s.opts.Now())
-	if !s.apply(w, r, e.upsert(t, false)) {
+	stampRow(row, e.id(existing), existing, s.opts.Now())
+	if !s.apply(w, r, e.upsert(row, false)) {
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, t)
+	s.writeJSON(w, r, http.StatusOK, row)
 }
 
 // patchByKey is PATCH on a top-level entity: 404 when absent.
-func (e *entityOps[T]) patchByKey(s *Server, w http.ResponseWriter, r *http.Request, key string) {
-	existing, err := e.lookup(s.store.Snapshot(), key)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+func (e *entity) patchByKey(s *Server, w http.ResponseWriter, r *http.Request, key string) {
+	if existing := e.find(s, w, r, s.store.Snapshot(), key); existing != nil {
+		e.patch(s, w, r, existing, nil, false)
 	}
-	if existing == nil {
-		s.writeError(w, r, errNotFound)
-		return
-	}
-	e.patch(s, w, r, existing, nil, false)
 }
 
 // del is DELETE on a top-level entity: 204 whether or not it existed.
-func (e *entityOps[T]) del(s *Server, w http.ResponseWriter, r *http.Request, key string) {
-	existing, err := e.lookup(s.store.Snapshot(), key)
+func (e *entity) del(s *Server, w http.ResponseWriter, r *http.Request, key string) {
+	existing, err := e.lookup(s.store.Snapshot(), nil, key)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if existing != nil {
-		if !s.apply(w, r, store.Mutation{Op: e.remove, ID: e.id(existing)}, store.ErrNotFound) {
+		if !s.apply(w, r, e.remove(e.id(existing)), store.ErrNotFound) {
 			return
 		}
 	}
@@ -284,23 +285,23 @@ func entityToMap(v any) (map[string]any, error) {
 	return m, nil
 }
 
-// mapToEntity converts a validated entity map into its store type. The map
+// mapToRow converts a validated entity map into its store row. The map
 // holds only schema-checked values, so a failure is a programmer error. It
 // is strict: a schema field that the store type does not carry fails here
 // instead of being dropped without a word (TestAdmin_SchemaFieldsMatchStore
 // checks every entity both ways).
-func mapToEntity[T any](m map[string]any) (*T, error) {
+func (e *entity) mapToRow(m map[string]any) (store.Row, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("admin: encode validated entity: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	t := new(T)
-	if err := dec.Decode(t); err != nil {
-		return nil, fmt.Errorf("admin: decode validated entity: %w", err)
+	row := e.kind.New()
+	if err := dec.Decode(row); err != nil {
+		return nil, fmt.Errorf("admin: decode validated %s: %w", e.table(), err)
 	}
-	return t, nil
+	return row, nil
 }
 
 // pathVar returns a URL-unescaped path variable (Kong unescapes keys, so
@@ -331,8 +332,8 @@ func rawPathVar(r *http.Request, name string) string { return mux.Vars(r)[name] 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // sliceWalk makes a cursor over rows already sorted by id.
-func sliceWalk[T any](rows []*T, id func(*T) string) walkFunc[T] {
-	return func(after string, fn func(*T) bool) error {
+func sliceWalk(rows []store.Row, id func(store.Row) string) walkFunc {
+	return func(after string, fn func(store.Row) bool) error {
 		for _, row := range rows {
 			if after != "" && id(row) <= after {
 				continue

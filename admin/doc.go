@@ -7,6 +7,13 @@
 // names, defaults, status codes and error bodies follow Kong Gateway 3.9 so
 // that Kong's walkthroughs, go-kong and decK work unchanged.
 //
+// Endpoints are derived, not written per entity: New serves every store
+// kind that has a Kong schema (entity.go), with the collection and entity
+// endpoints of crud.go and, per foreign key, the three nested families of
+// kong/api/endpoints.lua (foreign.go). What Kong writes by hand for one
+// entity is an entityOptions value beside it (targets.go, upstreams.go,
+// services.go). Adding an entity is a store.Kind and a schema.Entity.
+//
 // Every handler parses, validates, then makes exactly one store.Apply call
 // (an OpBatch when a request needs several rows) and renders the result;
 // writeError is the only place that maps errors to HTTP. The package knows

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-gw/switchboard/schema"
+	"github.com/switchboard-gw/switchboard/store"
 )
 
 // Kong's page sizes.
@@ -85,15 +86,15 @@ func decodeOffset(offset string) (string, error) {
 
 // walkFunc is a store cursor: it visits rows with id > after in id order
 // until fn returns false.
-type walkFunc[T any] func(after string, fn func(*T) bool) error
+type walkFunc func(after string, fn func(store.Row) bool) error
 
 // walkPage reads one page from a cursor without materialising the table:
 // up to size rows that keep accepts, plus a peek at one more to know
 // whether a next page exists. next is the offset of that page, or "".
-func walkPage[T any](walk walkFunc[T], after string, size int, keep func(*T) bool, id func(*T) string) ([]*T, string, error) {
-	var rows []*T
+func walkPage(walk walkFunc, after string, size int, keep func(store.Row) bool, id func(store.Row) string) ([]store.Row, string, error) {
+	var rows []store.Row
 	more := false
-	err := walk(after, func(row *T) bool {
+	err := walk(after, func(row store.Row) bool {
 		if keep != nil && !keep(row) {
 			return true
 		}
@@ -115,7 +116,7 @@ func walkPage[T any](walk walkFunc[T], after string, size int, keep func(*T) boo
 
 // slicePage pages an already ordered list by integer offset, the way
 // Kong's targets DAO pages targets (newest first, offset "3", "6", ...).
-func slicePage[T any](rows []*T, pq pageQuery) ([]*T, string, error) {
+func slicePage[T any](rows []T, pq pageQuery) ([]T, string, error) {
 	start := 0
 	if pq.hasOffset {
 		n, err := strconv.Atoi(strings.TrimSpace(pq.offset))
@@ -137,7 +138,7 @@ func slicePage[T any](rows []*T, pq pageQuery) ([]*T, string, error) {
 
 // newPage builds the envelope; next is the relative path of the next page
 // (nil on the last one).
-func newPage[T any](rows []*T, offset, next string) pageResult {
+func newPage[T any](rows []T, offset, next string) pageResult {
 	data := make([]any, len(rows))
 	for i, r := range rows {
 		data[i] = r

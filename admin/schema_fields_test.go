@@ -6,26 +6,18 @@ import (
 	"testing"
 
 	"github.com/switchboard-gw/switchboard/schema"
-	"github.com/switchboard-gw/switchboard/store"
 )
 
-// Every schema field must be a JSON field of the store type and the
-// reverse, records included: a field the store does not carry would be
+// Every schema field of every served entity must be a JSON field of its
+// store row and the reverse, records included: a field the store does not carry would be
 // lost on write, one the schema does not know could never be set.
 func TestAdmin_SchemaFieldsMatchStore(t *testing.T) {
-	types := map[string]reflect.Type{
-		"services":  reflect.TypeFor[store.Service](),
-		"routes":    reflect.TypeFor[store.Route](),
-		"upstreams": reflect.TypeFor[store.Upstream](),
-		"targets":   reflect.TypeFor[store.Target](),
+	ts := newWidgetServer(t)
+	if len(ts.srv.entities) < 5 {
+		t.Fatalf("%d entities served", len(ts.srv.entities))
 	}
-	for name, typ := range types {
-		es := schema.Get(name)
-		if es == nil {
-			t.Errorf("%s: no schema", name)
-			continue
-		}
-		compareFields(t, name, es.Fields(), typ)
+	for name, e := range ts.srv.entities {
+		compareFields(t, name, e.schema.Fields(), reflect.TypeOf(e.kind.New()).Elem())
 	}
 }
 

@@ -56,13 +56,3 @@ func (s *Server) handleSchemaValidate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeJSON(w, r, http.StatusOK, messageBody{Message: "schema validation successful"})
 }
-
-// serves reports whether the Admin API has endpoints for entity name, so
-// that /schemas lists only what can be written.
-func (s *Server) serves(name string) bool {
-	switch name {
-	case "services", "routes", "upstreams", "targets":
-		return true
-	}
-	return false
-}

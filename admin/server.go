@@ -67,6 +67,8 @@ type Server struct {
 	started   time.Time
 	cors      corsPolicy
 	tokens    tokenSet
+	// entities are the served entities by table (entity.go).
+	entities map[string]*entity
 
 	totalRequests atomic.Uint64
 	activeConns   atomic.Int64
@@ -109,10 +111,7 @@ func New(st *store.Store, opts Options) *Server {
 		s.writeError(w, r, errNotFound)
 	})
 	s.registerRootRoutes()
-	s.registerServiceRoutes()
-	s.registerRouteRoutes()
-	s.registerUpstreamRoutes()
-	s.registerTargetRoutes()
+	s.registerEntities()
 	s.registerSchemaRoutes()
 	return s
 }

@@ -1,45 +1,30 @@
 package admin
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
-	"slices"
-	"time"
 
 	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-var targetOps = &entityOps[store.Target]{
-	schema: schema.Targets,
-	byID:   (*store.Snapshot).TargetByID,
-	id:     func(t *store.Target) string { return t.ID },
-	tags:   func(t *store.Target) []string { return t.Tags },
-	upsert: func(t *store.Target, create bool) store.Mutation {
-		return store.Mutation{Op: store.OpUpsertTarget, ID: t.ID, Create: create, Target: t}
-	},
-	remove: store.OpDeleteTarget,
-	// Targets carry float seconds with a millisecond fraction.
-	stamp: func(t *store.Target, id string, prev *store.Target, now time.Time) {
-		ts := float64(now.UnixMilli()) / 1000
-		t.ID, t.CreatedAt, t.UpdatedAt = id, ts, ts
-		if prev != nil {
-			t.CreatedAt = prev.CreatedAt
-		}
-	},
+// targetOptions are Kong's hand-written targets API
+// (kong/api/routes/upstreams.lua): targets live under their upstream only,
+// are found by address as well as id, list newest first, PUT updates
+// without creating, and a target never moves to another upstream.
+var targetOptions = entityOptions{
+	nestedOnly:  true,
+	byKey:       targetByAddress,
+	putUpdates:  true,
+	parentFixed: true,
+	newestFirst: true,
+	extras:      func(s *Server) { s.registerTargetExtras() },
 }
 
-func (s *Server) registerTargetRoutes() {
+func (s *Server) registerTargetExtras() {
 	// /targets/all before /targets/{targets}: gorilla/mux matches in
 	// registration order.
-	s.handleFunc("/upstreams/{upstreams}/targets", http.MethodGet, s.handleTargetList)
-	s.handleFunc("/upstreams/{upstreams}/targets", http.MethodPost, s.handleTargetCreate)
 	s.handleFunc("/upstreams/{upstreams}/targets/all", http.MethodGet, s.handleTargetListAll)
-	s.handleFunc("/upstreams/{upstreams}/targets/{targets}", http.MethodGet, s.handleTargetGet)
-	s.handleFunc("/upstreams/{upstreams}/targets/{targets}", http.MethodPut, s.handleTargetUpdate)
-	s.handleFunc("/upstreams/{upstreams}/targets/{targets}", http.MethodPatch, s.handleTargetUpdate)
-	s.handleFunc("/upstreams/{upstreams}/targets/{targets}", http.MethodDelete, s.handleTargetDelete)
 	// Kong 3.x takes PUT; go-kong's MarkHealthy still sends POST. Both work.
 	for _, method := range []string{http.MethodPut, http.MethodPost} {
 		s.handleFunc("/upstreams/{upstreams}/targets/{targets}/healthy", method, s.handleTargetHealth(true))
@@ -49,26 +34,40 @@ func (s *Server) registerTargetRoutes() {
 	}
 }
 
-// targetsNewestFirst is Kong's order for target lists and /health: newest
-// created_at first; the store's create index breaks ties in the same
-// millisecond.
+// targetByAddress finds a target of upstream parent by its host:port, as
+// given or normalised (Kong accepts /targets/a.test for a.test:8000).
+func targetByAddress(snap *store.Snapshot, parent store.Row, key string) (store.Row, error) {
+	up := parent.(*store.Upstream)
+	t, err := snap.TargetByAddress(up.ID, key)
+	if err == nil && t == nil {
+		if n, ok := schema.NormalizeTarget(key); ok && n != key {
+			t, err = snap.TargetByAddress(up.ID, n)
+		}
+	}
+	if t == nil || err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// targetsNewestFirst is an upstream's targets in Kong's order (see
+// newestFirst).
 func targetsNewestFirst(snap *store.Snapshot, upstreamID string) ([]*store.Target, error) {
-	all, err := snap.TargetsByUpstream(upstreamID)
+	rows, err := snap.ListReferencing("targets", "upstream", upstreamID)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(all, func(a, b *store.Target) int {
-		if c := cmp.Compare(b.CreatedAt, a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.CreateIndex, a.CreateIndex)
-	})
-	return all, nil
+	rows = newestFirst(rows)
+	out := make([]*store.Target, len(rows))
+	for i, row := range rows {
+		out[i] = row.(*store.Target)
+	}
+	return out, nil
 }
 
 // upstreamTargets reads the paging query, the {upstreams} parent and its
-// targets newest first, for the target list and the health report. On
-// failure it has written the error and returns ok false.
+// targets newest first, for the health report. On failure it has written
+// the error and returns ok false.
 func (s *Server) upstreamTargets(w http.ResponseWriter, r *http.Request) (pageQuery, *store.Snapshot, *store.Upstream, []*store.Target, bool) {
 	pq, err := parsePageQuery(r)
 	if err != nil {
@@ -88,22 +87,6 @@ func (s *Server) upstreamTargets(w http.ResponseWriter, r *http.Request) (pageQu
 	return pq, snap, up, targets, true
 }
 
-// handleTargetList lists an upstream's targets, weight 0 included, newest
-// first, paged by a plain integer offset (Kong's targets DAO).
-func (s *Server) handleTargetList(w http.ResponseWriter, r *http.Request) {
-	pq, _, _, all, ok := s.upstreamTargets(w, r)
-	if !ok {
-		return
-	}
-	rows, next, err := slicePage(all, pq)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	base := "/upstreams/" + rawPathVar(r, "upstreams") + "/targets"
-	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink(base, next, "", pq, false)))
-}
-
 // handleTargetListAll pages the raw rows with the regular opaque offset.
 func (s *Server) handleTargetListAll(w http.ResponseWriter, r *http.Request) {
 	pq, err := parsePageQuery(r)
@@ -121,27 +104,19 @@ func (s *Server) handleTargetListAll(w http.ResponseWriter, r *http.Request) {
 	if up == nil {
 		return
 	}
-	all, err := snap.TargetsByUpstream(up.ID)
+	all, err := snap.ListReferencing("targets", "upstream", up.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	slices.SortFunc(all, func(a, b *store.Target) int { return cmp.Compare(a.ID, b.ID) })
-	rows, next, err := walkPage(sliceWalk(all, targetOps.id), after, pq.size, nil, targetOps.id)
+	id := s.entities["targets"].id
+	rows, next, err := walkPage(sliceWalk(all, id), after, pq.size, nil, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	base := "/upstreams/" + rawPathVar(r, "upstreams") + "/targets/all"
 	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink(base, next, "", pq, false)))
-}
-
-func (s *Server) handleTargetCreate(w http.ResponseWriter, r *http.Request) {
-	up := s.parentUpstream(w, r, s.store.Snapshot())
-	if up == nil {
-		return
-	}
-	targetOps.create(s, w, r, map[string]any{"upstream": map[string]any{"id": up.ID}})
 }
 
 // findTarget resolves /upstreams/{u}/targets/{t}: t is a target id or its
@@ -152,56 +127,17 @@ func (s *Server) findTarget(w http.ResponseWriter, r *http.Request) (*store.Upst
 	if up == nil {
 		return nil, nil
 	}
-	key := pathVar(r, "targets")
-	var t *store.Target
-	var err error
-	if schema.IsUUID(key) {
-		t, err = snap.TargetByID(key)
-	} else {
-		t, err = snap.TargetByAddress(up.ID, key)
-		if err == nil && t == nil {
-			if n, ok := schema.NormalizeTarget(key); ok && n != key {
-				t, err = snap.TargetByAddress(up.ID, n)
-			}
-		}
-	}
+	row, err := s.entities["targets"].lookup(snap, up, pathVar(r, "targets"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return nil, nil
 	}
+	t, _ := row.(*store.Target)
 	if t == nil || t.Upstream.ID != up.ID {
 		s.writeError(w, r, errNotFound)
 		return nil, nil
 	}
 	return up, t
-}
-
-func (s *Server) handleTargetGet(w http.ResponseWriter, r *http.Request) {
-	if _, t := s.findTarget(w, r); t != nil {
-		s.writeJSON(w, r, http.StatusOK, t)
-	}
-}
-
-// handleTargetUpdate serves PATCH and PUT alike: Kong's target PUT updates
-// an existing target (404 when absent) and never creates one. A target
-// stays in its upstream.
-func (s *Server) handleTargetUpdate(w http.ResponseWriter, r *http.Request) {
-	up, t := s.findTarget(w, r)
-	if t == nil {
-		return
-	}
-	targetOps.patch(s, w, r, t, map[string]any{"upstream": map[string]any{"id": up.ID}}, true)
-}
-
-func (s *Server) handleTargetDelete(w http.ResponseWriter, r *http.Request) {
-	_, t := s.findTarget(w, r)
-	if t == nil {
-		return
-	}
-	if !s.apply(w, r, store.Mutation{Op: store.OpDeleteTarget, ID: t.ID}) {
-		return
-	}
-	s.writeJSON(w, r, http.StatusNoContent, nil)
 }
 
 // handleTargetHealth records a manual health override (Kong keeps it in

@@ -1,0 +1,116 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/switchboard-gw/switchboard/schema"
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// entity is one entity the Admin API serves: its Kong schema (fields,
+// endpoint key, foreign keys) and its store descriptor (table, rows,
+// unique keys, references). Every endpoint of the entity is derived from
+// the two, as kong/api/endpoints.lua derives them from Kong's schemas; what
+// Kong writes by hand for an entity goes in its entityOptions.
+type entity struct {
+	schema *schema.Entity
+	kind   *store.Kind
+	entityOptions
+}
+
+// entityOptions are the ways an entity's endpoints differ from the ones
+// generate_endpoints makes. The zero value is Kong's default.
+type entityOptions struct {
+	// nestedOnly entities have no /{table} collection of their own
+	// (targets live under /upstreams/{u}/targets only).
+	nestedOnly bool
+	// apiName is the collection's path segment when it is not the table
+	// name (Kong's admin_api_name: keyauth_credentials at /key-auths).
+	apiName string
+	// nestedPath names the collection under a parent, by foreign field,
+	// when it is not the table name (Kong's admin_api_nested_name:
+	// /consumers/{c}/key-auth).
+	nestedPath map[string]string
+	// arrayRefs are fields holding ids of another table, by field
+	// (services.ca_certificates → ca_certificates).
+	arrayRefs map[string]string
+	// byKey finds a row by its endpoint key under parent (nil for
+	// top-level lookups); nil means the store's unique key named like the
+	// endpoint key.
+	byKey func(snap *store.Snapshot, parent store.Row, key string) (store.Row, error)
+	// putUpdates makes PUT an update of an existing row, 404 when absent
+	// (Kong's targets never get created by PUT).
+	putUpdates bool
+	// parentFixed keeps a nested row under the parent of its path: a
+	// PATCH cannot move it (a target stays in its upstream).
+	parentFixed bool
+	// newestFirst lists nested rows newest first, paged by integer offsets
+	// (Kong's targets DAO), rather than in id order with opaque offsets.
+	newestFirst bool
+	// extras registers endpoints Kong writes by hand for the entity; they
+	// are registered before the generated ones, which matters where
+	// gorilla/mux could match both (/targets/all vs /targets/{targets}).
+	extras func(s *Server)
+}
+
+// entityOptionsByTable holds what Kong writes by hand per entity; an entity
+// absent here gets exactly the generated endpoints.
+var entityOptionsByTable = map[string]entityOptions{
+	"services":  serviceOptions,
+	"upstreams": upstreamOptions,
+	"targets":   targetOptions,
+}
+
+func (e *entity) table() string { return e.kind.Table }
+
+// path is the collection's path segment.
+func (e *entity) path() string {
+	if e.apiName != "" {
+		return e.apiName
+	}
+	return e.table()
+}
+
+// registerEntities serves every store kind that has a Kong schema, in the
+// store's order (referenced tables first, so parents exist when their
+// children's nested families are generated).
+func (s *Server) registerEntities() {
+	for _, k := range s.store.Kinds() {
+		es := schema.Get(k.Table)
+		if es == nil {
+			continue // internal tables (target_health)
+		}
+		s.registerEntity(&entity{schema: es, kind: k, entityOptions: entityOptionsByTable[k.Table]})
+	}
+}
+
+// registerEntity serves e: its collection and entity endpoints, then one
+// nested family per foreign key whose table is served.
+func (s *Server) registerEntity(e *entity) {
+	if s.entities == nil {
+		s.entities = map[string]*entity{}
+	}
+	s.entities[e.table()] = e
+	if e.extras != nil {
+		e.extras(s)
+	}
+	if !e.nestedOnly {
+		coll := "/" + e.path()
+		item := coll + "/{" + e.table() + "}"
+		s.handleFunc(coll, http.MethodGet, func(w http.ResponseWriter, r *http.Request) { e.list(s, w, r) })
+		s.handleFunc(coll, http.MethodPost, func(w http.ResponseWriter, r *http.Request) { e.create(s, w, r, nil) })
+		s.handleFunc(item, http.MethodGet, func(w http.ResponseWriter, r *http.Request) { e.read(s, w, r, pathVar(r, e.table())) })
+		s.handleFunc(item, http.MethodPut, func(w http.ResponseWriter, r *http.Request) { e.put(s, w, r, pathVar(r, e.table()), nil) })
+		s.handleFunc(item, http.MethodPatch, func(w http.ResponseWriter, r *http.Request) { e.patchByKey(s, w, r, pathVar(r, e.table())) })
+		s.handleFunc(item, http.MethodDelete, func(w http.ResponseWriter, r *http.Request) { e.del(s, w, r, pathVar(r, e.table())) })
+	}
+	for _, f := range e.schema.Foreign() {
+		if parent := s.entities[f.Reference()]; parent != nil && !parent.nestedOnly {
+			s.registerForeign(e, f.Name(), parent)
+		}
+	}
+}
+
+// serves reports whether the Admin API has endpoints for entity name, so
+// that /schemas lists only what can be written.
+func (s *Server) serves(name string) bool { return s.entities[name] != nil }
