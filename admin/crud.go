@@ -111,13 +111,10 @@ func (e *entity) list(s *Server, w http.ResponseWriter, r *http.Request) {
 // create is POST on a collection; forced fields (the parent of a nested
 // collection) override the body.
 func (e *entity) create(s *Server, w http.ResponseWriter, r *http.Request, forced map[string]any) {
-	input, err := decodeBody(r, e.schema)
+	input, err := decodeInput(r, e.schema, forced)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	for k, v := range forced {
-		input[k] = v
 	}
 	row, err := e.prepare(s, s.store.Snapshot(), input, nil)
 	if err != nil {
@@ -154,13 +151,10 @@ func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key stri
 		s.writeError(w, r, err)
 		return
 	}
-	input, err := decodeBody(r, e.schema)
+	input, err := decodeInput(r, e.schema, forced)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	for k, v := range forced {
-		input[k] = v
 	}
 	byKey := !schema.IsUUID(key)
 	if byKey {
@@ -249,6 +243,19 @@ func (e *entity) del(s *Server, w http.ResponseWriter, r *http.Request, key stri
 		}
 	}
 	s.writeJSON(w, r, http.StatusNoContent, nil)
+}
+
+// decodeInput decodes the body; forced fields (the parent of a nested
+// path) override it.
+func decodeInput(r *http.Request, es *schema.Entity, forced map[string]any) (map[string]any, error) {
+	input, err := decodeBody(r, es)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range forced {
+		input[k] = v
+	}
+	return input, nil
 }
 
 // apply commits one mutation and records the revision for the response

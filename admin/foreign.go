@@ -26,7 +26,13 @@ func (s *Server) registerForeign(child *entity, field string, parent *entity) {
 	}
 	coll := "/" + parent.path() + "/{" + parent.table() + "}/" + rel.name
 	item := coll + "/{" + child.table() + "}"
-	s.handleFunc(coll, http.MethodGet, func(w http.ResponseWriter, r *http.Request) { rel.list(s, w, r) })
+	if s.relations == nil {
+		s.relations = map[string]*relation{}
+	}
+	s.relations[child.table()+"."+field] = rel
+	s.handleFunc(coll, http.MethodGet, func(w http.ResponseWriter, r *http.Request) {
+		rel.list(s, w, r, rel.child.newestFirst, "")
+	})
 	s.handleFunc(coll, http.MethodPost, func(w http.ResponseWriter, r *http.Request) { rel.create(s, w, r) })
 	s.handleFunc(item, http.MethodGet, func(w http.ResponseWriter, r *http.Request) { rel.read(s, w, r) })
 	s.handleFunc(item, http.MethodPut, func(w http.ResponseWriter, r *http.Request) { rel.put(s, w, r) })
@@ -84,15 +90,16 @@ func (rel *relation) childOf(s *Server, w http.ResponseWriter, r *http.Request) 
 
 // list serves the parent's children: in id order with opaque offsets, or
 // newest first with integer offsets (targets). Tag filters are ignored on
-// nested lists, as in Kong.
-func (rel *relation) list(s *Server, w http.ResponseWriter, r *http.Request) {
+// nested lists, as in Kong. suffix extends the collection path of the next
+// link (/targets/all).
+func (rel *relation) list(s *Server, w http.ResponseWriter, r *http.Request, newest bool, suffix string) {
 	pq, err := parsePageQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	after := ""
-	if !rel.child.newestFirst {
+	if !newest {
 		if after, err = pq.cursor(); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -103,14 +110,15 @@ func (rel *relation) list(s *Server, w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	all, err := rel.children(snap, p)
+	all, err := snap.ListReferencing(rel.child.table(), rel.field, rel.parent.id(p))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var rows []store.Row
 	var next string
-	if rel.child.newestFirst {
+	if newest {
+		all = newestFirst(all)
 		rows, next, err = slicePage(all, pq)
 	} else {
 		rows, next, err = walkPage(sliceWalk(all, rel.child.id), after, pq.size, nil, rel.child.id)
@@ -119,17 +127,8 @@ func (rel *relation) list(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	base := "/" + rel.parent.path() + "/" + rawPathVar(r, rel.parent.table()) + "/" + rel.name
+	base := "/" + rel.parent.path() + "/" + rawPathVar(r, rel.parent.table()) + "/" + rel.name + suffix
 	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink(base, next, "", pq, false)))
-}
-
-// children lists the rows referencing p, in id order or newest first.
-func (rel *relation) children(snap *store.Snapshot, p store.Row) ([]store.Row, error) {
-	all, err := snap.ListReferencing(rel.child.table(), rel.field, rel.parent.id(p))
-	if err != nil || !rel.child.newestFirst {
-		return all, err
-	}
-	return newestFirst(all), nil
 }
 
 func (rel *relation) create(s *Server, w http.ResponseWriter, r *http.Request) {

@@ -67,8 +67,10 @@ type Server struct {
 	started   time.Time
 	cors      corsPolicy
 	tokens    tokenSet
-	// entities are the served entities by table (entity.go).
-	entities map[string]*entity
+	// entities are the served entities by table (entity.go), relations
+	// their foreign keys by "table.field" (foreign.go).
+	entities  map[string]*entity
+	relations map[string]*relation
 
 	totalRequests atomic.Uint64
 	activeConns   atomic.Int64

@@ -87,36 +87,10 @@ func (s *Server) upstreamTargets(w http.ResponseWriter, r *http.Request) (pageQu
 	return pq, snap, up, targets, true
 }
 
-// handleTargetListAll pages the raw rows with the regular opaque offset.
+// handleTargetListAll pages the raw rows in id order with the regular
+// opaque offset.
 func (s *Server) handleTargetListAll(w http.ResponseWriter, r *http.Request) {
-	pq, err := parsePageQuery(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	after, err := pq.cursor()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	snap := s.store.Snapshot()
-	up := s.parentUpstream(w, r, snap)
-	if up == nil {
-		return
-	}
-	all, err := snap.ListReferencing("targets", "upstream", up.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id := s.entities["targets"].id
-	rows, next, err := walkPage(sliceWalk(all, id), after, pq.size, nil, id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	base := "/upstreams/" + rawPathVar(r, "upstreams") + "/targets/all"
-	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink(base, next, "", pq, false)))
+	s.relations["targets.upstream"].list(s, w, r, false, "/all")
 }
 
 // findTarget resolves /upstreams/{u}/targets/{t}: t is a target id or its
