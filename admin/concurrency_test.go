@@ -51,7 +51,7 @@ type outcome struct {
 // atomicUpsert says whether PUT-creates are one transaction yet (issue 11
 // item 6, reg-store/reg-admin): until then a PUT racing another PUT of the
 // same new name may answer 409, which this test reports but does not fail.
-const atomicUpsert = false
+const atomicUpsert = true
 
 // TestAdmin_ConcurrentWritesKeepInvariants: 50 clients × 200 mixed writes
 // on a few shared names (creates, PUT upserts, PATCHes, deletes, routes and

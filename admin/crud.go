@@ -176,15 +176,19 @@ func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key stri
 	}
 	stampRow(row, id, existing, s.opts.Now())
 	m := e.upsert(row, false)
-	if byKey && existing == nil {
+	if byKey {
+		// The row found above may be deleted, and the name taken by a new
+		// row, before this write commits: the store resolves the name again
+		// inside the write transaction.
 		m.UpsertBy = e.schema.EndpointKey()
 	}
 	if !s.apply(w, r, m) {
 		return
 	}
 	if m.UpsertBy != "" {
-		// Another PUT may have created the name first: the store then kept
-		// that row's id and creation time. Answer with the row as stored.
+		// Another write may have given the name to a row first: the store
+		// then kept that row's id and creation time. Answer with the row as
+		// stored.
 		if stored, err := s.store.Snapshot().GetUnique(e.table(), m.UpsertBy, key); err == nil && stored != nil {
 			row = stored
 		}
