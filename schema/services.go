@@ -1,6 +1,8 @@
 package schema
 
 // Services is Kong 3.9's services schema.
+func init() { Register(Services) }
+
 var Services = newEntity(&Entity{
 	name:        "services",
 	endpointKey: "name",

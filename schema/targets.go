@@ -7,6 +7,8 @@ const msgInvalidTarget = "Invalid target; not a valid hostname or ip address"
 
 // Targets is Kong 3.9's targets schema. Targets carry float timestamps
 // with a millisecond fraction.
+func init() { Register(Targets) }
+
 var Targets = newEntity(&Entity{
 	name:        "targets",
 	endpointKey: "target",

@@ -55,6 +55,8 @@ func healthchecksField() *Field {
 }
 
 // Upstreams is Kong 3.9's upstreams schema.
+func init() { Register(Upstreams) }
+
 var Upstreams = newEntity(&Entity{
 	name:        "upstreams",
 	endpointKey: "name",
