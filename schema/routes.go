@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
+func init() { Register(Routes) }
+
 // Routes is Kong 3.9's routes schema for the default
 // traditional_compatible router; the protocol-dependent subschemas are
 // applied by routeSubschemas.
-func init() { Register(Routes) }
-
 var Routes = newEntity(&Entity{
 	name:        "routes",
 	endpointKey: "name",

@@ -1,8 +1,8 @@
 package schema
 
-// Services is Kong 3.9's services schema.
 func init() { Register(Services) }
 
+// Services is Kong 3.9's services schema.
 var Services = newEntity(&Entity{
 	name:        "services",
 	endpointKey: "name",

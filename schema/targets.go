@@ -5,10 +5,10 @@ package schema
 // declarative configuration, which switchboard does not take.
 const msgInvalidTarget = "Invalid target; not a valid hostname or ip address"
 
-// Targets is Kong 3.9's targets schema. Targets carry float timestamps
-// with a millisecond fraction.
 func init() { Register(Targets) }
 
+// Targets is Kong 3.9's targets schema. Targets carry float timestamps
+// with a millisecond fraction.
 var Targets = newEntity(&Entity{
 	name:        "targets",
 	endpointKey: "target",

@@ -54,9 +54,9 @@ func healthchecksField() *Field {
 	)
 }
 
-// Upstreams is Kong 3.9's upstreams schema.
 func init() { Register(Upstreams) }
 
+// Upstreams is Kong 3.9's upstreams schema.
 var Upstreams = newEntity(&Entity{
 	name:        "upstreams",
 	endpointKey: "name",
