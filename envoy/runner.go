@@ -58,6 +58,11 @@ type RunnerOptions struct {
 	MaxBackoff time.Duration
 	// ExtraArgs are appended to Envoy's command line.
 	ExtraArgs []string
+	// Detach lets Envoy outlive this process (adopt.go): no parent-death
+	// signal, logs through Dir/envoy.log, pid in Dir/envoy.pid, and Start
+	// adopts a LIVE Envoy a previous Runner left on Dir with the same
+	// bootstrap. Cancelling Start's context still stops it. Needs Dir.
+	Detach bool
 }
 
 // Runner supervises one local Envoy child process: it starts it, waits for
@@ -66,8 +71,8 @@ type RunnerOptions struct {
 //
 // On Linux the child gets SIGKILL if the supervising process dies, so a
 // crashed control plane never leaves an orphan Envoy holding the proxy
-// port; an Envoy meant to outlive its control plane is started separately
-// (switchboard envoy-bootstrap + envoy -c).
+// port, unless RunnerOptions.Detach asks for the opposite: then Envoy keeps
+// serving through a crash of its supervisor and the next Runner adopts it.
 type Runner struct {
 	opts RunnerOptions
 	log  *slog.Logger
@@ -88,6 +93,9 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 	}
 	if len(opts.Bootstrap) == 0 {
 		return nil, errors.New("envoy runner: no bootstrap")
+	}
+	if opts.Detach && opts.Dir == "" {
+		return nil, errors.New("envoy runner: Detach needs Dir")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -133,6 +141,10 @@ func (r *Runner) Start(ctx context.Context) error {
 		return err
 	}
 	bootstrapPath := filepath.Join(dir, "envoy-bootstrap.yaml")
+	var adopted *process
+	if r.opts.Detach {
+		adopted = r.adoptable(ctx, dir, bootstrapPath)
+	}
 	if err := os.WriteFile(bootstrapPath, r.opts.Bootstrap, 0o600); err != nil {
 		cleanup()
 		close(r.done)
@@ -143,7 +155,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	go func() {
 		defer close(r.done)
 		defer cleanup()
-		r.supervise(ctx, dir, bootstrapPath, firstReady)
+		r.supervise(ctx, dir, bootstrapPath, adopted, firstReady)
 	}()
 	select {
 	case err := <-firstReady:
@@ -203,7 +215,7 @@ func (r *Runner) workDir() (string, func(), error) {
 // supervise runs Envoy until ctx is cancelled. firstReady gets exactly one
 // value: nil once the first Envoy is LIVE, or why it never got there (in
 // which case supervise returns).
-func (r *Runner) supervise(ctx context.Context, dir, bootstrapPath string, firstReady chan<- error) {
+func (r *Runner) supervise(ctx context.Context, dir, bootstrapPath string, adopted *process, firstReady chan<- error) {
 	// Pdeathsig is delivered when the *thread* that forked the child exits,
 	// not the process (golang/go#27505): pin this goroutine to its thread
 	// for as long as it has children.
@@ -213,7 +225,11 @@ func (r *Runner) supervise(ctx context.Context, dir, bootstrapPath string, first
 	backoff := r.opts.MinBackoff
 	everReady := false
 	for {
-		p, err := r.spawn(dir, bootstrapPath)
+		p, err := adopted, error(nil)
+		if adopted == nil {
+			p, err = r.spawn(dir, bootstrapPath)
+		}
+		adopted = nil
 		switch {
 		case err != nil && !everReady:
 			firstReady <- err
@@ -276,7 +292,7 @@ func (r *Runner) runOnce(ctx context.Context, p *process, everReady *bool, first
 			if err == nil {
 				err = errors.New("exited with status 0")
 			}
-			err = fmt.Errorf("envoy pid %d: %w%s", p.cmd.Process.Pid, err, p.tail())
+			err = fmt.Errorf("envoy pid %d: %w%s", p.pid, err, p.tail())
 			if !*everReady {
 				firstReady <- err
 				return nil, true
@@ -296,9 +312,9 @@ func (r *Runner) runOnce(ctx context.Context, p *process, everReady *bool, first
 // errExited: the process exited while waitReady polled it.
 var errExited = errors.New("envoy exited before it was ready")
 
-// process is one running Envoy.
+// process is one running Envoy: our child, or one adopted (adopt.go).
 type process struct {
-	cmd       *exec.Cmd
+	pid       int
 	started   time.Time
 	adminPath string
 	exited    chan struct{}
@@ -332,6 +348,17 @@ func (r *Runner) spawn(dir, bootstrapPath string) (*process, error) {
 	}
 	args = append(args, r.opts.ExtraArgs...)
 
+	if r.opts.Detach {
+		p, err := r.spawnDetached(dir, args)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.pid, r.adminAddr = p.pid, ""
+		r.mu.Unlock()
+		r.log.Info(r.opts.LogPrefix+": started", "pid", p.pid, "binary", r.opts.Binary, "detached", true)
+		return p, nil
+	}
 	logs := newLineForwarder(r.log, r.opts.LogPrefix)
 	cmd := exec.Command(r.opts.Binary, args...)
 	cmd.Dir = dir
@@ -341,7 +368,7 @@ func (r *Runner) spawn(dir, bootstrapPath string) (*process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("envoy runner: start %s: %w", r.opts.Binary, err)
 	}
-	p := &process{cmd: cmd, started: time.Now(), adminPath: adminPath, exited: make(chan struct{}), logs: logs}
+	p := &process{pid: cmd.Process.Pid, started: time.Now(), adminPath: adminPath, exited: make(chan struct{}), logs: logs}
 	go func() {
 		p.exitErr = cmd.Wait()
 		logs.flush()
@@ -369,14 +396,17 @@ func (r *Runner) stop(p *process) {
 		return
 	default:
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = syscall.Kill(p.pid, syscall.SIGTERM)
 	select {
 	case <-p.exited:
-		r.log.Info(r.opts.LogPrefix+": stopped", "pid", p.cmd.Process.Pid)
+		r.log.Info(r.opts.LogPrefix+": stopped", "pid", p.pid)
 	case <-time.After(r.opts.StopTimeout):
-		r.log.Warn(r.opts.LogPrefix+": no exit after SIGTERM; sending SIGKILL", "pid", p.cmd.Process.Pid, "after", r.opts.StopTimeout)
-		_ = p.cmd.Process.Kill()
+		r.log.Warn(r.opts.LogPrefix+": no exit after SIGTERM; sending SIGKILL", "pid", p.pid, "after", r.opts.StopTimeout)
+		_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		<-p.exited
+	}
+	if r.opts.Detach {
+		removePID(r.opts.Dir, p.pid)
 	}
 }
 
@@ -396,7 +426,7 @@ func (r *Runner) waitReady(ctx context.Context, p *process) error {
 			r.mu.Unlock()
 			state, err := readyState(ctx, client, addr)
 			if err == nil && state == "LIVE" {
-				r.log.Info(r.opts.LogPrefix+": ready", "pid", p.cmd.Process.Pid, "admin", addr,
+				r.log.Info(r.opts.LogPrefix+": ready", "pid", p.pid, "admin", addr,
 					"after", time.Since(p.started).Round(time.Millisecond))
 				return nil
 			}
@@ -413,7 +443,7 @@ func (r *Runner) waitReady(ctx context.Context, p *process) error {
 			if last == "" {
 				last = "admin listener not up"
 			}
-			return fmt.Errorf("envoy pid %d not LIVE within %s (last: %s)%s", p.cmd.Process.Pid, r.opts.ReadyTimeout, last, p.tail())
+			return fmt.Errorf("envoy pid %d not LIVE within %s (last: %s)%s", p.pid, r.opts.ReadyTimeout, last, p.tail())
 		case <-p.exited:
 			return errExited
 		case <-tick.C:

@@ -269,6 +269,9 @@ func startEnvoy(ctx context.Context, cfg *serveConfig, nodeID, xdsAddr string, i
 	}
 	r, err := envoy.NewRunner(envoy.RunnerOptions{
 		Binary: bin, Bootstrap: boot, Dir: filepath.Join(cfg.DataDir, "envoy"), Logger: log.With("component", "envoy"),
+		// The data plane outlives a crash of the control plane and is
+		// adopted by the next serve on this data dir; SIGINT/SIGTERM stop it.
+		Detach: true,
 	})
 	if err != nil {
 		return nil, err
