@@ -3,8 +3,6 @@ package store
 import (
 	"fmt"
 	"reflect"
-	"strconv"
-	"strings"
 
 	memdb "github.com/hashicorp/go-memdb"
 )
@@ -167,7 +165,7 @@ func (k *Kind) RowID(row Row) string {
 	return reflect.ValueOf(row).Elem().FieldByIndex(k.fID).String()
 }
 
-// Indexes returns the row's CreateIndex (0 when the kind has none) and
+// indexes returns the row's CreateIndex (0 when the kind has none) and
 // ModifyIndex.
 func (k *Kind) indexes(row Row) (create, modify uint64) {
 	v := reflect.ValueOf(row).Elem()
@@ -203,60 +201,6 @@ func (k *Kind) clone(row Row) Row {
 	v := reflect.New(k.typ)
 	v.Elem().Set(reflect.ValueOf(row).Elem())
 	return v.Interface()
-}
-
-// uniqueKey encodes a unique key's values as its index key. Strings and
-// foreign keys encode alike, so a lookup may pass plain ids.
-func uniqueKey(vals []any) (string, error) {
-	var b strings.Builder
-	for _, v := range vals {
-		switch v := v.(type) {
-		case nil:
-			b.WriteString("-")
-		case *string:
-			if v == nil {
-				b.WriteString("-")
-				continue
-			}
-			writeKeyPart(&b, *v)
-		case string:
-			writeKeyPart(&b, v)
-		case ForeignKey:
-			writeKeyPart(&b, v.ID)
-		case *ForeignKey:
-			if v == nil {
-				b.WriteString("-")
-				continue
-			}
-			writeKeyPart(&b, v.ID)
-		default:
-			return "", fmt.Errorf("%w: unique key value of type %T", ErrInvalidMutation, v)
-		}
-	}
-	return b.String(), nil
-}
-
-func writeKeyPart(b *strings.Builder, s string) {
-	b.WriteString(strconv.Itoa(len(s)))
-	b.WriteByte(':')
-	b.WriteString(s)
-}
-
-// errorValue renders a key value as UniqueError carries it.
-func errorValue(v any) any {
-	switch v := v.(type) {
-	case *string:
-		if v != nil {
-			return *v
-		}
-		return nil
-	case *ForeignKey:
-		if v != nil {
-			return *v
-		}
-		return nil
-	}
-	return v
 }
 
 func setField(row Row, idx []int, s string) {

@@ -59,18 +59,8 @@ func readFile(t *testing.T, name string) []byte {
 	return b
 }
 
-func dumpBytes(t *testing.T, s *Store) []byte {
-	t.Helper()
-	d, err := s.Snapshot().Dump()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
-}
+// dumpBytes is the dump as the legacy files hold it: JSON and a newline.
+func dumpBytes(t *testing.T, s *Store) []byte { return append(dumpJSON(t, s), '\n') }
 
 // replayLegacy applies the log's entries as raftstore's state machine does,
 // stopping before the first entry whose kind is in stop.

@@ -11,14 +11,6 @@ var routeKind = &Kind{
 	Tagged: true,
 }
 
-// fkIDs is the id list of a nullable foreign key.
-func fkIDs(fk *ForeignKey) []string {
-	if fk == nil || fk.ID == "" {
-		return nil
-	}
-	return []string{fk.ID}
-}
-
 // Routes returns every route in id order.
 func (s *Snapshot) Routes() ([]*Route, error) { return all[Route](s.txn, tableRoutes, indexID) }
 
