@@ -55,6 +55,15 @@ const (
 	// carries zero, which the admin API never writes but old data may.
 	defaultTimeoutMS = schema.DefaultTimeoutMS
 
+	// defaultRetries is Kong's service retries default; the virtual hosts
+	// carry its retry policy and routes of such services inherit it.
+	defaultRetries = 5
+
+	// streamIdleTimeout is the HCM's stream_idle_timeout: Kong's default
+	// read and write timeouts (60 s), so that only routes of services with
+	// other timeouts set idle_timeout themselves.
+	streamIdleTimeout = defaultTimeoutMS * time.Millisecond
+
 	// jsonContentType is the content type of every Kong-generated body.
 	jsonContentType = "application/json; charset=utf-8"
 )

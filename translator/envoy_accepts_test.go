@@ -25,20 +25,7 @@ import (
 // configuration. Skipped without an Envoy binary (ENVOY_BIN or
 // ../bin/envoy; make test provides one), failed without one under CI.
 func TestTranslate_EnvoyAccepts(t *testing.T) {
-	bin := os.Getenv("ENVOY_BIN")
-	if bin == "" {
-		if p, err := filepath.Abs(filepath.Join("..", "bin", "envoy")); err == nil {
-			if _, err := os.Stat(p); err == nil {
-				bin = p
-			}
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Envoy binary: set ENVOY_BIN or run make envoy")
-		}
-		t.Skip("no Envoy binary: set ENVOY_BIN or run make envoy")
-	}
+	bin := envoyBinary(t)
 	inputs, err := filepath.Glob(filepath.Join("testdata", "in", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -70,7 +71,8 @@ func (b *hcmBuilder) rds(name string) *hcmBuilder {
 // kongClientSide reproduces what Kong does with the client request before
 // routing:
 //   - use_remote_address: append the client address to X-Forwarded-For
-//     and set X-Forwarded-Proto, as Kong does for untrusted clients;
+//     and set X-Forwarded-Proto (and X-Forwarded-Port), as Kong does for
+//     untrusted clients;
 //   - normalize_path and merge_slashes: Kong normalizes the path (dot
 //     segments, duplicate slashes) before matching;
 //   - strip_any_host_port: Kong matches hosts without the port (a route
@@ -81,6 +83,13 @@ func (b *hcmBuilder) rds(name string) *hcmBuilder {
 // The HTTP filters, the router last, come from httpFilters.
 func (b *hcmBuilder) kongClientSide() *hcmBuilder {
 	b.hcm.UseRemoteAddress = wrapperspb.Bool(true)
+	// Overwrites a client's X-Forwarded-Port with the listener port, as
+	// Kong does for untrusted clients (verified on Envoy 1.40: no client
+	// address is internal without an internal_address_config).
+	b.hcm.AppendXForwardedPort = true
+	// Kong's default read/write timeout; routes of services with other
+	// timeouts set their own idle_timeout (routeAction).
+	b.hcm.StreamIdleTimeout = durationpb.New(streamIdleTimeout)
 	b.hcm.NormalizePath = wrapperspb.Bool(true)
 	b.hcm.MergeSlashes = true
 	b.hcm.StripPortMode = &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true}

@@ -25,6 +25,9 @@ type translatedRoute struct {
 type routeEntry struct {
 	prio   priority
 	routes []*routev3.Route
+	// scoped caches routes with a host condition, by domain, for the
+	// single virtual host layout (routeTable, routesIn).
+	scoped map[string][]*routev3.Route
 }
 
 // translateRoute returns nil for a route that is left out (planRoute) or
@@ -174,99 +177,17 @@ func displayPath(p *kongPath) string {
 	return p.raw
 }
 
-// buildRouteConfiguration places the routes into virtual hosts, one per
-// distinct domain. Envoy picks a single virtual host per request while Kong
-// ranks all routes together, so each virtual host holds, in Kong's priority
-// order, the routes of every host pattern that matches all of its requests
-// (coveringPatterns), the routes without hosts included: Kong falls back to
-// those when no host-specific route matches. A route with several hosts
-// appears in each of their virtual hosts. Shared entries are the same
-// *routev3.Route values, so duplication costs pointers, not protos.
-func (t *translator) buildRouteConfiguration(routes []*translatedRoute) *routev3.RouteConfiguration {
-	byDomain := map[string][]*routeEntry{}
-	for _, tr := range routes {
-		for _, d := range tr.domains {
-			byDomain[d] = append(byDomain[d], tr.entries...)
-		}
-	}
-	for d, entries := range byDomain {
-		slices.SortFunc(entries, func(a, b *routeEntry) int { return a.prio.compare(b.prio) })
-		byDomain[d] = entries
-	}
-
-	domains := make([]string, 0, len(byDomain))
-	for d := range byDomain {
-		domains = append(domains, d)
-	}
-	slices.Sort(domains)
-
-	rc := &routev3.RouteConfiguration{
-		Name:                RouteConfigName,
-		RequestHeadersToAdd: forwardedHeaders(),
-		// use_remote_address makes Envoy add this for external clients;
-		// Kong's upstreams never see it.
-		RequestHeadersToRemove: []string{"x-envoy-external-address"},
-	}
-	for _, d := range domains {
-		var lists [][]*routeEntry
-		for _, pattern := range coveringPatterns(d) {
-			if entries := byDomain[pattern]; len(entries) > 0 {
-				lists = append(lists, entries)
-			}
-		}
-		vh := &routev3.VirtualHost{Name: d, Domains: []string{d}}
-		for _, e := range mergeSorted(lists) {
-			vh.Routes = append(vh.Routes, e.routes...)
-		}
-		rc.VirtualHosts = append(rc.VirtualHosts, vh)
-	}
-	return rc
-}
-
-// mergeSorted merges lists already in priority order, dropping an entry
-// that appears twice (a route with two hosts covering one virtual host).
-func mergeSorted(lists [][]*routeEntry) []*routeEntry {
-	if len(lists) == 1 {
-		return lists[0]
-	}
-	n := 0
-	for _, l := range lists {
-		n += len(l)
-	}
-	out := make([]*routeEntry, 0, n)
-	idx := make([]int, len(lists))
-	for {
-		best := -1
-		for i, l := range lists {
-			if idx[i] == len(l) {
-				continue
-			}
-			if best < 0 || l[idx[i]].prio.before(lists[best][idx[best]].prio) {
-				best = i
-			}
-		}
-		if best < 0 {
-			return out
-		}
-		e := lists[best][idx[best]]
-		idx[best]++
-		if len(out) == 0 || out[len(out)-1] != e {
-			out = append(out, e)
-		}
-	}
-}
-
 // forwardedHeaders are the X-Forwarded-* headers Kong sets that Envoy does
 // not set itself (use_remote_address already gives X-Forwarded-For and
-// X-Forwarded-Proto). They are evaluated before the route's host and path
-// rewrites, so they carry what the client sent: X-Forwarded-Host the Host
-// without its port (the HCM strips it, as nginx's $host does),
-// X-Forwarded-Path the path without the query string.
+// X-Forwarded-Proto, append_x_forwarded_port X-Forwarded-Port). They are
+// evaluated before the route's host and path rewrites, so they carry what
+// the client sent: X-Forwarded-Host the Host without its port (the HCM
+// strips it, as nginx's $host does), X-Forwarded-Path the path without the
+// query string.
 func forwardedHeaders() []*corev3.HeaderValueOption {
 	return []*corev3.HeaderValueOption{
 		setHeader("x-forwarded-host", "%REQ(:AUTHORITY)%"),
 		setHeader("x-forwarded-path", "%PATH(NQ)%"),
-		setHeader("x-forwarded-port", "%DOWNSTREAM_LOCAL_PORT%"),
 		setHeader("x-real-ip", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"),
 	}
 }

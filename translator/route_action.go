@@ -34,18 +34,20 @@ func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clust
 		ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: plan.name},
 		// Kong's read_timeout bounds the wait for the upstream's response;
 		// without it Envoy would cut every request at its 15 s default.
-		Timeout: t.shared.duration(read),
-		// Kong's read/write timeouts are between two reads or writes; an
-		// Envoy stream idle for longer than both has timed out in Kong too.
-		IdleTimeout:  t.shared.duration(max(read, write)),
+		Timeout:      t.shared.duration(read),
 		RegexRewrite: rule.regexRewrite,
+	}
+	// Kong's read/write timeouts are between two reads or writes; an Envoy
+	// stream idle for longer than both has timed out in Kong too. The HCM's
+	// stream_idle_timeout carries Kong's default, so only other values are
+	// set per route.
+	if idle := max(read, write); idle != streamIdleTimeout {
+		ra.IdleTimeout = t.shared.duration(idle)
 	}
 	if rule.prefixRewrite != "" {
 		ra.PrefixRewrite = rule.prefixRewrite
 	}
-	if svc.Retries > 0 {
-		ra.RetryPolicy = t.shared.retryPolicy(svc.Retries)
-	}
+	ra.RetryPolicy = t.shared.routeRetryPolicy(svc.Retries, plan)
 	if !r.PreserveHost {
 		t.shared.setHostRewrite(ra, plan)
 	}
@@ -55,20 +57,51 @@ func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clust
 	return ra
 }
 
+// routeRetryPolicy is the retry policy a route sets itself; nil when it
+// inherits the virtual host's (vhostRetryPolicy: Kong's default of 5 retries
+// on another target), which most routes do, so that Envoy builds one policy
+// instead of one per route. A route sets its own when its service has
+// another retry count (an empty policy for retries=0: Envoy then retries
+// nothing, as Kong), or when its cluster has exactly one endpoint: a plain
+// service with an IP host, where asking for another host on retry
+// (previous_hosts) can only cost work per request. Upstream clusters keep
+// the predicate whatever their target count, because a target change must
+// never touch routes.
+func (s *sharedProtos) routeRetryPolicy(retries int64, plan *clusterPlan) *routev3.RetryPolicy {
+	oneEndpoint := plan.upstream == nil && plan.service != nil && !needsDNS(serviceHost(plan.service))
+	switch {
+	case retries <= 0:
+		return s.noRetries
+	case oneEndpoint:
+		return s.retryPolicy(retries, false)
+	case retries == defaultRetries:
+		return nil
+	}
+	return s.retryPolicy(retries, true)
+}
+
 // sharedProtos holds sub-messages that many routes carry identically; one
 // translation builds each once and every route points at it (protos are
 // read-only once built), which saves most of the per-route allocations.
 type sharedProtos struct {
 	autoHostRewrite *wrapperspb.BoolValue
 	durations       map[time.Duration]*durationpb.Duration
-	retryPolicies   map[int64]*routev3.RetryPolicy
+	retryPolicies   map[retryKey]*routev3.RetryPolicy
+	noRetries       *routev3.RetryPolicy
+}
+
+type retryKey struct {
+	retries       int64
+	otherHostOnly bool
 }
 
 func newSharedProtos() *sharedProtos {
 	return &sharedProtos{
 		autoHostRewrite: wrapperspb.Bool(true),
 		durations:       map[time.Duration]*durationpb.Duration{},
-		retryPolicies:   map[int64]*routev3.RetryPolicy{},
+		retryPolicies:   map[retryKey]*routev3.RetryPolicy{},
+		// No retry_on: Envoy keeps no retry state for the request.
+		noRetries: &routev3.RetryPolicy{},
 	}
 }
 
@@ -81,28 +114,37 @@ func (s *sharedProtos) duration(d time.Duration) *durationpb.Duration {
 	return p
 }
 
-func (s *sharedProtos) retryPolicy(retries int64) *routev3.RetryPolicy {
-	p := s.retryPolicies[retries]
+func (s *sharedProtos) retryPolicy(retries int64, otherHostOnly bool) *routev3.RetryPolicy {
+	key := retryKey{retries, otherHostOnly}
+	p := s.retryPolicies[key]
 	if p == nil {
-		p = retryPolicy(retries)
-		s.retryPolicies[retries] = p
+		p = retryPolicy(retries, otherHostOnly)
+		s.retryPolicies[key] = p
 	}
 	return p
 }
 
-func retryPolicy(retries int64) *routev3.RetryPolicy {
-	return &routev3.RetryPolicy{
+// vhostRetryPolicy is what every virtual host carries: Kong's default
+// retries, on another target.
+func vhostRetryPolicy() *routev3.RetryPolicy { return retryPolicy(defaultRetries, true) }
+
+// retryPolicy retries connect failures and resets; otherHostOnly makes a
+// retry pick another target, like Kong's balancer.
+func retryPolicy(retries int64, otherHostOnly bool) *routev3.RetryPolicy {
+	p := &routev3.RetryPolicy{
 		RetryOn:    retryOn,
 		NumRetries: wrapperspb.UInt32(uint32(min(retries, 1<<31))),
-		// Like Kong's balancer, retry on another target.
-		RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{
+	}
+	if otherHostOnly {
+		p.RetryHostPredicate = []*routev3.RetryPolicy_RetryHostPredicate{{
 			Name: "envoy.retry_host_predicates.previous_hosts",
 			ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{
 				TypedConfig: mustAny(&previoushostsv3.PreviousHostsPredicate{}),
 			},
-		}},
-		HostSelectionRetryMaxAttempts: hostSelectionRetryMaxAttempts,
+		}}
+		p.HostSelectionRetryMaxAttempts = hostSelectionRetryMaxAttempts
 	}
+	return p
 }
 
 // setHostRewrite implements Kong's upstream Host (kong-admin-api.md §3.2)

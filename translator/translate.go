@@ -75,7 +75,7 @@ func Translate(in *Input) (*Resources, error) {
 		res.Endpoints = append(res.Endpoints, t.endpointsFor(plan))
 	}
 
-	rc := t.buildRouteConfiguration(routes)
+	rc := newRouteTable(routes).build()
 	l, err := buildListener(t.opts)
 	if err != nil {
 		// Without a listener nothing refers to the route configuration,

@@ -18,9 +18,8 @@ const (
 )
 
 // benchInput builds the benchmark state. hostRoutes of the routes get one
-// of hostCount hosts; the others have none, and every host virtual host
-// also holds those (Kong's fallback), so the shape decides the size of the
-// route configuration.
+// of hostCount hosts; the others have none (Kong's fallback for every
+// host), so the shape decides the layout of the route configuration.
 func benchInput(hostRoutes, hostCount int) *Input {
 	in := &Input{Revision: 1, DNS: map[string]DNSAnswer{}}
 	for u := 0; u < benchUpstreams; u++ {
@@ -55,8 +54,9 @@ func benchInput(hostRoutes, hostCount int) *Input {
 
 // BenchmarkTranslate measures a full translation at the size for
 // three route shapes: no hosts (one virtual host of 10,000 routes); 1,000
-// hosts with 10 routes each; and 9,900 routes over 1,000 hosts plus 100
-// without hosts, which each of the 1,000 host virtual hosts repeats.
+// hosts with 10 routes each (1,000 virtual hosts); and 9,900 routes over
+// 1,000 hosts plus 100 without hosts, which all routes share (one virtual
+// host, hosts as conditions: 10,000 Envoy routes, not 1,000 × 100 copies).
 func BenchmarkTranslate(b *testing.B) {
 	for _, shape := range []struct {
 		name                  string

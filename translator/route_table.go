@@ -1,0 +1,264 @@
+package translator
+
+import (
+	"cmp"
+	"slices"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Route layout
+//
+// Kong ranks every route of the listener in one list (priority.go) and
+// takes the first whose conditions all match, the host being one condition
+// among others. Envoy picks one virtual host by the Host header first, and
+// never falls back to another virtual host, so routes without hosts (which
+// Kong falls back to) would have to be copied into every host's virtual
+// host: hosts × routes Envoy routes. The route table avoids that:
+//
+//   - when every route has hosts, or none has, each domain gets a virtual
+//     host holding, in Kong's order, the routes of every host pattern that
+//     covers it (coveringPatterns): Envoy's per-host lookup does the host
+//     condition, and nothing is copied but a wildcard host's routes into
+//     the exact hosts it covers;
+//   - when both kinds exist, one virtual host holds every route once, in
+//     Kong's order, a route with hosts carrying its host as an :authority
+//     header condition (one Envoy route per host pattern). The list is then
+//     exactly Kong's, and the config grows as hosts + routes.
+//
+// Envoy 1.40 was checked for a construct that keeps per-host lookup and
+// still falls back once: a virtual host's matcher tree (exact_match_map on
+// :authority) falls through to its on_no_match when a nested matcher_list
+// matches nothing, but not when the selected action is a RouteList, and
+// the map compares hosts case-sensitively, so every route condition would
+// have to be rewritten as matcher predicates and the Host lowercased;
+// docs/decisions.md has the details.
+
+// routeTable holds the ranked entries of one listener by domain, each list
+// in Kong's priority order, and all of them in one list for the single
+// virtual host layout. It is built once per translation, or kept and
+// changed entry by entry by an Incremental.
+type routeTable struct {
+	byDomain map[string][]*routeEntry
+	all      []placedEntry // every (entry, domain), in Kong's order
+	hosted   int           // placed entries with a domain other than "*"
+}
+
+// placedEntry is one entry in one domain.
+type placedEntry struct {
+	e      *routeEntry
+	domain string
+}
+
+func comparePlaced(a, b placedEntry) int {
+	return cmp.Or(a.e.prio.compare(b.e.prio), cmp.Compare(a.domain, b.domain))
+}
+
+func newRouteTable(routes []*translatedRoute) *routeTable {
+	rt := &routeTable{byDomain: map[string][]*routeEntry{}}
+	for _, tr := range routes {
+		for _, d := range tr.domains {
+			rt.byDomain[d] = append(rt.byDomain[d], tr.entries...)
+			for _, e := range tr.entries {
+				rt.all = append(rt.all, placedEntry{e, d})
+			}
+			if d != catchAllDomain {
+				rt.hosted += len(tr.entries)
+			}
+		}
+	}
+	for _, entries := range rt.byDomain {
+		slices.SortFunc(entries, func(a, b *routeEntry) int { return a.prio.compare(b.prio) })
+	}
+	slices.SortFunc(rt.all, comparePlaced)
+	return rt
+}
+
+// add places tr's entries, keeping every list sorted.
+func (rt *routeTable) add(tr *translatedRoute) {
+	for _, d := range tr.domains {
+		for _, e := range tr.entries {
+			list := rt.byDomain[d]
+			i, _ := slices.BinarySearchFunc(list, e, func(a, b *routeEntry) int { return a.prio.compare(b.prio) })
+			rt.byDomain[d] = slices.Insert(list, i, e)
+			p := placedEntry{e, d}
+			j, _ := slices.BinarySearchFunc(rt.all, p, comparePlaced)
+			rt.all = slices.Insert(rt.all, j, p)
+			if d != catchAllDomain {
+				rt.hosted++
+			}
+		}
+	}
+}
+
+// remove takes out what add placed for tr.
+func (rt *routeTable) remove(tr *translatedRoute) {
+	for _, d := range tr.domains {
+		for _, e := range tr.entries {
+			list := rt.byDomain[d]
+			if i, found := slices.BinarySearchFunc(list, e, func(a, b *routeEntry) int { return a.prio.compare(b.prio) }); found && list[i] == e {
+				list = slices.Delete(list, i, i+1)
+			}
+			if len(list) == 0 {
+				delete(rt.byDomain, d)
+			} else {
+				rt.byDomain[d] = list
+			}
+			p := placedEntry{e, d}
+			if j, found := slices.BinarySearchFunc(rt.all, p, comparePlaced); found && rt.all[j].e == e {
+				rt.all = slices.Delete(rt.all, j, j+1)
+			}
+			if d != catchAllDomain {
+				rt.hosted--
+			}
+		}
+	}
+}
+
+// build renders the table as the listener's RouteConfiguration, in the
+// single virtual host layout when routes with and without hosts coexist.
+func (rt *routeTable) build() *routev3.RouteConfiguration {
+	return rt.render(len(rt.byDomain[catchAllDomain]) > 0 && rt.hosted > 0)
+}
+
+// render builds the RouteConfiguration in the chosen layout; both give
+// Kong's choice for every request (TestRouteLayouts_Envoy).
+func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
+	rc := &routev3.RouteConfiguration{
+		Name:                RouteConfigName,
+		RequestHeadersToAdd: forwardedHeaders(),
+		// use_remote_address makes Envoy add this for external clients;
+		// Kong's upstreams never see it.
+		RequestHeadersToRemove: []string{"x-envoy-external-address"},
+	}
+	retry := vhostRetryPolicy()
+	if single {
+		vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: retry}
+		vh.Routes = make([]*routev3.Route, 0, len(rt.all))
+		for _, p := range rt.all {
+			vh.Routes = append(vh.Routes, p.e.routesIn(p.domain)...)
+		}
+		rc.VirtualHosts = []*routev3.VirtualHost{vh}
+		return rc
+	}
+
+	domains := make([]string, 0, len(rt.byDomain))
+	for d := range rt.byDomain {
+		domains = append(domains, d)
+	}
+	slices.Sort(domains)
+	for _, d := range domains {
+		var lists [][]*routeEntry
+		for _, pattern := range coveringPatterns(d) {
+			if entries := rt.byDomain[pattern]; len(entries) > 0 {
+				lists = append(lists, entries)
+			}
+		}
+		vh := &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: retry}
+		for _, e := range mergeSorted(lists) {
+			vh.Routes = append(vh.Routes, e.routes...)
+		}
+		rc.VirtualHosts = append(rc.VirtualHosts, vh)
+	}
+	return rc
+}
+
+// routesIn returns the entry's Envoy routes for the single virtual host
+// layout: as they are for "*", else with the domain as an :authority
+// condition, built once per entry and domain.
+func (e *routeEntry) routesIn(domain string) []*routev3.Route {
+	if domain == catchAllDomain {
+		return e.routes
+	}
+	if rs, ok := e.scoped[domain]; ok {
+		return rs
+	}
+	m := authorityMatcher(domain)
+	rs := make([]*routev3.Route, len(e.routes))
+	for i, r := range e.routes {
+		rs[i] = withHeaderFirst(r, m)
+	}
+	if e.scoped == nil {
+		e.scoped = map[string][]*routev3.Route{}
+	}
+	e.scoped[domain] = rs
+	return rs
+}
+
+// authorityMatcher matches the Host (the HCM has stripped its port)
+// against a domain the way Envoy matches virtual-host domains:
+// case-insensitively, "*.example.com" as a suffix and "example.*" as a
+// prefix.
+func authorityMatcher(domain string) *routev3.HeaderMatcher {
+	sm := &matcherv3.StringMatcher{IgnoreCase: true}
+	switch kindOf(domain) {
+	case domainSuffix:
+		sm.MatchPattern = &matcherv3.StringMatcher_Suffix{Suffix: domain[1:]}
+	case domainPrefix:
+		sm.MatchPattern = &matcherv3.StringMatcher_Prefix{Prefix: domain[:len(domain)-1]}
+	default:
+		sm.MatchPattern = &matcherv3.StringMatcher_Exact{Exact: domain}
+	}
+	return stringHeader(":authority", sm)
+}
+
+// withHeaderFirst returns a shallow copy of r whose match tests m before
+// its own header conditions (the Host compare is the cheapest way to skip
+// another host's route). Sub-messages are shared with r, read-only.
+func withHeaderFirst(r *routev3.Route, m *routev3.HeaderMatcher) *routev3.Route {
+	out := shallowCopy(r)
+	match := shallowCopy(r.GetMatch())
+	match.Headers = append([]*routev3.HeaderMatcher{m}, r.GetMatch().GetHeaders()...)
+	out.Match = match
+	return out
+}
+
+// shallowCopy copies every set field of m into a new message, sharing
+// sub-messages and lists; it needs no update when fields are added.
+func shallowCopy[M interface {
+	*routev3.Route | *routev3.RouteMatch
+	ProtoReflect() protoreflect.Message
+}](m M) M {
+	src := m.ProtoReflect()
+	dst := src.New()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		dst.Set(fd, v)
+		return true
+	})
+	return dst.Interface().(M)
+}
+
+// mergeSorted merges lists already in priority order, dropping an entry
+// that appears twice (a route with two hosts covering one virtual host).
+func mergeSorted(lists [][]*routeEntry) []*routeEntry {
+	if len(lists) == 1 {
+		return lists[0]
+	}
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]*routeEntry, 0, n)
+	idx := make([]int, len(lists))
+	for {
+		best := -1
+		for i, l := range lists {
+			if idx[i] == len(l) {
+				continue
+			}
+			if best < 0 || l[idx[i]].prio.before(lists[best][idx[best]].prio) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		e := lists[best][idx[best]]
+		idx[best]++
+		if len(out) == 0 || out[len(out)-1] != e {
+			out = append(out, e)
+		}
+	}
+}
