@@ -23,7 +23,7 @@ type clusterPlan struct {
 	upstream *store.Upstream // nil for a service cluster
 	service  *store.Service  // set for a service cluster
 	cluster  *clusterv3.Cluster
-	err      error // why the cluster could not be built
+	err      error // why the cluster could not be built (an *EntityError)
 }
 
 // routePlan is one Kong route, resolved.
@@ -89,7 +89,9 @@ func (t *translator) routeTarget(r *store.Route, httpsOnly bool) (svc *store.Ser
 	case httpsOnly:
 		return svc, nil, true
 	}
-	if plan = t.clusterFor(svc); plan.cluster == nil {
+	plan = t.clusterFor(svc)
+	t.lastPlan = plan
+	if plan.cluster == nil {
 		t.errs = append(t.errs, routeError(r, fmt.Errorf("cluster %s is not available", plan.name)))
 		return nil, nil, false
 	}

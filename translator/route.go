@@ -25,9 +25,9 @@ type translatedRoute struct {
 type routeEntry struct {
 	prio   priority
 	routes []*routev3.Route
-	// scoped caches routes with a host condition, by domain, for the
-	// single virtual host layout (routeTable, routesIn).
-	scoped map[string][]*routev3.Route
+	// scoped caches routes with a host condition, one per domain (routes
+	// have few hosts), for the single virtual host layout (routesIn).
+	scoped []scopedRoutes
 }
 
 // translateRoute returns nil for a route that is left out (planRoute) or

@@ -172,19 +172,24 @@ func (e *routeEntry) routesIn(domain string) []*routev3.Route {
 	if domain == catchAllDomain {
 		return e.routes
 	}
-	if rs, ok := e.scoped[domain]; ok {
-		return rs
+	for _, s := range e.scoped {
+		if s.domain == domain {
+			return s.routes
+		}
 	}
 	m := authorityMatcher(domain)
 	rs := make([]*routev3.Route, len(e.routes))
 	for i, r := range e.routes {
 		rs[i] = withHeaderFirst(r, m)
 	}
-	if e.scoped == nil {
-		e.scoped = map[string][]*routev3.Route{}
-	}
-	e.scoped[domain] = rs
+	e.scoped = append(e.scoped, scopedRoutes{domain, rs})
 	return rs
+}
+
+// scopedRoutes are an entry's routes with one domain's host condition.
+type scopedRoutes struct {
+	domain string
+	routes []*routev3.Route
 }
 
 // authorityMatcher matches the Host (the HCM has stripped its port)

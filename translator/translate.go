@@ -65,6 +65,9 @@ func Translate(in *Input) (*Resources, error) {
 
 	res := &Resources{ClusterUpstream: map[string]string{}}
 	for _, plan := range t.sortedPlans() {
+		if plan.err != nil {
+			t.errs = append(t.errs, plan.err)
+		}
 		if plan.cluster == nil {
 			continue
 		}
@@ -72,7 +75,11 @@ func Translate(in *Input) (*Resources, error) {
 			res.ClusterUpstream[plan.name] = plan.upstream.Name
 		}
 		res.Clusters = append(res.Clusters, plan.cluster)
-		res.Endpoints = append(res.Endpoints, t.endpointsFor(plan))
+		cla, err := t.endpointsFor(plan)
+		if err != nil {
+			t.errs = append(t.errs, err)
+		}
+		res.Endpoints = append(res.Endpoints, cla)
 	}
 
 	rc := newRouteTable(routes).build()
@@ -110,7 +117,11 @@ type translator struct {
 	// plugins are every plugin instance of the snapshot (none until the
 	// plugin entity exists); planRoute picks each route's.
 	plugins []pluginInstance
-	errs    []error
+	// lastPlan is the cluster plan the last routeTarget resolved, kept even
+	// when the route then failed: a plan once resolved is emitted, and an
+	// Incremental counts its users.
+	lastPlan *clusterPlan
+	errs     []error
 }
 
 func newTranslator(in *Input) *translator {
@@ -164,9 +175,9 @@ func (t *translator) clusterFor(svc *store.Service) *clusterPlan {
 		return plan
 	}
 	plan := &clusterPlan{name: name, variant: variantOf(svc), service: svc}
-	plan.cluster, plan.err = validCluster(buildCluster(name, plan.variant, nil, svc))
-	if plan.err != nil {
-		t.errs = append(t.errs, serviceError(svc, plan.err))
+	var err error
+	if plan.cluster, err = validCluster(buildCluster(name, plan.variant, nil, svc)); err != nil {
+		plan.err = serviceError(svc, err)
 	}
 	t.plans[name] = plan
 	return plan
@@ -187,9 +198,9 @@ func (t *translator) upstreamPlan(u *store.Upstream, v variant) *clusterPlan {
 	name := v.clusterName(u.Name)
 	t.upstreamUsed[u.ID] = true
 	plan := &clusterPlan{name: name, variant: v, upstream: u}
-	plan.cluster, plan.err = validCluster(buildCluster(name, v, u, nil))
-	if plan.err != nil {
-		t.errs = append(t.errs, &EntityError{Entity: "upstream", ID: u.ID, Name: u.Name, Err: plan.err})
+	var err error
+	if plan.cluster, err = validCluster(buildCluster(name, v, u, nil)); err != nil {
+		plan.err = &EntityError{Entity: "upstream", ID: u.ID, Name: u.Name, Err: err}
 	}
 	t.plans[name] = plan
 	t.upstreamPlans[key] = plan
@@ -205,7 +216,10 @@ func (t *translator) sortedPlans() []*clusterPlan {
 	return out
 }
 
-func (t *translator) endpointsFor(plan *clusterPlan) *endpointv3.ClusterLoadAssignment {
+// endpointsFor builds plan's CLA; on error (never expected: the builders
+// only emit valid protos) an empty CLA of the same name, so that the
+// cluster still has exactly one.
+func (t *translator) endpointsFor(plan *clusterPlan) (*endpointv3.ClusterLoadAssignment, error) {
 	var cla *endpointv3.ClusterLoadAssignment
 	if plan.upstream != nil {
 		u := plan.upstream
@@ -214,12 +228,10 @@ func (t *translator) endpointsFor(plan *clusterPlan) *endpointv3.ClusterLoadAssi
 		cla = buildServiceEndpoints(plan.name, plan.service, t.in.DNS)
 	}
 	if err := cla.ValidateAll(); err != nil {
-		// Never publish what Envoy would reject, but keep the CLA (empty)
-		// so that the cluster still has exactly one.
-		t.errs = append(t.errs, fmt.Errorf("endpoints of %s: %w", plan.name, err))
-		cla = &endpointv3.ClusterLoadAssignment{ClusterName: plan.name}
+		// Never publish what Envoy would reject.
+		return &endpointv3.ClusterLoadAssignment{ClusterName: plan.name}, fmt.Errorf("endpoints of %s: %w", plan.name, err)
 	}
-	return cla
+	return cla, nil
 }
 
 func validCluster(c *clusterv3.Cluster) (*clusterv3.Cluster, error) {

@@ -21,8 +21,14 @@ const (
 // of hostCount hosts; the others have none (Kong's fallback for every
 // host), so the shape decides the layout of the route configuration.
 func benchInput(hostRoutes, hostCount int) *Input {
+	return sizedInput(benchServices, benchUpstreams, hostRoutes, hostCount)
+}
+
+// sizedInput is benchInput for other sizes: services services (one route
+// each) over upstreams upstreams.
+func sizedInput(services, upstreams, hostRoutes, hostCount int) *Input {
 	in := &Input{Revision: 1, DNS: map[string]DNSAnswer{}}
-	for u := 0; u < benchUpstreams; u++ {
+	for u := 0; u < upstreams; u++ {
 		up := defaultUpstream()
 		up.ID, up.Name, up.CreatedAt = fmt.Sprintf("u-%04d", u), fmt.Sprintf("upstream-%04d", u), int64(u)
 		in.Upstreams = append(in.Upstreams, up)
@@ -35,10 +41,10 @@ func benchInput(hostRoutes, hostCount int) *Input {
 			})
 		}
 	}
-	for s := 0; s < benchServices; s++ {
+	for s := 0; s < services; s++ {
 		svc := defaultService()
 		name := fmt.Sprintf("svc-%05d", s)
-		svc.ID, svc.Name, svc.Host = fmt.Sprintf("s-%05d", s), &name, fmt.Sprintf("upstream-%04d", s%benchUpstreams)
+		svc.ID, svc.Name, svc.Host = fmt.Sprintf("s-%05d", s), &name, fmt.Sprintf("upstream-%04d", s%upstreams)
 		in.Services = append(in.Services, svc)
 		r := defaultRoute()
 		r.ID, r.Name, r.CreatedAt = fmt.Sprintf("r-%05d", s), &name, int64(s)
@@ -132,4 +138,56 @@ func BenchmarkEndpointsOneUpstream(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkIncremental measures Incremental.Update at the mixed shape's
+// size (10,000 routes over 1,000 hosts and 1,000 upstreams) for one
+// route's paths, one service's timeout, and one target's weight changing,
+// alternating between two values; the Delta goes unused. ChangesBetween is
+// outside the timing (the store's change feed gives it).
+func BenchmarkIncremental(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(in *Input, i int) *store.Mutation
+	}{
+		{"route", func(in *Input, i int) *store.Mutation {
+			r := *in.Routes[1234]
+			r.Paths = []string{fmt.Sprintf("/moved-%d", i%2)}
+			return &store.Mutation{Op: store.OpUpsertRoute, Route: &r}
+		}},
+		{"service", func(in *Input, i int) *store.Mutation {
+			s := *in.Services[1234]
+			s.ReadTimeout = int64(1000 + i%2)
+			return &store.Mutation{Op: store.OpUpsertService, Service: &s}
+		}},
+		{"target", func(in *Input, i int) *store.Mutation {
+			tg := *in.Targets[1234]
+			tg.Weight = int64(10 + i%2)
+			return &store.Mutation{Op: store.OpUpsertTarget, Target: &tg}
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			st, inc, in := benchStore(b, benchInput(benchServices-100, 1000))
+			b.ReportAllocs()
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				b.StopTimer()
+				prev := st.Snapshot()
+				if _, err := st.Apply(tc.mutate(in, i)); err != nil {
+					b.Fatal(err)
+				}
+				snap := st.Snapshot()
+				ch, err := ChangesBetween(prev, snap)
+				if err != nil {
+					b.Fatal(err)
+				}
+				i++
+				b.StartTimer()
+				if _, err := inc.Update(snap, nil, ch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

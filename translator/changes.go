@@ -1,0 +1,92 @@
+package translator
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// ChangesBetween lists the entities that differ between two snapshots of
+// one store, by row identity: the store replaces a row it writes and shares
+// every other row between revisions, so a row that is not the same object
+// was written (or deleted) in between. It reads every row of both (no
+// translation, a few pointer compares per row), for callers without the
+// store's change feed and for tests.
+func ChangesBetween(before, after Reader) (Changes, error) {
+	var ch Changes
+	var err error
+	if ch.Services, err = diffRows(before.Services, after.Services, func(s *store.Service) string { return s.ID }); err != nil {
+		return ch, fmt.Errorf("translator: services: %w", err)
+	}
+	if ch.Routes, err = diffRows(before.Routes, after.Routes, func(r *store.Route) string { return r.ID }); err != nil {
+		return ch, fmt.Errorf("translator: routes: %w", err)
+	}
+	if ch.Upstreams, err = diffRows(before.Upstreams, after.Upstreams, func(u *store.Upstream) string { return u.ID }); err != nil {
+		return ch, fmt.Errorf("translator: upstreams: %w", err)
+	}
+	ups := map[string]bool{}
+	if err := diffOwners(before.Targets, after.Targets, func(t *store.Target) (string, string) { return t.ID, t.Upstream.ID }, ups); err != nil {
+		return ch, fmt.Errorf("translator: targets: %w", err)
+	}
+	if err := diffOwners(before.TargetHealth, after.TargetHealth, func(h *store.TargetHealth) (string, string) { return h.Key(), h.UpstreamID }, ups); err != nil {
+		return ch, fmt.Errorf("translator: target health: %w", err)
+	}
+	for id := range ups {
+		ch.EndpointUpstreams = append(ch.EndpointUpstreams, id)
+	}
+	slices.Sort(ch.EndpointUpstreams)
+	return ch, nil
+}
+
+// diffRows returns the sorted keys of rows added, removed or replaced.
+func diffRows[T any](before, after func() ([]*T, error), key func(*T) string) ([]string, error) {
+	var out []string
+	err := diffOwners(before, after, func(r *T) (string, string) { k := key(r); return k, k }, nil, func(k string) { out = append(out, k) })
+	slices.Sort(out)
+	return slices.Compact(out), err
+}
+
+// diffOwners marks in owners the owner of every row added, removed or
+// replaced (both owners of a row that moved); each changed key also goes
+// to the optional callbacks.
+func diffOwners[T any](before, after func() ([]*T, error), key func(*T) (id, owner string), owners map[string]bool, changed ...func(string)) error {
+	old, err := before()
+	if err != nil {
+		return err
+	}
+	cur, err := after()
+	if err != nil {
+		return err
+	}
+	byKey := make(map[string]*T, len(old))
+	for _, r := range old {
+		k, _ := key(r)
+		byKey[k] = r
+	}
+	mark := func(r *T) {
+		k, o := key(r)
+		if owners != nil {
+			owners[o] = true
+		}
+		for _, f := range changed {
+			f(k)
+		}
+	}
+	for _, r := range cur {
+		k, _ := key(r)
+		prev, ok := byKey[k]
+		delete(byKey, k)
+		if ok && prev == r {
+			continue
+		}
+		mark(r)
+		if ok {
+			mark(prev)
+		}
+	}
+	for _, r := range byKey {
+		mark(r)
+	}
+	return nil
+}

@@ -1,0 +1,405 @@
+package translator
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// TestIncremental_MatchesTranslate applies random mutation sequences to a
+// real store and, after each commit, feeds the Incremental the changes
+// (ChangesBetween the two snapshots) and checks, resource by resource,
+// that its configuration equals a full Translate of the snapshot, that the
+// Delta applied to the previous configuration gives the new one, and that
+// both report the same problems. Bounded: fixed seeds, a fixed number of
+// steps.
+func TestIncremental_MatchesTranslate(t *testing.T) {
+	const sequences, steps = 24, 60
+	for seed := range uint64(sequences) {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+			g := &mutator{rng: rand.New(rand.NewPCG(seed, 0x5b)), dns: map[string]DNSAnswer{}}
+			st, err := store.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Apply(g.population()); err != nil {
+				t.Fatal(err)
+			}
+			inc := NewIncremental(Options{})
+			prev := st.Snapshot()
+			if _, err := inc.Update(prev, g.dns, Changes{}); err != nil && !isEntityErrors(err) {
+				t.Fatal(err)
+			}
+			view := viewOf(inc.Resources())
+			applied := 0
+			for step := range steps {
+				m, dnsMoved := g.next(prev)
+				if m != nil {
+					if _, err := st.Apply(m); err != nil {
+						continue // refused by the store (a reference, a unique name): nothing changed
+					}
+				}
+				applied++
+				snap := st.Snapshot()
+				ch, err := ChangesBetween(prev, snap)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ch.DNS = dnsMoved
+				d, err := inc.Update(snap, g.dns, ch)
+				if err != nil && !isEntityErrors(err) {
+					t.Fatalf("step %d (%v): %v", step, m, err)
+				}
+				in, err := FromSnapshot(snap, g.dns, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, werr := Translate(in)
+				got := inc.Resources()
+				if !sameResources(want, got) {
+					diff := cmp.Diff(want, got, protocmp.Transform())
+					t.Fatalf("step %d (%v, changes %+v): incremental differs from Translate (-full +incremental):\n%s", step, m, ch, diff)
+				}
+				if w, g := errorLines(werr), errorLines(inc.Err()); !slices.Equal(w, g) {
+					t.Fatalf("step %d (%v): problems differ:\nfull: %q\nincremental: %q", step, m, w, g)
+				}
+				view.apply(d)
+				if wv := viewOf(want); !sameView(wv, view) {
+					diff := cmp.Diff(wv, view, protocmp.Transform())
+					t.Fatalf("step %d (%v): the deltas applied so far differ from Translate (-full +deltas):\n%s", step, m, diff)
+				}
+				prev = snap
+			}
+			if applied < steps/2 {
+				t.Errorf("only %d of %d steps changed the store: the generator is too often refused", applied, steps)
+			}
+		})
+	}
+}
+
+// TestIncremental_OneRouteChange checks the dependency index on the
+// benchmark's mixed shape (at a tenth of its size): one route change
+// re-translates one route and moves the route configuration only.
+func TestIncremental_OneRouteChange(t *testing.T) {
+	st, inc, in := benchStore(t, sizedInput(1000, 100, 990, 100))
+	prev := st.Snapshot()
+	r := *in.Routes[123]
+	r.Paths = []string{"/moved"}
+	if _, err := st.Apply(&store.Mutation{Op: store.OpUpsertRoute, Route: &r}); err != nil {
+		t.Fatal(err)
+	}
+	snap := st.Snapshot()
+	ch, err := ChangesBetween(prev, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Changes{Routes: []string{r.ID}}, ch); diff != "" {
+		t.Fatalf("changes (-want +got):\n%s", diff)
+	}
+	d, err := inc.Update(snap, nil, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Routes) != 1 || len(d.Clusters)+len(d.Endpoints)+len(d.Listeners)+len(d.RemovedClusters)+len(d.RemovedEndpoints) != 0 {
+		t.Errorf("delta = %d routes, %d clusters, %d endpoints, %d listeners, removed %v %v; want the route configuration only",
+			len(d.Routes), len(d.Clusters), len(d.Endpoints), len(d.Listeners), d.RemovedClusters, d.RemovedEndpoints)
+	}
+}
+
+// benchStore loads in into a store and an Incremental.
+func benchStore(t testing.TB, in *Input) (*store.Store, *Incremental, *Input) {
+	t.Helper()
+	st, err := store.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := &store.Mutation{Op: store.OpBatch}
+	for _, u := range in.Upstreams {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertUpstream, Upstream: u})
+	}
+	for _, tg := range in.Targets {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertTarget, Target: tg})
+	}
+	for _, s := range in.Services {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertService, Service: s})
+	}
+	for _, r := range in.Routes {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertRoute, Route: r})
+	}
+	if _, err := st.Apply(batch); err != nil {
+		t.Fatal(err)
+	}
+	inc := NewIncremental(Options{})
+	if _, err := inc.Update(st.Snapshot(), nil, Changes{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	return st, inc, in
+}
+
+func isEntityErrors(err error) bool {
+	for _, line := range errorLines(err) {
+		if !strings.HasPrefix(line, "route ") && !strings.HasPrefix(line, "service ") && !strings.HasPrefix(line, "upstream ") {
+			return false
+		}
+	}
+	return true
+}
+
+// errorLines flattens a joined error into sorted messages.
+func errorLines(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var out []string
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		out = append(out, e.Error())
+	}
+	walk(err)
+	slices.Sort(out)
+	return out
+}
+
+func sameResources(a, b *Resources) bool {
+	return sameView(viewOf(a), viewOf(b)) && len(a.Clusters) == len(b.Clusters) && cmp.Equal(a.ClusterUpstream, b.ClusterUpstream)
+}
+
+func sameView(a, b resourceView) bool {
+	for kind, ms := range a {
+		if len(ms) != len(b[kind]) {
+			return false
+		}
+		for name, m := range ms {
+			if o, ok := b[kind][name]; !ok || !proto.Equal(m, o) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// resourceView is what a client holding every Delta so far has, by type
+// and name.
+type resourceView map[string]map[string]proto.Message
+
+func viewOf(res *Resources) resourceView {
+	v := resourceView{"listeners": {}, "routes": {}, "clusters": {}, "endpoints": {}}
+	for _, l := range res.Listeners {
+		v["listeners"][l.GetName()] = l
+	}
+	for _, r := range res.Routes {
+		v["routes"][r.GetName()] = r
+	}
+	for _, c := range res.Clusters {
+		v["clusters"][c.GetName()] = c
+	}
+	for _, e := range res.Endpoints {
+		v["endpoints"][e.GetClusterName()] = e
+	}
+	return v
+}
+
+func (v resourceView) apply(d *Delta) {
+	for _, l := range d.Listeners {
+		v["listeners"][l.GetName()] = l
+	}
+	for _, r := range d.Routes {
+		v["routes"][r.GetName()] = r
+	}
+	for _, c := range d.Clusters {
+		v["clusters"][c.GetName()] = c
+	}
+	for _, e := range d.Endpoints {
+		v["endpoints"][e.GetClusterName()] = e
+	}
+	for _, n := range d.RemovedClusters {
+		delete(v["clusters"], n)
+	}
+	for _, n := range d.RemovedEndpoints {
+		delete(v["endpoints"], n)
+	}
+}
+
+// mutator draws store mutations over small id and name pools, so that
+// entities collide, reference each other, rename into each other's names
+// and get deleted while referenced.
+type mutator struct {
+	rng *rand.Rand
+	dns map[string]DNSAnswer
+}
+
+func (g *mutator) pick(n int) int { return g.rng.IntN(n) }
+
+func pickOf[T any](g *mutator, xs ...T) T { return xs[g.pick(len(xs))] }
+
+var (
+	upstreamNames = []string{"up-a", "up-b", "up-c", "plain.test"}
+	serviceHosts  = []string{"up-a", "up-b", "up-c", "10.0.0.1", "10.0.0.2", "plain.test", "[::1]"}
+	dnsNames      = []string{"plain.test", "named.test"}
+	targetAddrs   = []string{"10.0.1.1:80", "10.0.1.2:8080", "named.test:80", "[::2]:80", "plain.test"}
+)
+
+// population is the starting state: every id of the pools, so that
+// mutations mostly replace and reference existing entities.
+func (g *mutator) population() *store.Mutation {
+	b := &store.Mutation{Op: store.OpBatch}
+	for i := range 4 {
+		u := g.upstream()
+		u.ID, u.Name = fmt.Sprintf("u%d", i), upstreamNames[i]
+		b.Batch = append(b.Batch, store.Mutation{Op: store.OpUpsertUpstream, Upstream: u})
+	}
+	for i := range 8 {
+		tg := g.target()
+		tg.ID, tg.Upstream.ID, tg.Target = fmt.Sprintf("t%d", i), fmt.Sprintf("u%d", i/2), targetAddrs[i%len(targetAddrs)]
+		b.Batch = append(b.Batch, store.Mutation{Op: store.OpUpsertTarget, Target: tg})
+	}
+	for i := range 5 {
+		s := g.service()
+		s.ID = fmt.Sprintf("s%d", i)
+		name := "svc-" + s.ID
+		s.Name = &name
+		b.Batch = append(b.Batch, store.Mutation{Op: store.OpUpsertService, Service: s})
+	}
+	for i := range 10 {
+		r := g.route(nil)
+		r.ID = fmt.Sprintf("r%d", i)
+		r.Service = &store.ForeignKey{ID: fmt.Sprintf("s%d", g.pick(5))}
+		b.Batch = append(b.Batch, store.Mutation{Op: store.OpUpsertRoute, Route: r})
+	}
+	return b
+}
+
+// next returns a mutation, or nil with the hostnames whose DNS answers it
+// moved instead.
+func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
+	switch g.pick(20) {
+	case 0, 1, 2:
+		return &store.Mutation{Op: store.OpUpsertService, Service: g.service()}, nil
+	case 3, 4, 5, 6, 7:
+		return &store.Mutation{Op: store.OpUpsertRoute, Route: g.route(snap)}, nil
+	case 8, 9:
+		return &store.Mutation{Op: store.OpUpsertUpstream, Upstream: g.upstream()}, nil
+	case 10, 11, 12:
+		return &store.Mutation{Op: store.OpUpsertTarget, Target: g.target()}, nil
+	case 13:
+		th := &store.TargetHealth{TargetID: fmt.Sprintf("t%d", g.pick(8)), Healthy: g.pick(2) == 0}
+		if g.pick(2) == 0 {
+			th.Address = pickOf(g, "10.0.1.1:80", "10.9.9.9:80", "10.0.1.2:8080")
+		}
+		return &store.Mutation{Op: store.OpSetTargetHealth, TargetHealth: th}, nil
+	case 14:
+		return &store.Mutation{Op: store.OpDeleteRoute, ID: fmt.Sprintf("r%d", g.pick(10))}, nil
+	case 15:
+		return &store.Mutation{Op: store.OpDeleteService, ID: fmt.Sprintf("s%d", g.pick(5))}, nil
+	case 16:
+		return &store.Mutation{Op: store.OpDeleteUpstream, ID: fmt.Sprintf("u%d", g.pick(4))}, nil
+	case 17:
+		return &store.Mutation{Op: store.OpDeleteTarget, ID: fmt.Sprintf("t%d", g.pick(8))}, nil
+	case 18:
+		return &store.Mutation{Op: store.OpBatch, Batch: []store.Mutation{
+			{Op: store.OpUpsertService, Service: g.service()},
+			{Op: store.OpUpsertRoute, Route: g.route(snap)},
+			{Op: store.OpUpsertTarget, Target: g.target()},
+		}}, nil
+	}
+	name := pickOf(g, dnsNames...)
+	switch g.pick(3) {
+	case 0:
+		delete(g.dns, name)
+	case 1:
+		g.dns[name] = DNSAnswer{RecordType: "A", Err: "dns server error"}
+	default:
+		a := DNSAnswer{RecordType: "A"}
+		for i := range 1 + g.pick(3) {
+			a.Addresses = append(a.Addresses, Address{IP: fmt.Sprintf("10.2.%d.%d", g.pick(3), i+1)})
+		}
+		g.dns[name] = a
+	}
+	return nil, []string{name}
+}
+
+func (g *mutator) service() *store.Service {
+	s := defaultService()
+	s.ID = fmt.Sprintf("s%d", g.pick(5))
+	name := "svc-" + s.ID
+	s.Name = &name
+	s.Host = pickOf(g, serviceHosts...)
+	s.Port = int64(pickOf(g, 80, 8080, 443))
+	s.Protocol = pickOf(g, "http", "http", "https", "grpc", "tcp")
+	s.ConnectTimeout = int64(pickOf(g, 60000, 1000))
+	s.ReadTimeout = int64(pickOf(g, 60000, 2500))
+	s.Retries = int64(pickOf(g, 5, 0, 3))
+	s.Enabled = g.pick(6) != 0
+	if s.Protocol == "https" && g.pick(2) == 0 {
+		v := true
+		s.TLSVerify = &v
+	}
+	return s
+}
+
+func (g *mutator) route(snap *store.Snapshot) *store.Route {
+	r := defaultRoute()
+	r.ID = fmt.Sprintf("r%d", g.pick(10))
+	r.CreatedAt = int64(g.pick(4))
+	r.Hosts = pickOf(g, nil, []string{"a.test"}, []string{"*.test"}, []string{"a.test", "b.test"}, []string{"a.test:9000"}, []string{"A.test", "api.*"})
+	r.Paths = pickOf(g, nil, []string{"/a"}, []string{"/a", "/b"}, []string{`~/r\d+`}, []string{"/a/x"})
+	r.Methods = pickOf(g, nil, []string{"GET"}, []string{"GET", "POST"})
+	r.Headers = pickOf[map[string][]string](g, nil, map[string][]string{"x-v": {"1"}}, map[string][]string{"x-v": {"~*[unclosed"}})
+	r.StripPath = g.pick(2) == 0
+	r.PreserveHost = g.pick(4) == 0
+	r.RegexPriority = int64(g.pick(3))
+	if g.pick(6) == 0 {
+		r.Protocols = pickOf(g, []string{"https"}, []string{"tcp"}, []string{"grpc"})
+	}
+	// Mostly an existing service, so that the store accepts the route.
+	if g.pick(8) != 0 && snap != nil {
+		if ss, _ := snap.Services(); len(ss) > 0 {
+			r.Service = &store.ForeignKey{ID: ss[g.pick(len(ss))].ID}
+		}
+	}
+	return r
+}
+
+func (g *mutator) upstream() *store.Upstream {
+	u := defaultUpstream()
+	u.ID = fmt.Sprintf("u%d", g.pick(4))
+	u.Name = pickOf(g, upstreamNames...)
+	if g.pick(3) == 0 {
+		u.Algorithm, u.HashOn = "consistent-hashing", "header"
+		h := "x-user"
+		u.HashOnHeader = &h
+	}
+	if g.pick(3) == 0 {
+		h := "internal.test"
+		u.HostHeader = &h
+	}
+	if g.pick(3) == 0 {
+		u.Healthchecks.Active.Healthy.Interval = 5
+		u.Healthchecks.Active.Unhealthy.Interval = 5
+		u.Healthchecks.Active.Unhealthy.HTTPFailures = 2
+	}
+	return u
+}
+
+func (g *mutator) target() *store.Target {
+	return &store.Target{
+		ID:       fmt.Sprintf("t%d", g.pick(8)),
+		Upstream: store.ForeignKey{ID: fmt.Sprintf("u%d", g.pick(4))},
+		Target:   pickOf(g, targetAddrs...),
+		Weight:   int64(pickOf(g, 100, 10, 0)),
+	}
+}
