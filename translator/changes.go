@@ -90,3 +90,47 @@ func diffOwners[T any](before, after func() ([]*T, error), key func(*T) (id, own
 	}
 	return nil
 }
+
+// ChangesFromFeed folds the store's change feed (Snapshot.ChangesSince)
+// into Changes. A row of a table the translator does not know (an entity
+// added later) asks for a reset, so that nothing it shapes is missed.
+func ChangesFromFeed(revs []store.RevisionChanges) Changes {
+	var ch Changes
+	seen := map[string]bool{}
+	add := func(list *[]string, kind, id string) {
+		if key := kind + "\x00" + id; !seen[key] {
+			seen[key] = true
+			*list = append(*list, id)
+		}
+	}
+	for _, rc := range revs {
+		for _, c := range rc.Changes {
+			switch c.Table {
+			case "services":
+				add(&ch.Services, c.Table, c.ID)
+			case "routes":
+				add(&ch.Routes, c.Table, c.ID)
+			case "upstreams":
+				add(&ch.Upstreams, c.Table, c.ID)
+			case "targets":
+				for _, row := range []store.Row{c.Before, c.After} {
+					if t, ok := row.(*store.Target); ok && t != nil {
+						add(&ch.EndpointUpstreams, "endpoints", t.Upstream.ID)
+					}
+				}
+			case "target_health":
+				for _, row := range []store.Row{c.Before, c.After} {
+					if h, ok := row.(*store.TargetHealth); ok && h != nil {
+						add(&ch.EndpointUpstreams, "endpoints", h.UpstreamID)
+					}
+				}
+			default:
+				ch.All = true
+			}
+		}
+	}
+	for _, l := range [][]string{ch.Services, ch.Routes, ch.Upstreams, ch.EndpointUpstreams} {
+		slices.Sort(l)
+	}
+	return ch
+}
