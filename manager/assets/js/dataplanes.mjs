@@ -73,7 +73,9 @@ export function Propagation() {
         if (r.n >= r.m && !doneAt) doneAt = Date.now();
       } catch (e) { /* the next tick retries */ }
       if (doneAt && Date.now() - doneAt > 6000) { setState(null); return; }
-      if (Date.now() - started > 60000) return;
+      // An Envoy that never catches up (disconnected, rejecting): stop
+      // following after a minute and let the Data Plane Nodes page tell why.
+      if (Date.now() - started > 60000) { setTimeout(() => !stop && setState(null), 10000); return; }
       setTimeout(tick, 500);
     }
     tick();
@@ -81,7 +83,7 @@ export function Propagation() {
   }, [rev]);
   if (!state) return null;
   return html`<div class=${'toast ' + (state.done ? 'toast-ok' : 'toast-busy')} id="propagation" data-revision=${state.rev} data-reached=${state.n} data-of=${state.m}>
-    <div class="toast-title">${state.done ? 'Change applied' : 'Propagating…'}</div>
+    <div class="toast-title">${state.done ? 'Change applied' : 'Propagating…'} <a class="small" href="/data-planes">Data planes</a></div>
     <div>This change (revision ${state.rev}) has reached <b>${state.n} of ${state.m}</b> Envoy${state.m === 1 ? '' : 's'}.</div>
     <div class="bar"><div class=${'bar-fill w' + Math.round((state.m ? state.n / state.m : 1) * 10)} /></div>
   </div>`;
