@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
+	"golang.org/x/net/netutil"
 
 	"github.com/switchboard-gw/switchboard/store"
 )
@@ -117,6 +119,35 @@ func New(st *store.Store, opts Options) *Server {
 	s.registerSchemaRoutes()
 	return s
 }
+
+// Limits of the Admin API's HTTP server (NewHTTPServer). A client that
+// dribbles a request or holds an idle keep-alive open loses its connection;
+// at most MaxConnections are served at once, more wait in the listen
+// backlog.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second // the whole request, body included
+	WriteTimeout      = 60 * time.Second
+	IdleTimeout       = 60 * time.Second // nginx's (Kong's) keepalive_timeout
+	MaxHeaderBytes    = 64 << 10
+	MaxConnections    = 512
+)
+
+// NewHTTPServer is the http.Server every Admin API listener uses.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
+}
+
+// LimitListener bounds the connections served at once (MaxConnections for
+// the Admin API).
+func LimitListener(l net.Listener, n int) net.Listener { return netutil.LimitListener(l, n) }
 
 // Handler returns the Admin API's HTTP handler: every response carries
 // Kong's headers and X-Switchboard-Revision.

@@ -109,6 +109,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 			adminAdvertise = "https://" + adminAdvertise
 		}
 	}
+	adminLis = admin.LimitListener(adminLis, admin.MaxConnections)
 	if sec.adminTLS != nil {
 		adminLis = tls.NewListener(adminLis, sec.adminTLS)
 	}
@@ -159,7 +160,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	api.Mount("/clustering/health", envoys.handler())
 
 	gate := &startupGate{next: withInternal(node, api.Handler())}
-	httpSrv := &http.Server{Handler: gate, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := admin.NewHTTPServer(gate)
 	errc := make(chan error, 4)
 	go func() { errc <- serveHTTP(httpSrv, adminLis) }()
 	log.Info("admin API listening", "addr", adminLis.Addr().String())
