@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -105,7 +106,7 @@ func (e *entity) list(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink("/"+e.path(), next, tf.rawValue(), pq, true)))
+	e.writePage(s, w, r, snap, rows, next, nextLink("/"+e.path(), next, tf.rawValue(), pq, true))
 }
 
 // create is POST on a collection; forced fields (the parent of a nested
@@ -116,7 +117,9 @@ func (e *entity) create(s *Server, w http.ResponseWriter, r *http.Request, force
 		s.writeError(w, r, err)
 		return
 	}
-	row, err := e.prepare(s, s.store.Snapshot(), input, nil)
+	snap := s.store.Snapshot()
+	sent := maps.Clone(input)
+	row, err := e.prepare(s, snap, input, nil)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -126,16 +129,15 @@ func (e *entity) create(s *Server, w http.ResponseWriter, r *http.Request, force
 		id = uuid.NewString()
 	}
 	stampRow(row, id, nil, s.opts.Now())
-	if !s.apply(w, r, e.upsert(row, true)) {
-		return
+	if e.write(s, w, r, snap, e.upsert(row, true), row, sent) {
+		e.writeRow(s, w, r, http.StatusCreated, row)
 	}
-	s.writeJSON(w, r, http.StatusCreated, row)
 }
 
 // read is GET on a top-level entity.
 func (e *entity) read(s *Server, w http.ResponseWriter, r *http.Request, key string) {
 	if row := e.find(s, w, r, s.store.Snapshot(), key); row != nil {
-		s.writeJSON(w, r, http.StatusOK, row)
+		e.writeRow(s, w, r, http.StatusOK, row)
 	}
 }
 
@@ -165,6 +167,7 @@ func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key stri
 	} else {
 		input["id"] = key
 	}
+	sent := maps.Clone(input)
 	row, err := e.prepare(s, snap, input, nil)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -182,7 +185,7 @@ func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key stri
 		// inside the write transaction.
 		m.UpsertBy = e.schema.EndpointKey()
 	}
-	if !s.apply(w, r, m) {
+	if !e.write(s, w, r, snap, m, row, sent) {
 		return
 	}
 	if m.UpsertBy != "" {
@@ -193,7 +196,7 @@ func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key stri
 			row = stored
 		}
 	}
-	s.writeJSON(w, r, http.StatusOK, row)
+	e.writeRow(s, w, r, http.StatusOK, row)
 }
 
 // patch is Kong's update: the body is deep-merged into the stored entity.
@@ -215,16 +218,17 @@ func (e *entity) patch(s *Server, w http.ResponseWriter, r *http.Request, existi
 		s.writeError(w, r, err)
 		return
 	}
-	row, err := e.prepare(s, s.store.Snapshot(), input, base)
+	snap := s.store.Snapshot()
+	sent := maps.Clone(input)
+	row, err := e.prepare(s, snap, input, base)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	stampRow(row, e.id(existing), existing, s.opts.Now())
-	if !s.apply(w, r, e.upsert(row, false)) {
-		return
+	if e.write(s, w, r, snap, e.upsert(row, false), row, sent) {
+		e.writeRow(s, w, r, http.StatusOK, row)
 	}
-	s.writeJSON(w, r, http.StatusOK, row)
 }
 
 // patchByKey is PATCH on a top-level entity: 404 when absent.
@@ -247,6 +251,59 @@ func (e *entity) del(s *Server, w http.ResponseWriter, r *http.Request, key stri
 		}
 	}
 	s.writeJSON(w, r, http.StatusNoContent, nil)
+}
+
+// write commits m, the write of row, in one batch with the entity's
+// companion writes when it has any.
+func (e *entity) write(s *Server, w http.ResponseWriter, r *http.Request, snap *store.Snapshot, m store.Mutation, row store.Row, sent map[string]any) bool {
+	if e.companions != nil {
+		more, err := e.companions(snap, row, sent)
+		if err != nil {
+			s.writeError(w, r, err)
+			return false
+		}
+		switch {
+		case len(more) == 0:
+		case m.Op == store.OpBatch:
+			m.Batch = append(m.Batch, more...)
+		default:
+			m = store.Mutation{Op: store.OpBatch, Batch: append([]store.Mutation{m}, more...)}
+		}
+	}
+	return s.apply(w, r, m)
+}
+
+// writeRow answers with one row as the entity's view renders it (from the
+// store as it is now, so that companion rows just written show).
+func (e *entity) writeRow(s *Server, w http.ResponseWriter, r *http.Request, status int, row store.Row) {
+	if e.view == nil {
+		s.writeJSON(w, r, status, row)
+		return
+	}
+	v, err := e.view(s.store.Snapshot(), row)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, status, v)
+}
+
+// writePage answers with a list envelope of rows in the entity's view.
+func (e *entity) writePage(s *Server, w http.ResponseWriter, r *http.Request, snap *store.Snapshot, rows []store.Row, offset, next string) {
+	if e.view == nil {
+		s.writeJSON(w, r, http.StatusOK, newPage(rows, offset, next))
+		return
+	}
+	views := make([]any, len(rows))
+	for i, row := range rows {
+		v, err := e.view(snap, row)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		views[i] = v
+	}
+	s.writeJSON(w, r, http.StatusOK, newPage(views, offset, next))
 }
 
 // decodeInput decodes the body; forced fields (the parent of a nested

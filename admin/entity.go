@@ -47,6 +47,14 @@ type entityOptions struct {
 	// newestFirst lists nested rows newest first, paged by integer offsets
 	// (Kong's targets DAO), rather than in id order with opaque offsets.
 	newestFirst bool
+	// view renders a row for responses when Kong adds data kept in other
+	// tables (a certificate shows its snis); nil renders the row as stored.
+	view func(snap *store.Snapshot, row store.Row) (any, error)
+	// companions returns writes that go in the same transaction as the
+	// row's, from the input as the client sent it (a certificate's snis
+	// shorthand creates and deletes SNI rows). Shorthand fields it reads
+	// must be schema shorthands, so that validation accepts them.
+	companions func(snap *store.Snapshot, row store.Row, input map[string]any) ([]store.Mutation, error)
 	// extras registers endpoints Kong writes by hand for the entity; they
 	// are registered before the generated ones, which matters where
 	// gorilla/mux could match both (/targets/all vs /targets/{targets}).

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -128,7 +129,7 @@ func (rel *relation) list(s *Server, w http.ResponseWriter, r *http.Request, new
 		return
 	}
 	base := "/" + rel.parent.path() + "/" + rawPathVar(r, rel.parent.table()) + "/" + rel.name + suffix
-	s.writeJSON(w, r, http.StatusOK, newPage(rows, next, nextLink(base, next, "", pq, false)))
+	rel.child.writePage(s, w, r, snap, rows, next, nextLink(base, next, "", pq, false))
 }
 
 func (rel *relation) create(s *Server, w http.ResponseWriter, r *http.Request) {
@@ -139,7 +140,7 @@ func (rel *relation) create(s *Server, w http.ResponseWriter, r *http.Request) {
 
 func (rel *relation) read(s *Server, w http.ResponseWriter, r *http.Request) {
 	if _, c := rel.childOf(s, w, r); c != nil {
-		s.writeJSON(w, r, http.StatusOK, c)
+		rel.child.writeRow(s, w, r, http.StatusOK, c)
 	}
 }
 
@@ -206,7 +207,7 @@ func (rel *relation) parentFound(s *Server, w http.ResponseWriter, r *http.Reque
 
 func (rel *relation) parentGet(s *Server, w http.ResponseWriter, r *http.Request) {
 	if p := rel.parentFound(s, w, r); p != nil {
-		s.writeJSON(w, r, http.StatusOK, p)
+		rel.parent.writeRow(s, w, r, http.StatusOK, p)
 	}
 }
 
@@ -244,6 +245,7 @@ func (rel *relation) parentPut(s *Server, w http.ResponseWriter, r *http.Request
 	id := uuid.NewString()
 	input["id"] = id
 	snap := s.store.Snapshot()
+	sent := maps.Clone(input)
 	newParent, err := rel.parent.prepare(s, snap, input, nil)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -261,8 +263,8 @@ func (rel *relation) parentPut(s *Server, w http.ResponseWriter, r *http.Request
 		rel.parent.upsert(newParent, true),
 		rel.child.upsert(linked, false),
 	}}
-	if s.apply(w, r, batch) {
-		s.writeJSON(w, r, http.StatusOK, newParent)
+	if rel.parent.write(s, w, r, snap, batch, newParent, sent) {
+		rel.parent.writeRow(s, w, r, http.StatusOK, newParent)
 	}
 }
 

@@ -2,13 +2,17 @@ package admin
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
@@ -171,5 +175,119 @@ func TestAdmin_RegistryThrowAwayEntity(t *testing.T) {
 	ts2.do(http.MethodDelete, "/services/s", nil, encJSON).mustStatus(t, http.StatusNoContent)
 	if n := len(ts2.do(http.MethodGet, "/widgets", nil, encJSON).obj()["data"].([]any)); n != 2 {
 		t.Errorf("after the cascade: %d widgets", n)
+	}
+}
+
+// A shorthand that writes rows of another table, the way certificates'
+// snis create SNI rows: "parts" on a widget are gizmo rows, written in the
+// widget's transaction and shown on every read of the widget.
+
+type gizmo struct {
+	ID     string           `json:"id"`
+	Name   string           `json:"name"`
+	Widget store.ForeignKey `json:"widget"`
+
+	ModifyIndex uint64 `json:"-"`
+}
+
+func gizmoKind() *store.Kind {
+	return &store.Kind{
+		Table: "gizmos",
+		New:   func() store.Row { return new(gizmo) },
+		Unique: []store.UniqueKey{{Name: "name", Fields: []string{"name"}, Values: func(r store.Row) []any {
+			return []any{r.(*gizmo).Name}
+		}}},
+		Refs: []store.Ref{{Field: "widget", Table: "widgets", OnDelete: store.Cascade, IDs: func(r store.Row) []string {
+			return []string{r.(*gizmo).Widget.ID}
+		}}},
+	}
+}
+
+var partsOptions = entityOptions{
+	view: func(snap *store.Snapshot, row store.Row) (any, error) {
+		m, err := entityToMap(row)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := snap.ListReferencing("gizmos", "widget", row.(*widget).ID)
+		if err != nil {
+			return nil, err
+		}
+		names := []string{}
+		for _, g := range rows {
+			names = append(names, g.(*gizmo).Name)
+		}
+		slices.Sort(names)
+		m["parts"] = names
+		return m, nil
+	},
+	companions: func(snap *store.Snapshot, row store.Row, input map[string]any) ([]store.Mutation, error) {
+		parts, given := input["parts"]
+		if !given {
+			return nil, nil // PATCH without parts leaves them alone
+		}
+		want := map[string]bool{}
+		list, _ := parts.([]any)
+		for _, p := range list {
+			want[p.(string)] = true
+		}
+		id := row.(*widget).ID
+		have, err := snap.ListReferencing("gizmos", "widget", id)
+		if err != nil {
+			return nil, err
+		}
+		var out []store.Mutation
+		for _, g := range have {
+			if name := g.(*gizmo).Name; want[name] {
+				delete(want, name)
+			} else {
+				out = append(out, store.Mutation{Op: store.OpDelete, Table: "gizmos", ID: g.(*gizmo).ID})
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(want)) {
+			out = append(out, store.Mutation{Op: store.OpUpsert, Table: "gizmos", Create: true,
+				Row: &gizmo{ID: uuid.NewString(), Name: name, Widget: store.ForeignKey{ID: id}}})
+		}
+		return out, nil
+	},
+}
+
+func TestAdmin_RegistryShorthandWritesCompanionRows(t *testing.T) {
+	registerWidgets.Do(func() { schema.Register(widgetSchema) })
+	partsSchema := schema.New("widgets", "name", widgetSchema.Fields()).
+		Shorthand(schema.Array("parts", schema.String("")))
+	st, err := store.NewWithKinds(widgetKind(), gizmoKind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New(st, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow }})
+	// The same widgets, served with the shorthand and its view.
+	srv.registerEntity(&entity{schema: partsSchema, kind: srv.entities["widgets"].kind, entityOptions: partsOptions})
+	ts := &testServer{t: t, store: st, srv: srv, h: srv.Handler()}
+
+	for _, enc := range allEncodings {
+		name := "w-" + string(enc)
+		r := ts.do(http.MethodPost, "/widgets", obj("name", name, "parts", list(name+"-b", name+"-a")), enc).mustStatus(t, http.StatusCreated)
+		subset(t, r.obj(), fmt.Sprintf(`{"parts": [%q, %q]}`, name+"-a", name+"-b"))
+	}
+	r := ts.do(http.MethodPost, "/widgets", obj("name", "single", "parts", "one"), encForm).mustStatus(t, http.StatusCreated)
+	subset(t, r.obj(), `{"parts": ["one"]}`)
+	subset(t, ts.do(http.MethodPatch, "/widgets/single", obj("size", 2), encJSON).mustStatus(t, http.StatusOK).obj(), `{"size": 2, "parts": ["one"]}`)
+	subset(t, ts.do(http.MethodPatch, "/widgets/single", obj("parts", list("two")), encJSON).mustStatus(t, http.StatusOK).obj(), `{"parts": ["two"]}`)
+	ts.do(http.MethodPost, "/widgets", obj("name", "clash", "parts", list("two")), encJSON).mustStatus(t, http.StatusConflict)
+	if ts.do(http.MethodGet, "/widgets/clash", nil, encJSON).status != http.StatusNotFound {
+		t.Error("a refused companion write left its widget behind")
+	}
+	r = ts.do(http.MethodPost, "/widgets", obj("name", "bad", "parts", obj("x", 1)), encJSON).mustStatus(t, http.StatusBadRequest)
+	subset(t, r.obj(), `{"fields": {"parts": "expected an array"}}`)
+	page := ts.do(http.MethodGet, "/widgets", nil, encJSON).mustStatus(t, http.StatusOK)
+	for _, row := range page.obj()["data"].([]any) {
+		if _, ok := row.(map[string]any)["parts"]; !ok {
+			t.Errorf("list row without parts: %v", row)
+		}
+	}
+	ts.do(http.MethodDelete, "/widgets/single", nil, encJSON).mustStatus(t, http.StatusNoContent)
+	if g, _ := st.Snapshot().GetUnique("gizmos", "name", "two"); g != nil {
+		t.Error("deleting the widget left its gizmo")
 	}
 }

@@ -80,6 +80,10 @@ type Entity struct {
 	// expansion; the expansion overwrites the fields it produces.
 	shorthands map[string]bool
 	expand     func(in map[string]any)
+	// passThrough are shorthands no expansion consumes: Build validates
+	// and drops them, and the Admin API writes them as other rows
+	// (certificates' snis).
+	passThrough map[string]*Field
 	// insertDefaults adjusts defaults that depend on other input (route
 	// subschemas) before the generic defaults are filled in; insert and
 	// upsert only.
@@ -115,8 +119,25 @@ func (e *Entity) Name() string { return e.name }
 // ("" when none does).
 func (e *Entity) EndpointKey() string { return e.endpointKey }
 
-// Field returns the top-level field name, nil when the schema has none.
-func (e *Entity) Field(name string) *Field { return e.byName[name] }
+// Field returns the top-level field name, or the pass-through shorthand of
+// that name, nil when the schema has neither.
+func (e *Entity) Field(name string) *Field {
+	if f := e.byName[name]; f != nil {
+		return f
+	}
+	return e.passThrough[name]
+}
+
+// Shorthand adds a write-only input field (Kong's shorthand_fields) that is
+// validated as f and never stored: the Admin API hands it to the entity's
+// companion writes, as certificates' snis create SNI rows. It returns e.
+func (e *Entity) Shorthand(f *Field) *Entity {
+	if e.passThrough == nil {
+		e.passThrough = map[string]*Field{}
+	}
+	e.passThrough[f.name] = f
+	return e
+}
 
 // Fields are the top-level fields in schema order (shared: do not mutate).
 func (e *Entity) Fields() []*Field { return e.fields }
@@ -242,6 +263,11 @@ func ID() *Field {
 // Timestamp is an auto-set created_at/updated_at of kind KInteger or KNumber.
 func Timestamp(name string, k Kind) *Field {
 	return &Field{name: name, kind: k, timestamp: true, auto: true}
+}
+
+// Array is an array of elements (elements' name is unused).
+func Array(name string, elements *Field) *Field {
+	return &Field{name: name, kind: KArray, elements: elements}
 }
 
 // Tags is typedefs.tags.

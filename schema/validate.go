@@ -43,7 +43,15 @@ func IsUUID(s string) bool { return uuidRe.MatchString(s) }
 // schema field with normalised Go values (int64, float64, []any, ...).
 func (es *Entity) Build(input, base map[string]any) (map[string]any, FieldErrors) {
 	errs := FieldErrors{}
-	for k := range input {
+	for k, v := range input {
+		if sf := es.passThrough[k]; sf != nil {
+			// Validated here, written by the caller's companion rows.
+			if _, err := sf.validate(v); err != nil {
+				errs[k] = err
+			}
+			delete(input, k)
+			continue
+		}
 		if es.byName[k] == nil && !es.shorthands[k] {
 			errs[k] = msgUnknown
 			delete(input, k)
