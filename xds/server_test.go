@@ -99,7 +99,7 @@ func (h *harness) expected() map[string]map[string]proto.Message {
 		dns = h.res.Answers()
 	}
 	res, _ := h.srv.opts.Translator.Translate(h.st.Snapshot(), dns)
-	res, _ = sanitize(res, nil, nil)
+	res, _ = sanitize(res, nil, nil, nil)
 	out := map[string]map[string]proto.Message{
 		resourcev3.ClusterType: {}, resourcev3.EndpointType: {}, resourcev3.ListenerType: {}, resourcev3.RouteType: {},
 	}

@@ -134,26 +134,26 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	if res == nil {
 		return fmt.Errorf("translate revision %d: no resources: %w", snap.Revision(), terr)
 	}
-	res, verr := sanitize(res, p.previousListener, p.previousRoute)
+	// Marshal and compare first: only what changed needs validating.
+	diffs, err := p.diff(byType(res))
+	if err != nil {
+		return err
+	}
+	held := func(t, name string) bool { return !diffs[t].changed[name] }
+	res, verr := sanitize(res, held, p.previousListener, p.previousRoute)
 	if verr != nil {
 		p.m.errors.WithLabelValues("validate").Inc()
 		p.log.Error("xds: invalid resources repaired or left out", "revision", snap.Revision(), "error", verr)
+		// Repairs replaced or dropped resources: compare again.
+		if diffs, err = p.diff(byType(res)); err != nil {
+			return err
+		}
 	}
 	if err := consistent(res); err != nil {
 		p.m.errors.WithLabelValues("consistency").Inc()
 		return fmt.Errorf("revision %d: %w", snap.Revision(), err)
 	}
 	changes, err := watchEndpoints(snap)
-	if err != nil {
-		return err
-	}
-
-	diffs, err := p.diff(map[string][]types.Resource{
-		resourcev3.ClusterType:  asResources(res.Clusters),
-		resourcev3.EndpointType: asResources(res.Endpoints),
-		resourcev3.ListenerType: asResources(res.Listeners),
-		resourcev3.RouteType:    asResources(res.Routes),
-	})
 	if err != nil {
 		return err
 	}
@@ -203,9 +203,20 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 // has its scratch buffer).
 var publishTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
 
+// byType groups a translation's resources by type URL.
+func byType(res *translator.Resources) map[string][]types.Resource {
+	return map[string][]types.Resource{
+		resourcev3.ClusterType:  asResources(res.Clusters),
+		resourcev3.EndpointType: asResources(res.Endpoints),
+		resourcev3.ListenerType: asResources(res.Listeners),
+		resourcev3.RouteType:    asResources(res.Routes),
+	}
+}
+
 // typeDiff is one type's difference between a translation and the cache.
 type typeDiff struct {
 	upserts  []adscache.Resource
+	changed  map[string]bool // names of upserts
 	replaced map[string]bool // upserted names that existed before
 	deletes  []string
 	held     map[string][]byte // every name of the translation → bytes
@@ -222,7 +233,7 @@ func (p *publisher) diff(byType map[string][]types.Resource) (map[string]typeDif
 	for i, t := range publishTypes {
 		old := p.held[t]
 		wg.Go(func() {
-			d := typeDiff{replaced: map[string]bool{}, held: make(map[string][]byte, len(byType[t]))}
+			d := typeDiff{replaced: map[string]bool{}, changed: map[string]bool{}, held: make(map[string][]byte, len(byType[t]))}
 			buf := p.scratch[i]
 			for _, r := range byType[t] {
 				name := cachev3.GetResourceName(r)
@@ -240,6 +251,7 @@ func (p *publisher) diff(byType map[string][]types.Resource) (map[string]typeDif
 				c := bytes.Clone(b)
 				d.held[name] = c
 				d.upserts = append(d.upserts, adscache.Resource{Name: name, Bytes: c})
+				d.changed[name] = true
 				if ok {
 					d.replaced[name] = true
 				}

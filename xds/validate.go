@@ -10,6 +10,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/switchboard-gw/switchboard/translator"
 )
@@ -30,14 +31,26 @@ import (
 // usable (and are checked for consistency afterwards).
 //
 // prevListener and prevRoute return the last published resource of a name,
-// or nil; nil functions mean there is none.
-func sanitize(res *translator.Resources, prevListener func(string) *listenerv3.Listener, prevRoute func(string) *routev3.RouteConfiguration) (*translator.Resources, error) {
+// or nil; nil functions mean there is none. held reports that a resource is
+// byte for byte what the cache holds, so validated when it was published:
+// only the others are validated (a change costs O(change), not O(config));
+// nil means validate everything.
+func sanitize(res *translator.Resources, held func(typeURL, name string) bool, prevListener func(string) *listenerv3.Listener, prevRoute func(string) *routev3.RouteConfiguration) (*translator.Resources, error) {
+	if held == nil {
+		held = func(string, string) bool { return false }
+	}
+	validate := func(typeURL, name string, m interface{ ValidateAll() error }) error {
+		if held(typeURL, name) {
+			return nil
+		}
+		return m.ValidateAll()
+	}
 	var errs []error
 	out := &translator.Resources{ClusterUpstream: res.ClusterUpstream}
 
 	dropped := map[string]bool{} // EDS names of left-out clusters
 	for _, c := range res.Clusters {
-		if err := c.ValidateAll(); err != nil {
+		if err := validate(resourcev3.ClusterType, c.GetName(), c); err != nil {
 			errs = append(errs, fmt.Errorf("cluster %q: %w", c.GetName(), err))
 			dropped[edsName(c)] = true
 			continue
@@ -48,14 +61,14 @@ func sanitize(res *translator.Resources, prevListener func(string) *listenerv3.L
 		if dropped[cla.GetClusterName()] {
 			continue
 		}
-		if err := cla.ValidateAll(); err != nil {
+		if err := validate(resourcev3.EndpointType, cla.GetClusterName(), cla); err != nil {
 			errs = append(errs, fmt.Errorf("endpoints %q: %w", cla.GetClusterName(), err))
 			cla = &endpointv3.ClusterLoadAssignment{ClusterName: cla.GetClusterName()}
 		}
 		out.Endpoints = append(out.Endpoints, cla)
 	}
 	for _, rc := range res.Routes {
-		if err := rc.ValidateAll(); err != nil {
+		if err := validate(resourcev3.RouteType, rc.GetName(), rc); err != nil {
 			errs = append(errs, fmt.Errorf("route configuration %q: %w", rc.GetName(), err))
 			if prev := call(prevRoute, rc.GetName()); prev != nil {
 				out.Routes = append(out.Routes, prev)
@@ -65,7 +78,7 @@ func sanitize(res *translator.Resources, prevListener func(string) *listenerv3.L
 		out.Routes = append(out.Routes, rc)
 	}
 	for _, l := range res.Listeners {
-		if err := l.ValidateAll(); err != nil {
+		if err := validate(resourcev3.ListenerType, l.GetName(), l); err != nil {
 			errs = append(errs, fmt.Errorf("listener %q: %w", l.GetName(), err))
 			if prev := call(prevListener, l.GetName()); prev != nil {
 				out.Listeners = append(out.Listeners, prev)

@@ -81,7 +81,7 @@ func TestSanitize(t *testing.T) {
 			if tc.prevRoute != nil {
 				prev["kong"] = tc.prevRoute
 			}
-			got, err := sanitize(in, nil, func(n string) *routev3.RouteConfiguration { return prev[n] })
+			got, err := sanitize(in, nil, nil, func(n string) *routev3.RouteConfiguration { return prev[n] })
 			want := validResources()
 			tc.want(want)
 			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
