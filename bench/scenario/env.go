@@ -17,7 +17,9 @@ type Sizes struct {
 	Quick bool
 
 	PropExisting []int // existing routes before each propagation run
-	PropNew      int   // routes created one at a time per run
+	// PropHostExisting: the same with a host per route, under load only.
+	PropHostExisting []int
+	PropNew          int // routes created one at a time per run
 	// PropRunBound bounds one propagation run: when a large config makes
 	// every route slow, the run stops early and reports how many it did.
 	PropRunBound time.Duration
@@ -47,7 +49,7 @@ type Sizes struct {
 // FullSizes are the sizes of issue 7.
 func FullSizes() Sizes {
 	return Sizes{
-		PropExisting: []int{0, 1000, 5000}, PropNew: 200, PropRunBound: 150 * time.Second, LoadRate: 1000,
+		PropExisting: []int{0, 1000, 5000}, PropHostExisting: []int{5000, 50000}, PropNew: 200, PropRunBound: 150 * time.Second, LoadRate: 1000,
 		ChurnRoutes: 500, ChurnTargets: 100, ChurnRate: 150,
 		FailoverBefore: 2 * time.Second, FailoverAfter: 2 * time.Second, FailoverBound: 10 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 5 * time.Second, OverheadWarmup: time.Second, OverheadRounds: 5,
@@ -61,7 +63,7 @@ func FullSizes() Sizes {
 func QuickSizes() Sizes {
 	return Sizes{
 		Quick:        true,
-		PropExisting: []int{0, 100, 500}, PropNew: 20, PropRunBound: 20 * time.Second, LoadRate: 1000,
+		PropExisting: []int{0, 100, 500}, PropHostExisting: []int{500}, PropNew: 20, PropRunBound: 20 * time.Second, LoadRate: 1000,
 		ChurnRoutes: 50, ChurnTargets: 10, ChurnRate: 150,
 		FailoverBefore: time.Second, FailoverAfter: time.Second, FailoverBound: 5 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 1500 * time.Millisecond, OverheadWarmup: 500 * time.Millisecond, OverheadRounds: 1,
@@ -89,12 +91,17 @@ func (e *Env) logf(format string, args ...any) {
 
 // waitStatus polls url every interval until it answers want, within bound.
 func waitStatus(c *http.Client, url string, want int, interval, bound time.Duration) (time.Duration, error) {
+	return waitStatusHost(c, url, "", want, interval, bound)
+}
+
+// waitStatusHost is waitStatus with a Host header ("" for the URL's).
+func waitStatusHost(c *http.Client, url, host string, want int, interval, bound time.Duration) (time.Duration, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	last := 0
 	err := harness.Poll(ctx, interval, func() (bool, error) {
-		last = status(c, url)
+		last = statusHost(c, url, host)
 		return last == want, nil
 	})
 	if err != nil {
@@ -104,8 +111,18 @@ func waitStatus(c *http.Client, url string, want int, interval, bound time.Durat
 }
 
 // status GETs url and returns the status (0 on a connection error).
-func status(c *http.Client, url string) int {
-	resp, err := c.Get(url)
+func status(c *http.Client, url string) int { return statusHost(c, url, "") }
+
+// statusHost is status with a Host header ("" for the URL's).
+func statusHost(c *http.Client, url, host string) int {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0
+	}
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0
 	}

@@ -13,6 +13,10 @@ import (
 // time on top of Existing routes, each timed from the Admin API's 201 to
 // the first 200 through Envoy.
 type PropagationRow struct {
+	// Shape is ShapeHostless (every route matches on a path only, so each
+	// one lands in the shared catch-all virtual host) or ShapeHost (every
+	// route has a host of its own, so each is its own virtual host).
+	Shape    string
 	Existing int
 	Loaded   bool
 	Latency  load.Summary
@@ -26,6 +30,12 @@ type PropagationRow struct {
 	Background *load.Result
 	Publish    PublishStats
 }
+
+// Route shapes of scenario 1.
+const (
+	ShapeHostless = "hostless"
+	ShapeHost     = "one host per route"
+)
 
 // propPollBound bounds the wait for one route.
 const propPollBound = 10 * time.Second
@@ -42,7 +52,12 @@ func Propagation(env *Env) ([]PropagationRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer st.Stop()
+	stopped := false
+	defer func() {
+		if !stopped {
+			st.Stop()
+		}
+	}()
 	a := st.Admin
 	for _, svc := range []string{"prop", "bg"} {
 		if _, err := a.Must("POST", "/services", obj{"name": svc, "url": be.URL()}, 201); err != nil {
@@ -63,46 +78,101 @@ func Propagation(env *Env) ([]PropagationRow, error) {
 	for _, base := range sz.PropExisting {
 		if base > existing {
 			t0 := time.Now()
-			if err := bulkServicesRoutes(env, st, be.URL(), existing, base); err != nil {
+			if err := bulkServicesRoutes(env, st, be.URL(), existing, base, false); err != nil {
 				return rows, err
 			}
 			env.logf("  propagation: %d existing routes loaded in %s", base, time.Since(t0).Round(time.Millisecond))
 			existing = base
 		}
 		for _, loaded := range []bool{false, true} {
-			row, err := propagationRun(env, st, poll, base, loaded)
+			row, err := propagationRun(env, st, poll, ShapeHostless, base, loaded)
 			if err != nil {
 				return rows, err
 			}
 			rows = append(rows, row)
-			env.logf("  propagation: existing=%d loaded=%v p50=%s p99=%s max=%s timeouts=%d",
-				base, loaded, row.Latency.P50, row.Latency.P99, row.Latency.Max, row.Timeouts)
+			env.logf("  propagation: %s existing=%d loaded=%v p50=%s p99=%s max=%s timeouts=%d",
+				row.Shape, base, loaded, row.Latency.P50, row.Latency.P99, row.Latency.Max, row.Timeouts)
 		}
+	}
+	if len(sz.PropHostExisting) == 0 {
+		return rows, nil
+	}
+	// The other shape on a stack of its own, under load only (the goal's
+	// condition): every route, old and new, has a host of its own.
+	st.Stop()
+	stopped = true
+	hst, err := harness.StartStack(env.Bins, env.WorkDir, harness.StackOptions{Name: "propagation-hosts", Envoy: true})
+	if err != nil {
+		return rows, err
+	}
+	defer hst.Stop()
+	for _, svc := range []string{"prop", "bg"} {
+		if _, err := hst.Admin.Must("POST", "/services", obj{"name": svc, "url": be.URL()}, 201); err != nil {
+			return rows, err
+		}
+	}
+	if _, err := hst.Admin.Must("POST", "/services/bg/routes", obj{"name": "steady", "paths": []string{"/steady"}}, 201); err != nil {
+		return rows, err
+	}
+	if _, err := waitStatus(hst.Proxy, hst.ProxyURL("/steady"), 200, 5*time.Millisecond, 30*time.Second); err != nil {
+		return rows, err
+	}
+	existing = 0
+	for _, base := range sz.PropHostExisting {
+		if base > existing {
+			t0 := time.Now()
+			if err := bulkServicesRoutes(env, hst, be.URL(), existing, base, true); err != nil {
+				return rows, err
+			}
+			env.logf("  propagation: %d existing routes with hosts loaded in %s", base, time.Since(t0).Round(time.Millisecond))
+			existing = base
+		}
+		row, err := propagationRun(env, hst, poll, ShapeHost, base, true)
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, row)
+		env.logf("  propagation: %s existing=%d p50=%s p99=%s max=%s timeouts=%d control plane p99 %s",
+			row.Shape, base, row.Latency.P50, row.Latency.P99, row.Latency.Max, row.Timeouts, row.Publish.CommitToCacheP99)
 	}
 	return rows, nil
 }
 
+// bulkHost is the host of bulk route i in the one-host-per-route shape.
+func bulkHost(i int) string { return fmt.Sprintf("bulk-%05d.test", i) }
+
 // bulkServicesRoutes creates services bulk-from … bulk-to-1 with one route
-// each, in parallel, and waits until the last route answers through Envoy.
-func bulkServicesRoutes(env *Env, st *harness.Stack, url string, from, to int) error {
+// each (with a host of its own when hosts), in parallel, and waits until
+// the last route answers through Envoy.
+func bulkServicesRoutes(env *Env, st *harness.Stack, url string, from, to int, hosts bool) error {
 	var svcs, routes []harness.Op
 	for i := from; i < to; i++ {
 		name := fmt.Sprintf("bulk-%05d", i)
 		svcs = append(svcs, harness.Op{Kind: "service", Method: "POST", Path: "/services",
 			Body: obj{"name": name, "url": url}, Want: 201})
+		body := obj{"name": name, "paths": []string{fmt.Sprintf("/bulk/%05d", i)}}
+		if hosts {
+			body["hosts"] = []string{bulkHost(i)}
+		}
 		routes = append(routes, harness.Op{Kind: "route", Method: "POST", Path: "/services/" + name + "/routes",
-			Body: obj{"name": name, "paths": []string{fmt.Sprintf("/bulk/%05d", i)}}, Want: 201})
+			Body: body, Want: 201})
 	}
 	if _, err := st.Admin.Levels(env.Sizes.BulkWorkers, svcs, routes); err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
-	_, err := waitStatus(st.Proxy, st.ProxyURL(fmt.Sprintf("/bulk/%05d", to-1)), 200, 10*time.Millisecond, 120*time.Second)
+	host := ""
+	if hosts {
+		host = bulkHost(to - 1)
+	}
+	// Generous: at 50,000 routes every publish of the load is a full
+	// translation of seconds.
+	_, err := waitStatusHost(st.Proxy, st.ProxyURL(fmt.Sprintf("/bulk/%05d", to-1)), host, 200, 10*time.Millisecond, 10*time.Minute)
 	return err
 }
 
-func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, loaded bool) (PropagationRow, error) {
+func propagationRun(env *Env, st *harness.Stack, poll *http.Client, shape string, base int, loaded bool) (PropagationRow, error) {
 	sz := env.Sizes
-	row := PropagationRow{Existing: base, Loaded: loaded}
+	row := PropagationRow{Shape: shape, Existing: base, Loaded: loaded}
 	var bg *load.Run
 	if loaded {
 		bg = load.Start(load.Options{Name: "background", URL: st.ProxyURL("/steady"), Rate: sz.LoadRate,
@@ -116,6 +186,9 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, lo
 	if loaded {
 		tag = "load"
 	}
+	if shape == ShapeHost {
+		tag += "-h"
+	}
 	var runErr error
 	runDeadline := time.Now().Add(sz.PropRunBound)
 	for i := range sz.PropNew {
@@ -125,15 +198,20 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, lo
 		}
 		name := fmt.Sprintf("new-%d-%s-%04d", base, tag, i)
 		path := fmt.Sprintf("/new/%05d/%s/%04d", base, tag, i)
+		body, host := obj{"name": name, "paths": []string{path}}, ""
+		if shape == ShapeHost {
+			host = name + ".test"
+			body["hosts"] = []string{host}
+		}
 		t0 := time.Now()
-		if _, err := st.Admin.Must("POST", "/services/prop/routes", obj{"name": name, "paths": []string{path}}, 201); err != nil {
+		if _, err := st.Admin.Must("POST", "/services/prop/routes", body, 201); err != nil {
 			runErr = err
 			break
 		}
 		created := time.Now()
 		write = append(write, created.Sub(t0))
 		names = append(names, name)
-		d, ok := pollUntil200(poll, st.ProxyURL(path), created)
+		d, ok := pollUntil200(poll, st.ProxyURL(path), host, created)
 		if !ok {
 			row.Timeouts++
 			continue
@@ -162,18 +240,22 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, base int, lo
 		return row, nil
 	}
 	last := fmt.Sprintf("/new/%05d/%s/%04d", base, tag, len(names)-1)
-	_, err := waitStatus(poll, st.ProxyURL(last), 404, 10*time.Millisecond, 60*time.Second)
+	lastHost := ""
+	if shape == ShapeHost {
+		lastHost = names[len(names)-1] + ".test"
+	}
+	_, err := waitStatusHost(poll, st.ProxyURL(last), lastHost, 404, 10*time.Millisecond, 120*time.Second)
 	return row, err
 }
 
 // pollUntil200 GETs url every millisecond (a request that takes longer is
 // followed at once by the next) until one answers 200, and returns the time
 // from since to that answer.
-func pollUntil200(c *http.Client, url string, since time.Time) (time.Duration, bool) {
+func pollUntil200(c *http.Client, url, host string, since time.Time) (time.Duration, bool) {
 	deadline := since.Add(propPollBound)
 	for {
 		start := time.Now()
-		if status(c, url) == http.StatusOK {
+		if statusHost(c, url, host) == http.StatusOK {
 			return time.Since(since), true
 		}
 		if start.After(deadline) {
