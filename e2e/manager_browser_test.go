@@ -198,6 +198,13 @@ func TestManager_Browser(t *testing.T) {
 	a, bk := startCtlBackend(t, "a"), startCtlBackend(t, "b")
 	managerAddr := freePort(t)
 	s := startStack(t, stackOptions{extraArgs: []string{"--manager-listen", managerAddr}})
+	// A second Envoy of the user's own, so that the health matrix has two
+	// columns (both bind the proxy port; Envoy listeners use SO_REUSEPORT).
+	edge, _, err := s.env.StartExternalEnvoy("edge-2", false)
+	if err != nil {
+		t.Fatalf("second Envoy: %v", err)
+	}
+	t.Cleanup(func() { edge.Stop(5 * time.Second) })
 	br := startBrowser(t, "http://"+managerAddr)
 
 	// The first page, cold: the UI's own load time, logged for the notes.
@@ -253,8 +260,8 @@ func TestManager_Browser(t *testing.T) {
 	br.waitPath("the new route's page", func(p string) bool { return strings.HasPrefix(p, "/routes/") && !strings.HasSuffix(p, "/create") })
 	// The write's progress to the Envoys, from acked_revision.
 	br.run("propagation toast", chromedp.WaitVisible(`#propagation.toast-ok`, chromedp.ByQuery))
-	if got := br.text("#propagation"); !strings.Contains(got, "reached 1 of 1 Envoy") {
-		t.Errorf("propagation toast = %q", got)
+	if got := br.text("#propagation"); !strings.Contains(got, "reached 2 of 2 Envoys") {
+		t.Errorf("propagation toast = %q, want the write on both Envoys", got)
 	}
 
 	s.converge("the route made in the UI answering through Envoy", func() (bool, string) {
@@ -266,12 +273,15 @@ func TestManager_Browser(t *testing.T) {
 	// Envoy's verdict.
 	bk.kill()
 	br.open(upPath + "/health")
-	cell := fmt.Sprintf(`document.querySelector('tr[data-address=%q] td[data-envoy] [data-health]')?.dataset.health`, bk.addr())
+	cells := fmt.Sprintf(`[...document.querySelectorAll('tr[data-address=%q] td[data-envoy] [data-health]')].map(e => e.dataset.health).join(' ')`, bk.addr())
 	eventually(t, convergeBound, "b UNHEALTHY in the UI's health matrix", func() (bool, string) {
 		s.get("/mgr", "")
-		h := br.eval(cell)
-		return h == "UNHEALTHY", "Envoy cell: " + h
+		h := br.eval(cells)
+		return strings.Contains(h, "UNHEALTHY"), "Envoy cells: " + h
 	})
+	if n := br.eval(`document.querySelectorAll('table.matrix thead th').length`); n != "5" {
+		t.Errorf("matrix has %s header cells, want 3 + one per Envoy (2)", n)
+	}
 	br.screenshot("manager-upstream-health")
 	br.open("/health")
 	br.run("live health page", chromedp.WaitVisible(`table.matrix`, chromedp.ByQuery))

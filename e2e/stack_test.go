@@ -29,6 +29,7 @@ type stack struct {
 	withEnvoy, delta                              bool
 	extraArgs                                     []string
 
+	env   *testenv.Stack
 	cp    *proc // the switchboard process
 	envoy *proc // an Envoy the test started itself (withEnvoy == false)
 
@@ -68,6 +69,7 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 		adminAddr: env.AdminAddr, xdsAddr: env.XDSAddr, proxyAddr: env.ProxyAddr, envoyAdminAddr: env.EnvoyAdminAddr,
 		dataDir: env.DataDir, hostsFile: env.HostsFile, nodeID: nodeID,
 		withEnvoy: !opts.externalEnvoy, delta: opts.delta, extraArgs: opts.extraArgs,
+		env:   env,
 		cp:    wrapProc(env.CP),
 		admin: &http.Client{Timeout: requestTimeout, Transport: withToken(opts.adminToken)},
 		proxy: env.Proxy,
