@@ -44,25 +44,42 @@ type routeTable struct {
 	byDomain map[string][]*routeEntry
 	all      []placedEntry // every (entry, domain), in Kong's order
 	hosted   int           // placed entries with a domain other than "*"
+
+	// Rendering caches, so that an Incremental's one-route change rebuilds
+	// only the virtual hosts it touches (the others keep their pointers):
+	// per-host virtual hosts by domain with the domains changed since they
+	// were built, and the single virtual host.
+	vhosts      map[string]*routev3.VirtualHost
+	dirty       map[string]bool
+	single      *routev3.VirtualHost
+	singleDirty bool
+	retry       *routev3.RetryPolicy
 }
 
-// placedEntry is one entry in one domain.
+// placedEntry is one entry in one domain, with its Envoy routes for the
+// single virtual host layout (routesIn).
 type placedEntry struct {
 	e      *routeEntry
 	domain string
+	routes []*routev3.Route
 }
 
 func comparePlaced(a, b placedEntry) int {
 	return cmp.Or(a.e.prio.compare(b.e.prio), cmp.Compare(a.domain, b.domain))
 }
 
+func compareEntries(a, b *routeEntry) int { return a.prio.compare(b.prio) }
+
 func newRouteTable(routes []*translatedRoute) *routeTable {
-	rt := &routeTable{byDomain: map[string][]*routeEntry{}}
+	rt := &routeTable{
+		byDomain: map[string][]*routeEntry{}, vhosts: map[string]*routev3.VirtualHost{}, dirty: map[string]bool{},
+		singleDirty: true, retry: vhostRetryPolicy(),
+	}
 	for _, tr := range routes {
 		for _, d := range tr.domains {
 			rt.byDomain[d] = append(rt.byDomain[d], tr.entries...)
 			for _, e := range tr.entries {
-				rt.all = append(rt.all, placedEntry{e, d})
+				rt.all = append(rt.all, placedEntry{e, d, e.routesIn(d)})
 			}
 			if d != catchAllDomain {
 				rt.hosted += len(tr.entries)
@@ -70,7 +87,7 @@ func newRouteTable(routes []*translatedRoute) *routeTable {
 		}
 	}
 	for _, entries := range rt.byDomain {
-		slices.SortFunc(entries, func(a, b *routeEntry) int { return a.prio.compare(b.prio) })
+		slices.SortFunc(entries, compareEntries)
 	}
 	slices.SortFunc(rt.all, comparePlaced)
 	return rt
@@ -79,11 +96,12 @@ func newRouteTable(routes []*translatedRoute) *routeTable {
 // add places tr's entries, keeping every list sorted.
 func (rt *routeTable) add(tr *translatedRoute) {
 	for _, d := range tr.domains {
+		rt.dirty[d], rt.singleDirty = true, true
 		for _, e := range tr.entries {
 			list := rt.byDomain[d]
-			i, _ := slices.BinarySearchFunc(list, e, func(a, b *routeEntry) int { return a.prio.compare(b.prio) })
+			i, _ := slices.BinarySearchFunc(list, e, compareEntries)
 			rt.byDomain[d] = slices.Insert(list, i, e)
-			p := placedEntry{e, d}
+			p := placedEntry{e, d, e.routesIn(d)}
 			j, _ := slices.BinarySearchFunc(rt.all, p, comparePlaced)
 			rt.all = slices.Insert(rt.all, j, p)
 			if d != catchAllDomain {
@@ -96,9 +114,10 @@ func (rt *routeTable) add(tr *translatedRoute) {
 // remove takes out what add placed for tr.
 func (rt *routeTable) remove(tr *translatedRoute) {
 	for _, d := range tr.domains {
+		rt.dirty[d], rt.singleDirty = true, true
 		for _, e := range tr.entries {
 			list := rt.byDomain[d]
-			if i, found := slices.BinarySearchFunc(list, e, func(a, b *routeEntry) int { return a.prio.compare(b.prio) }); found && list[i] == e {
+			if i, found := slices.BinarySearchFunc(list, e, compareEntries); found && list[i] == e {
 				list = slices.Delete(list, i, i+1)
 			}
 			if len(list) == 0 {
@@ -106,7 +125,7 @@ func (rt *routeTable) remove(tr *translatedRoute) {
 			} else {
 				rt.byDomain[d] = list
 			}
-			p := placedEntry{e, d}
+			p := placedEntry{e: e, domain: d}
 			if j, found := slices.BinarySearchFunc(rt.all, p, comparePlaced); found && rt.all[j].e == e {
 				rt.all = slices.Delete(rt.all, j, j+1)
 			}
@@ -124,7 +143,8 @@ func (rt *routeTable) build() *routev3.RouteConfiguration {
 }
 
 // render builds the RouteConfiguration in the chosen layout; both give
-// Kong's choice for every request (TestRouteLayouts_Envoy).
+// Kong's choice for every request (TestRouteLayouts_Envoy). Virtual hosts
+// whose routes did not change since the last render are reused.
 func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 	rc := &routev3.RouteConfiguration{
 		Name:                RouteConfigName,
@@ -133,14 +153,20 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 		// Kong's upstreams never see it.
 		RequestHeadersToRemove: []string{"x-envoy-external-address"},
 	}
-	retry := vhostRetryPolicy()
 	if single {
-		vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: retry}
-		vh.Routes = make([]*routev3.Route, 0, len(rt.all))
-		for _, p := range rt.all {
-			vh.Routes = append(vh.Routes, p.e.routesIn(p.domain)...)
+		if rt.single == nil || rt.singleDirty {
+			n := 0
+			for _, p := range rt.all {
+				n += len(p.routes)
+			}
+			vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: rt.retry}
+			vh.Routes = make([]*routev3.Route, 0, n)
+			for _, p := range rt.all {
+				vh.Routes = append(vh.Routes, p.routes...)
+			}
+			rt.single, rt.singleDirty = vh, false
 		}
-		rc.VirtualHosts = []*routev3.VirtualHost{vh}
+		rc.VirtualHosts = []*routev3.VirtualHost{rt.single}
 		return rc
 	}
 
@@ -149,19 +175,32 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 		domains = append(domains, d)
 	}
 	slices.Sort(domains)
+	vhosts := make(map[string]*routev3.VirtualHost, len(domains))
 	for _, d := range domains {
-		var lists [][]*routeEntry
-		for _, pattern := range coveringPatterns(d) {
-			if entries := rt.byDomain[pattern]; len(entries) > 0 {
-				lists = append(lists, entries)
+		patterns := coveringPatterns(d)
+		vh := rt.vhosts[d]
+		for _, p := range patterns {
+			if rt.dirty[p] {
+				vh = nil
+				break
 			}
 		}
-		vh := &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: retry}
-		for _, e := range mergeSorted(lists) {
-			vh.Routes = append(vh.Routes, e.routes...)
+		if vh == nil {
+			var lists [][]*routeEntry
+			for _, pattern := range patterns {
+				if entries := rt.byDomain[pattern]; len(entries) > 0 {
+					lists = append(lists, entries)
+				}
+			}
+			vh = &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: rt.retry}
+			for _, e := range mergeSorted(lists) {
+				vh.Routes = append(vh.Routes, e.routes...)
+			}
 		}
+		vhosts[d] = vh
 		rc.VirtualHosts = append(rc.VirtualHosts, vh)
 	}
+	rt.vhosts, rt.dirty = vhosts, map[string]bool{}
 	return rc
 }
 

@@ -141,33 +141,42 @@ func BenchmarkEndpointsOneUpstream(b *testing.B) {
 }
 
 // BenchmarkIncremental measures Incremental.Update at the mixed shape's
-// size (10,000 routes over 1,000 hosts and 1,000 upstreams) for one
-// route's paths, one service's timeout, and one target's weight changing,
+// size (10,000 routes over 1,000 hosts and 1,000 upstreams; route-50k at
+// five times that) for one route's paths, one service's timeout, and one
+// target's weight changing,
 // alternating between two values; the Delta goes unused. The store commit
 // is outside the timing; reading its change feed is inside.
 func BenchmarkIncremental(b *testing.B) {
+	mixed := func() *Input { return benchInput(benchServices-100, 1000) }
 	for _, tc := range []struct {
 		name   string
+		input  func() *Input
 		mutate func(in *Input, i int) *store.Mutation
 	}{
-		{"route", func(in *Input, i int) *store.Mutation {
+		{"route", mixed, func(in *Input, i int) *store.Mutation {
 			r := *in.Routes[1234]
 			r.Paths = []string{fmt.Sprintf("/moved-%d", i%2)}
 			return &store.Mutation{Op: store.OpUpsertRoute, Route: &r}
 		}},
-		{"service", func(in *Input, i int) *store.Mutation {
+		// The larger size: 50,000 routes over 5,000 hosts.
+		{"route-50k", func() *Input { return sizedInput(50000, 5000, 49500, 5000) }, func(in *Input, i int) *store.Mutation {
+			r := *in.Routes[12345]
+			r.Paths = []string{fmt.Sprintf("/moved-%d", i%2)}
+			return &store.Mutation{Op: store.OpUpsertRoute, Route: &r}
+		}},
+		{"service", mixed, func(in *Input, i int) *store.Mutation {
 			s := *in.Services[1234]
 			s.ReadTimeout = int64(1000 + i%2)
 			return &store.Mutation{Op: store.OpUpsertService, Service: &s}
 		}},
-		{"target", func(in *Input, i int) *store.Mutation {
+		{"target", mixed, func(in *Input, i int) *store.Mutation {
 			tg := *in.Targets[1234]
 			tg.Weight = int64(10 + i%2)
 			return &store.Mutation{Op: store.OpUpsertTarget, Target: &tg}
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			st, inc, in := benchStore(b, benchInput(benchServices-100, 1000))
+			st, inc, in := benchStore(b, tc.input())
 			b.ReportAllocs()
 			b.ResetTimer()
 			i := 0
