@@ -21,6 +21,8 @@ func TestAdmin_HostileBodies(t *testing.T) {
 	}{
 		{"2.4 MB deep form key", "/services", "host=x.test&tags" + strings.Repeat(".a", 1_200_000) + "=1", encForm, 413,
 			`{"message": "Request Entity Too Large: the body may hold at most 1048576 bytes"}`},
+		{"7 MB entity with a million tags", "/services", "host=x.test" + strings.Repeat("&tags=t", 1_000_000), encForm, 413,
+			`{"message": "Request Entity Too Large: the body may hold at most 1048576 bytes"}`},
 		{"deep form key", "/services", "host=x.test&tags" + strings.Repeat(".a", 500_000) + "=1", encForm, 400,
 			`{"code": 2, "fields": {"tags": "nesting too deep: at most 16 levels"}}`},
 		{"deep bracket key", "/services", "host=x.test&tags" + strings.Repeat("[1]", 100) + "=1", encForm, 400,
