@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -53,6 +54,14 @@ func startNode(t testing.TB, id, dir, raftAddr, adminAddr string, join []string)
 	}
 	t.Cleanup(tn.stop)
 	return tn
+}
+
+// raftLoopback is a raft listen address on a loopback IP of its own
+// (127.x.y.z, port chosen by the kernel): a stopped node restarts on its old
+// address, which on 127.0.0.1 another process on a shared machine may have
+// taken meanwhile.
+func raftLoopback() string {
+	return fmt.Sprintf("127.%d.%d.%d:0", 1+rand.IntN(250), rand.IntN(256), 1+rand.IntN(250))
 }
 
 func (tn *testNode) stop() {
@@ -130,12 +139,12 @@ func TestCluster_LeaderLossKeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster test")
 	}
-	nodes := []*testNode{startNode(t, "n1", t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", nil)}
+	nodes := []*testNode{startNode(t, "n1", t.TempDir(), raftLoopback(), "127.0.0.1:0", nil)}
 	if err := nodes[0].node.WaitReady(ctx(t, 10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"n2", "n3"} {
-		nodes = append(nodes, startNode(t, id, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", []string{nodes[0].adminAddr}))
+		nodes = append(nodes, startNode(t, id, t.TempDir(), raftLoopback(), "127.0.0.1:0", []string{nodes[0].adminAddr}))
 	}
 	for _, n := range nodes {
 		if err := n.node.WaitReady(ctx(t, 20*time.Second)); err != nil {
@@ -258,12 +267,12 @@ func TestCluster_MajorityLossFailsWritesFastAndKeepsReads(t *testing.T) {
 }
 
 func majorityLoss(t *testing.T, keepLeader bool) {
-	nodes := []*testNode{startNode(t, "n1", t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", nil)}
+	nodes := []*testNode{startNode(t, "n1", t.TempDir(), raftLoopback(), "127.0.0.1:0", nil)}
 	if err := nodes[0].node.WaitReady(ctx(t, 10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"n2", "n3"} {
-		n := startNode(t, id, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", []string{nodes[0].adminAddr})
+		n := startNode(t, id, t.TempDir(), raftLoopback(), "127.0.0.1:0", []string{nodes[0].adminAddr})
 		if err := n.node.WaitReady(ctx(t, 20*time.Second)); err != nil {
 			t.Fatal(err)
 		}
