@@ -235,6 +235,14 @@ func TestManager_Browser(t *testing.T) {
 		br.click("#form-submit")
 		br.run("target row "+tb.target(), chromedp.WaitVisible(fmt.Sprintf(`tr[data-target=%q]`, tb.target()), chromedp.ByQuery))
 	}
+	// Edit a's weight in place (PATCH of the changed field only).
+	br.click(fmt.Sprintf(`tr[data-target=%q] button[data-action="edit"]`, a.target()))
+	br.set("f-weight", "50")
+	br.click("#form-submit")
+	eventually(t, uiBound, "a's new weight in the Targets tab", func() (bool, string) {
+		w := br.eval(fmt.Sprintf(`document.querySelector('tr[data-target=%q] td:nth-child(2)')?.textContent`, a.target()))
+		return w == "50", "weight " + w
+	})
 	br.screenshot("manager-targets")
 
 	// A validation error lands under the field Kong's error names.

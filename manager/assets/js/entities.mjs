@@ -10,21 +10,21 @@ export const PAGE_SIZES = [15, 30, 50, 100];
 
 export const kinds = {
   services: {
-    key: 'services', title: 'Gateway Services', one: 'Gateway Service', newLabel: 'New gateway service',
+    key: 'services', title: 'Gateway Services', one: 'Gateway Service', article: 'a', newLabel: 'New gateway service',
     columns: [['name', 'Name'], ['protocol', 'Protocol'], ['host', 'Host'], ['port', 'Port'], ['path', 'Path'],
       ['enabled', 'Enabled'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
     tabs: [['', 'Configuration'], ['routes', 'Routes']],
     blurb: 'A Gateway Service is the upstream API or microservice behind the gateway: where Envoy sends the traffic a Route matched.',
   },
   routes: {
-    key: 'routes', title: 'Routes', one: 'Route', newLabel: 'New route',
+    key: 'routes', title: 'Routes', one: 'Route', article: 'a', newLabel: 'New route',
     columns: [['name', 'Name'], ['protocols', 'Protocols'], ['hosts', 'Hosts'], ['methods', 'Methods'], ['paths', 'Paths'],
       ['tags', 'Tags'], ['updated_at', 'Last Modified']],
     tabs: [['', 'Configuration']],
     blurb: 'Routes decide which requests go to which Gateway Service: by protocol, host, method, path and headers.',
   },
   upstreams: {
-    key: 'upstreams', title: 'Upstreams', one: 'Upstream', newLabel: 'New upstream',
+    key: 'upstreams', title: 'Upstreams', one: 'Upstream', article: 'an', newLabel: 'New upstream',
     columns: [['name', 'Name'], ['algorithm', 'Algorithm'], ['slots', 'Slots'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
     tabs: [['', 'Configuration'], ['targets', 'Targets'], ['health', 'Live health']],
     blurb: 'An Upstream is a virtual hostname that balances requests over its Targets, with Envoy running the health checks.',
@@ -37,7 +37,7 @@ function cell(row, key) {
   return display(row[key]);
 }
 
-// useConfirm gives a delete button with Kong Manager's confirmation modal.
+// DeleteDialog is Kong Manager's delete confirmation.
 export function DeleteDialog({ what, name, onConfirm, onClose }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -142,6 +142,16 @@ async function resolveForeign(schema, body) {
 
 const serverFields = ['id', 'created_at', 'updated_at'];
 
+// changedFields is the PATCH body of an edit: the fields whose value moved.
+export function changedFields(before, after) {
+  const patch = {};
+  for (const [k, v] of Object.entries(after)) {
+    if (serverFields.includes(k)) continue;
+    if (JSON.stringify(v) !== JSON.stringify(before[k])) patch[k] = v === undefined ? null : v;
+  }
+  return patch;
+}
+
 // FormPage creates (no id) or edits one entity. Creating sends what was
 // set; editing PATCHes only the fields that changed.
 export function FormPage({ kind, id, preset, parentPath, returnTo, skip }) {
@@ -155,17 +165,12 @@ export function FormPage({ kind, id, preset, parentPath, returnTo, skip }) {
   if (!load.data) return html`<p class="muted">Loading…</p>`;
   const { schema, entity } = load.data;
   const initial = entity ? structuredClone(entity) : { ...defaults(fieldsOf(schema)), ...(preset || {}) };
-  const title = id ? `Edit ${kind.one}` : `Create ${kind.one.toLowerCase().startsWith('gateway') ? 'a' : 'an'} ${kind.one}`.replace('an Route', 'a Route').replace('an Target', 'a Target');
+  const title = id ? `Edit ${kind.one}` : `Create ${kind.article} ${kind.one}`;
   async function submit(body) {
     body = await resolveForeign(schema, structuredClone(body));
     let res;
     if (entity) {
-      const patch = {};
-      for (const [k, v] of Object.entries(body)) {
-        if (serverFields.includes(k)) continue;
-        if (JSON.stringify(v) !== JSON.stringify(entity[k])) patch[k] = v === undefined ? null : v;
-      }
-      res = await api('PATCH', `/${kind.key}/${entity.id}`, patch);
+      res = await api('PATCH', `/${kind.key}/${entity.id}`, changedFields(entity, body));
     } else {
       res = await api('POST', collection, prune(body) || {});
     }
@@ -174,7 +179,7 @@ export function FormPage({ kind, id, preset, parentPath, returnTo, skip }) {
   return html`<div>
     <div class="page-head"><div><h1>${title}</h1>${entity && html`<p class="lede mono">${entity.name || entity.id}</p>`}</div></div>
     <${EntityForm} key=${id || 'new'} schema=${schema} initial=${initial} submit=${submit} skip=${skip}
-      submitLabel=${id ? 'Save' : 'Save'} onCancel=${() => history.back()} />
+      submitLabel="Save" onCancel=${() => history.back()} />
   </div>`;
 }
 

@@ -6,7 +6,7 @@ import { html, useState } from '../vendor/preact-htm.mjs';
 import { api, get, enc } from './api.mjs';
 import { usePoll, ago, display, healthBadge, ErrorBox, Empty } from './util.mjs';
 import { EntityForm, fieldsOf, defaults } from './form.mjs';
-import { DeleteDialog } from './entities.mjs';
+import { DeleteDialog, changedFields } from './entities.mjs';
 
 export const HEALTH_POLL_MS = 2000;
 
@@ -70,6 +70,7 @@ export function UpstreamHealth({ entity }) {
 // each target's health and the manual /healthy and /unhealthy actions.
 export function Targets({ entity }) {
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState(null);
   const [deleting, setDeleting] = useState(null);
   const [actionError, setActionError] = useState(null);
   const p = usePoll(async () => {
@@ -91,9 +92,13 @@ export function Targets({ entity }) {
       <${EntityForm} schema=${p.data.schema} initial=${defaults(fieldsOf(p.data.schema))} skip=${['upstream']} submitLabel="Save"
         onCancel=${() => setAdding(false)}
         submit=${async (body) => { await api('POST', `/upstreams/${entity.id}/targets`, body); setAdding(false); p.reload(); }} /></div>`}
+    ${editing && p.data && html`<div class="inline-form"><h3>Edit target ${editing.target}</h3>
+      <${EntityForm} key=${editing.id} schema=${p.data.schema} initial=${structuredClone(editing)} skip=${['upstream']} submitLabel="Save"
+        onCancel=${() => setEditing(null)}
+        submit=${async (body) => { await api('PATCH', `/upstreams/${entity.id}/targets/${editing.id}`, changedFields(editing, body)); setEditing(null); p.reload(); }} /></div>`}
     <div class="card table-card">
       <div class="toolbar"><h3>Targets</h3><span class="spacer" />
-        <button class="btn btn-primary btn-small" id="new-target" onClick=${() => setAdding(true)}>+ New target</button></div>
+        <button class="btn btn-primary btn-small" id="new-target" onClick=${() => { setEditing(null); setAdding(true); }}>+ New target</button></div>
       <${ErrorBox} error=${p.error || actionError} />
       <table class="table" data-kind="targets">
         <thead><tr><th>Target Address</th><th>Weight</th><th>Tags</th><th>Health</th><th class="actions-col"></th></tr></thead>
@@ -105,6 +110,7 @@ export function Targets({ entity }) {
             <td class="actions-col">
               <button class="btn btn-small" data-action="healthy" onClick=${() => mark(t, 'healthy')}>Mark healthy</button>
               <button class="btn btn-small" data-action="unhealthy" onClick=${() => mark(t, 'unhealthy')}>Mark unhealthy</button>
+              <button class="btn btn-small" data-action="edit" onClick=${() => { setAdding(false); setEditing(t); }}>Edit</button>
               <button class="btn btn-small btn-danger-ghost" onClick=${() => setDeleting(t)}>Delete</button>
             </td></tr>`;
         })}</tbody>
