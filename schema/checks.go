@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // Check is one of Kong's entity_checks, kept as data: the same value is
@@ -37,15 +38,17 @@ type Match struct {
 	Elements *Match // every element of a list must match
 }
 
-var matchRes = map[string]*regexp.Regexp{}
+// matchRes caches compiled Match expressions. Admin requests validate
+// concurrently, so the cache is a sync.Map: a plain map here was a
+// concurrent map write (a crash) under parallel creates.
+var matchRes sync.Map // expr → *regexp.Regexp
 
 func compileMatch(expr string) *regexp.Regexp {
-	re, ok := matchRes[expr]
-	if !ok {
-		re = regexp.MustCompile(expr)
-		matchRes[expr] = re
+	if re, ok := matchRes.Load(expr); ok {
+		return re.(*regexp.Regexp)
 	}
-	return re
+	re, _ := matchRes.LoadOrStore(expr, regexp.MustCompile(expr))
+	return re.(*regexp.Regexp)
 }
 
 // ok reports whether v satisfies m; msg is the message of the first rule
