@@ -60,4 +60,6 @@ var rules = []rule{
 	{pkg: "internal/adstest/...", may: []string{"internal/poll", "internal/adstest/..."},
 		why: "a test helper imports nothing of ours but the other helpers"},
 	{pkg: "internal/archtest", why: "the imports test reads go list and nothing of ours"},
+	{pkg: "internal/featuretests", may: append([]string{"admin", "store", "xds"}, testHelpers...),
+		why: "feature tests run the Admin API, the store and xds in one process against internal/adstest"},
 }
