@@ -63,6 +63,7 @@ func startBrowser(t *testing.T, base string) *browser {
 		chromedp.NoSandbox, // root in CI containers
 		chromedp.Flag("no-proxy-server", true),
 		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers' /dev/shm is small
 		chromedp.Flag("hide-scrollbars", true),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -341,6 +342,19 @@ func TestManager_Token(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("GET /api/services without a token: %d, want 401", resp.StatusCode)
+	}
+	// Another site's page cannot read through the Manager's origin either.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+managerAddr+"/api/services", nil)
+	req.Header.Set("Origin", "http://evil.test")
+	req.Header.Set("Kong-Admin-Token", token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("GET /api/services from another origin: %d, Access-Control-Allow-Origin %q; want no CORS grant",
+			resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
 	br := startBrowser(t, "http://"+managerAddr)
 	br.open("/services")

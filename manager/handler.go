@@ -80,8 +80,43 @@ func serveAPI(w http.ResponseWriter, r *http.Request, opts Options) {
 		}
 	}
 	r2.RequestURI = r2.URL.RequestURI()
-	opts.API.ServeHTTP(w, r2)
+	opts.API.ServeHTTP(&sameOriginWriter{ResponseWriter: w}, r2)
 }
+
+// corsHeaders are the Admin API's CORS answers. Under /api they would let
+// other sites read through the Manager's origin (the API sees no Origin
+// here and answers "*"), so they are dropped: /api is for the Manager's own
+// pages, which need none.
+var corsHeaders = []string{
+	"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+	"Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Expose-Headers",
+}
+
+// sameOriginWriter removes the CORS headers before the response goes out.
+type sameOriginWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *sameOriginWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		for _, h := range corsHeaders {
+			w.Header().Del(h)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *sameOriginWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *sameOriginWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions

@@ -13,6 +13,9 @@ import (
 var echoAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Path", r.URL.Path)
 	w.Header().Set("X-Origin", r.Header.Get("Origin"))
+	// What the Admin API answers a request without Origin.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Allow-Credentials", "true")
 	w.WriteHeader(http.StatusOK)
 })
 
@@ -61,6 +64,10 @@ func TestManager_API(t *testing.T) {
 	rec := serve(t, http.MethodGet, "/api/services?size=2", "Origin", "http://evil.test")
 	if rec.Code != http.StatusOK || rec.Header().Get("X-Path") != "/services" || rec.Header().Get("X-Origin") != "" {
 		t.Fatalf("GET /api/services: %d path %q origin %q", rec.Code, rec.Header().Get("X-Path"), rec.Header().Get("X-Origin"))
+	}
+	// Another site's page may not read the API through the Manager's origin.
+	if h := rec.Header(); h.Get("Access-Control-Allow-Origin") != "" || h.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("GET /api/services carries CORS headers: %v", h)
 	}
 	if rec := serve(t, http.MethodGet, "/api"); rec.Header().Get("X-Path") != "/" {
 		t.Errorf("GET /api reaches %q, want /", rec.Header().Get("X-Path"))
