@@ -3,7 +3,9 @@ package manager
 import (
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 )
 
@@ -24,6 +26,11 @@ type Options struct {
 	// Logger receives refused requests at debug level; slog.Default()
 	// when nil.
 	Logger *slog.Logger
+	// Hosts are the host names (no port) the Manager answers besides IP
+	// addresses, localhost and this machine's hostname. Any other Host is
+	// refused, so a DNS-rebinding page (evil.test resolving to 127.0.0.1)
+	// cannot pass the same-origin check with its own name.
+	Hosts []string
 }
 
 // Handler serves the UI and, under /api/, the Admin API.
@@ -32,6 +39,13 @@ func Handler(opts Options) http.Handler {
 		opts.Logger = slog.Default()
 	}
 	static := newStaticFiles()
+	hosts := map[string]bool{"localhost": true}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		hosts[strings.ToLower(h)] = true
+	}
+	for _, h := range opts.Hosts {
+		hosts[strings.ToLower(h)] = true
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -42,6 +56,9 @@ func Handler(opts Options) http.Handler {
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		p := r.URL.Path
 		switch {
+		case !knownHost(r.Host, hosts):
+			opts.Logger.Debug("manager: unknown Host refused", "host", r.Host)
+			writeMessage(w, http.StatusMisdirectedRequest, "unknown host: switchboard Manager answers IP addresses, localhost and the names given with --admin-gui-url")
 		case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
 			serveAPI(w, r, opts)
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
@@ -117,6 +134,20 @@ func (w *sameOriginWriter) Write(b []byte) (int, error) {
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (w *sameOriginWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// knownHost reports whether the request's Host (maybe with a port) is an
+// IP address, localhost (or a *.localhost name) or one of hosts.
+func knownHost(hostport string, hosts map[string]bool) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if net.ParseIP(host) != nil || hosts[host] || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	return false
+}
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions

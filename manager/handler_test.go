@@ -108,3 +108,22 @@ func TestManager_Size(t *testing.T) {
 		t.Fatalf("embedded UI is %d bytes; keep it under 256 KiB", n)
 	}
 }
+
+// A DNS-rebinding page reaches the Manager under its own host name; only
+// IP addresses, localhost and the configured names are answered.
+func TestManager_Hosts(t *testing.T) {
+	h := Handler(Options{API: echoAPI, Hosts: []string{"gw.example.com"}})
+	for host, want := range map[string]int{
+		"127.0.0.1:8002": http.StatusOK, "[::1]:8002": http.StatusOK, "localhost:8002": http.StatusOK,
+		"gw.example.com:8002": http.StatusOK, "GW.example.com": http.StatusOK, "app.localhost:8002": http.StatusOK,
+		"evil.test:8002": http.StatusMisdirectedRequest, "127.0.0.1.evil.test": http.StatusMisdirectedRequest,
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/api/services", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Host %s: %d, want %d", host, rec.Code, want)
+		}
+	}
+}

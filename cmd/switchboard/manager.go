@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -40,7 +41,9 @@ func startManager(cfg *serveConfig, api http.Handler, log *slog.Logger) (stop fu
 		api.ServeHTTP(w, r)
 	})
 	srv := &http.Server{
-		Handler:           manager.Handler(manager.Options{API: public, Logger: log.With("component", "manager")}),
+		Handler: manager.Handler(manager.Options{
+			API: public, Logger: log.With("component", "manager"), Hosts: managerHosts(cfg),
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {
@@ -62,4 +65,20 @@ func managerListen(cfg *serveConfig) []string {
 		return []string{}
 	}
 	return []string{cfg.ManagerListen}
+}
+
+// managerHosts are the names the Manager answers besides IPs and localhost:
+// the hosts of --admin-gui-url (the operator's list of browser origins) and
+// of --manager-listen.
+func managerHosts(cfg *serveConfig) []string {
+	var out []string
+	for _, o := range splitList(cfg.AdminGUIURL) {
+		if u, err := url.Parse(o); err == nil && u.Hostname() != "" {
+			out = append(out, u.Hostname())
+		}
+	}
+	if h, _, err := net.SplitHostPort(cfg.ManagerListen); err == nil && h != "" {
+		out = append(out, h)
+	}
+	return out
 }
