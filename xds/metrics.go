@@ -66,7 +66,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}),
 		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "switchboard_xds_translation_duration_seconds",
-			Help:    "Time to translate a store snapshot into Envoy resources; mode is full or endpoints (only changed upstreams).",
+			Help:    "Time to translate a store snapshot into Envoy resources; mode is full, incremental (what the change feed names) or endpoints (only changed upstreams).",
 			Buckets: latencyBuckets,
 		}, []string{"mode"}),
 		commitToPub: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -83,7 +83,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"node"}),
 		publishes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_xds_publishes_total",
-			Help: "Publish cycles, by mode (full, endpoints, noop).",
+			Help: "Publish cycles, by mode (full, incremental, endpoints, noop).",
 		}, []string{"mode"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_xds_publish_errors_total",
@@ -98,10 +98,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		m.responses.WithLabelValues(typeName(t))
 		m.nacks.WithLabelValues(typeName(t))
 	}
-	for _, mode := range []string{modeFull, modeEndpoints} {
+	for _, mode := range []string{modeFull, modeIncremental, modeEndpoints} {
 		m.translation.WithLabelValues(mode)
 	}
-	for _, mode := range []string{modeFull, modeEndpoints, modeNoop} {
+	for _, mode := range []string{modeFull, modeIncremental, modeEndpoints, modeNoop} {
 		m.publishes.WithLabelValues(mode)
 	}
 	for _, s := range publishStages {

@@ -1,11 +1,14 @@
 package xds
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -50,8 +53,15 @@ func TestPublisher_Modes(t *testing.T) {
 				if s.m != nil {
 					apply(t, st, s.m)
 				}
-				if got := mustPublish(t, p, st); got != s.want {
-					t.Fatalf("step %d: mode %q, want %q", i, got, s.want)
+				want := s.want
+				if _, inc := tr.(incTranslator); inc && i > 0 {
+					want = modeIncremental // the change feed's path
+				}
+				if got := mustPublish(t, p, st); got != want {
+					t.Fatalf("step %d: mode %q, want %q", i, got, want)
+				}
+				if _, inc := tr.(incTranslator); inc {
+					assertCacheIsFullTranslation(t, p, st)
 				}
 			}
 			if got := mustPublish(t, p, st); got != modeNoop {
@@ -179,4 +189,66 @@ func cachedCLA(t *testing.T, c *adscache.Cache, name string) *endpointv3.Cluster
 		return nil
 	}
 	return cla
+}
+
+// assertCacheIsFullTranslation checks the reference: what the cache holds
+// is, resource by resource, a full Translate of the store.
+func assertCacheIsFullTranslation(t *testing.T, p *publisher, st *store.Store) {
+	t.Helper()
+	res, err := testTranslator().Translate(st.Snapshot(), map[string]translator.DNSAnswer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typeURL, rs := range byType(res) {
+		var names []string
+		for _, r := range rs {
+			name := cachev3.GetResourceName(r)
+			names = append(names, name)
+			want, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, ok := p.cache.Get(typeURL, name)
+			if !ok || !bytes.Equal(got, want) {
+				t.Errorf("%s %q: the cache holds other bytes than a full translation (held %v)", typeName(typeURL), name, ok)
+			}
+		}
+		slices.Sort(names)
+		if held := p.cache.Names(typeURL); !slices.Equal(held, names) {
+			t.Errorf("%s: cache holds %v, full translation %v", typeName(typeURL), held, names)
+		}
+	}
+}
+
+// The O(change) path keeps the cache equal to a full translation through
+// structural changes: a new service with its own cluster, a service moved
+// to another upstream (its cluster changes), health checks switched on,
+// removals of routes, services and upstreams.
+func TestPublisher_IncrementalMatchesFull(t *testing.T) {
+	st := newStore(t, walkthrough()...)
+	p := newTestPublisher(st, testTranslator())
+	mustPublish(t, p, st)
+	assertCacheIsFullTranslation(t, p, st)
+	checkedUp := kongUpstream("u2", "second")
+	checkedUp.Healthchecks.Passive.Unhealthy.TCPFailures = 1
+	for i, m := range [][]*store.Mutation{
+		{upsertService(kongService("s2", "direct", "127.0.0.9", 8080)), upsertRoute(kongRoute("r2", "direct_route", "s2", "/direct"))},
+		{upsertUpstream(checkedUp), upsertTarget(kongTarget("t9", "u2", "127.0.0.8:80", 10))},
+		{upsertService(kongService("s1", "example_service", "second", 80))},
+		{{Op: store.OpDeleteRoute, ID: "r2"}},
+		{{Op: store.OpDeleteRoute, ID: "r1"}, {Op: store.OpDeleteService, ID: "s2"}},
+		{{Op: store.OpDeleteService, ID: "s1"}},
+		{{Op: store.OpDeleteUpstream, ID: "u1"}},
+	} {
+		apply(t, st, m...)
+		if got := mustPublish(t, p, st); got != modeIncremental {
+			t.Errorf("step %d: mode %q, want incremental", i, got)
+		}
+		assertCacheIsFullTranslation(t, p, st)
+		if i == 2 {
+			if got := p.checked.Load(); got == nil || !slices.Equal(*got, []string{"second"}) {
+				t.Errorf("health-checked upstreams %v, want [second]", got)
+			}
+		}
+	}
 }

@@ -492,9 +492,9 @@ func TestServer_Metrics(t *testing.T) {
 			`switchboard_xds_responses_total{type="endpoints"}`,
 			`switchboard_xds_connected_proxies 1`,
 			`switchboard_xds_translation_duration_seconds_count{mode="full"}`,
-			`switchboard_xds_translation_duration_seconds_count{mode="endpoints"} 1`,
+			`switchboard_xds_translation_duration_seconds_count{mode="incremental"} 1`,
 			`switchboard_xds_commit_to_cache_seconds_count`,
-			`switchboard_xds_publishes_total{mode="endpoints"} 1`,
+			`switchboard_xds_publishes_total{mode="incremental"} 1`,
 			// Series an alert needs exist before anything happened.
 			`switchboard_xds_nacks_total{type="routes"} 0`,
 			`switchboard_xds_publish_errors_total{stage="consistency"} 0`,

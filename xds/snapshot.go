@@ -58,18 +58,30 @@ type publisher struct {
 	edsUpserted string
 
 	// checked lists, sorted, the upstreams whose clusters carry active or
-	// passive health checks in the last full publish (read by the health
-	// poller from another goroutine).
-	checked atomic.Pointer[[]string]
+	// passive health checks (read by the health poller from another
+	// goroutine); checkedBy is the same by cluster name.
+	checked   atomic.Pointer[[]string]
+	checkedBy map[string]string
+
+	// inc is the translator's incremental API when it has one (the
+	// default translator): publishes then take the O(change) path
+	// (incremental.go). incStale: the translation may be ahead of the
+	// cache (a failed publish), so the next publish diffs everything.
+	// lastDNS are the answers of the last translation.
+	inc      incTranslator
+	incStale bool
+	lastDNS  map[string]translator.DNSAnswer
 }
 
 func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
-	return &publisher{
+	p := &publisher{
 		cache: c, tr: tr, res: res, log: log, m: m,
 		tables:  map[string]uint64{},
 		held:    map[string]map[string][]byte{},
 		scratch: make([][]byte, len(publishTypes)),
 	}
+	p.inc, _ = tr.(incTranslator)
+	return p
 }
 
 // publish brings the caches to snap. It picks the cheapest correct path:
@@ -78,6 +90,16 @@ func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logg
 // targets or target health did, and nothing at all otherwise. On error the
 // caches keep the last good configuration.
 func (p *publisher) publish(ctx context.Context, snap *store.Snapshot) (string, error) {
+	if p.inc != nil {
+		mode, err := p.incremental(ctx, snap)
+		if err != nil {
+			return mode, err
+		}
+		p.published, p.revision = true, snap.Revision()
+		p.m.publishes.WithLabelValues(mode).Inc()
+		p.m.revision.Set(float64(p.revision))
+		return mode, nil
+	}
 	tables := tableIndexes(snap)
 	structural, endpoints := changedTables(p.tables, tables)
 	mode := modeNoop
@@ -134,6 +156,12 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	if res == nil {
 		return fmt.Errorf("translate revision %d: no resources: %w", snap.Revision(), terr)
 	}
+	return p.apply(snap, res)
+}
+
+// apply validates a whole translation and hands the cache what differs
+// from what it holds.
+func (p *publisher) apply(snap *store.Snapshot, res *translator.Resources) error {
 	// Marshal and compare first: only what changed needs validating.
 	diffs, err := p.diff(byType(res))
 	if err != nil {
@@ -196,6 +224,14 @@ func (p *publisher) full(ctx context.Context, snap *store.Snapshot) error {
 	}
 	checked := checkedUpstreams(res.Clusters, res.ClusterUpstream)
 	p.checked.Store(&checked)
+	p.checkedBy = map[string]string{}
+	for _, c := range res.Clusters {
+		if len(c.GetHealthChecks()) > 0 || c.GetOutlierDetection() != nil {
+			if u := res.ClusterUpstream[c.GetName()]; u != "" {
+				p.checkedBy[c.GetName()] = u
+			}
+		}
+	}
 	return nil
 }
 

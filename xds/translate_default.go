@@ -11,10 +11,27 @@ import (
 // package (the proxy listener address).
 type TranslatorOptions = translator.Options
 
-// NewTranslator adapts the translator package to Translator.
-func NewTranslator(opts TranslatorOptions) Translator { return storeTranslator{opts: opts} }
+// NewTranslator adapts the translator package to Translator. It also
+// translates incrementally (translator.Incremental), which the publish
+// loop uses; Translate and Endpoints stay the reference.
+func NewTranslator(opts TranslatorOptions) Translator {
+	return storeTranslator{opts: opts, inc: translator.NewIncremental(opts)}
+}
 
-type storeTranslator struct{ opts translator.Options }
+type storeTranslator struct {
+	opts translator.Options
+	inc  *translator.Incremental
+}
+
+func (t storeTranslator) Update(snap *store.Snapshot, dns map[string]translator.DNSAnswer, ch translator.Changes) (*translator.Delta, error) {
+	return t.inc.Update(snap, dns, ch)
+}
+
+func (t storeTranslator) Resources() *translator.Resources { return t.inc.Resources() }
+
+func (t storeTranslator) ClusterUpstream(cluster string) string {
+	return t.inc.ClusterUpstream(cluster)
+}
 
 func (t storeTranslator) Translate(snap *store.Snapshot, dns map[string]translator.DNSAnswer) (*translator.Resources, error) {
 	in, err := translator.FromSnapshot(snap, dns, t.opts)

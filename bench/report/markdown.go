@@ -103,7 +103,7 @@ func writeGoals(b *strings.Builder, r *Results) {
 			fmt.Sprintf("p99 %s (p50 %s, max %s)%s", ms(row.Latency.P99), ms(row.Latency.P50), ms(row.Latency.Max), cutShort(row)),
 			verdict(row.Latency.P99 <= goal && row.Timeouts == 0 && !row.CutShort))
 		t.row("1. control-plane share of a route change, "+shapeName(row.Shape), fmt.Sprintf("commit → xDS cache p99 ≤ %s at %s routes", ms(goalControlPlaneP99), num(row.Existing)),
-			fmt.Sprintf("p99 ≤ %s (mean %s; full translation %s)", ms(row.Publish.CommitToCacheP99), ms(row.Publish.RevisionToPublish), ms(row.Publish.TranslateFull)),
+			fmt.Sprintf("p99 ≤ %s (mean %s; incremental translation %s)", ms(row.Publish.CommitToCacheP99), ms(row.Publish.RevisionToPublish), ms(row.Publish.TranslateIncremental)),
 			verdict(row.Publish.CommitToCacheP99 > 0 && row.Publish.CommitToCacheP99 <= goalControlPlaneP99))
 	}
 	if c := r.Churn; c != nil {
@@ -202,7 +202,7 @@ func writePropagation(b *strings.Builder, r *Results) {
 		"A run stops early at %s (the bound of the whole benchmark) and says so.\n\n",
 		r.Sizes.PropNew, num(r.Sizes.LoadRate), r.Sizes.PropRunBound)
 	t := newTable(b, "route shape", "existing routes", "background load", "routes timed", "p50", "p99", "max", "timeouts", "write (POST→201) p50 / p99",
-		"background achieved, failed", "switchboard: commit→xDS cache p99 / mean", "full translation (mean)")
+		"background achieved, failed", "switchboard: commit→xDS cache p99 / mean", "translation, incremental / full (mean)")
 	for _, p := range r.Propagation {
 		bg, bgr := "none", "—"
 		if p.Loaded {
@@ -216,13 +216,14 @@ func writePropagation(b *strings.Builder, r *Results) {
 			n += fmt.Sprintf(" (run bound %s reached)", r.Sizes.PropRunBound)
 		}
 		t.row(shapeName(p.Shape), num(p.Existing), bg, n, ms(p.Latency.P50), ms(p.Latency.P99), ms(p.Latency.Max), fmt.Sprint(p.Timeouts),
-			ms(p.Write.P50)+" / "+ms(p.Write.P99), bgr, "≤ "+ms(p.Publish.CommitToCacheP99)+" / "+ms(p.Publish.RevisionToPublish), ms(p.Publish.TranslateFull))
+			ms(p.Write.P50)+" / "+ms(p.Write.P99), bgr, "≤ "+ms(p.Publish.CommitToCacheP99)+" / "+ms(p.Publish.RevisionToPublish),
+			fmt.Sprintf("%s (%d) / %s (%d)", ms(p.Publish.TranslateIncremental), p.Publish.Incremental, ms(p.Publish.TranslateFull), p.Publish.Full))
 	}
 	b.WriteString("\nShapes: *hostless* routes match on a path only (all in Envoy's catch-all virtual host); *one host per route* gives " +
 		"every route, existing and new, a host of its own (requests carry it), measured on a stack of its own under load. " +
 		"The last two columns are switchboard's own metrics over the run (`switchboard_xds_commit_to_cache_seconds`, the control " +
 		"plane's share of a change, p99 as the upper bound of its histogram bucket; " +
-		"`switchboard_xds_translation_duration_seconds{mode=\"full\"}`): they show where the time goes, they are not the figure.\n\n")
+		"`switchboard_xds_translation_duration_seconds` by mode, with the number of publishes of each): they show where the time goes, they are not the figure.\n\n")
 }
 
 func writeChurn(b *strings.Builder, r *Results) {
@@ -384,9 +385,10 @@ func writeScale(b *strings.Builder, r *Results) {
 		}
 		t.row("control-plane CPU for the changes", secs(s.ChangeCPU))
 		p := s.ChangePublish
-		t.row("switchboard's metrics for the changes", fmt.Sprintf("%d endpoints-only and %d full publishes; translation %s (mean); "+
-			"store→xDS cache %s (mean, includes handing the update to every client's watch); %s xDS responses",
-			p.Endpoints, p.Full, ms(p.TranslateEndpoints), ms(p.RevisionToPublish), fmtPushes(p.Pushes)))
+		t.row("switchboard's metrics for the changes", fmt.Sprintf("%d incremental, %d endpoints-only and %d full publishes; "+
+			"incremental translation %s (mean); commit→xDS cache p99 ≤ %s, mean %s (includes handing the update to every "+
+			"client's watch); %s xDS responses",
+			p.Incremental, p.Endpoints, p.Full, ms(p.TranslateIncremental), ms(p.CommitToCacheP99), ms(p.RevisionToPublish), fmtPushes(p.Pushes)))
 	}
 	b.WriteString("\nAdmin API latency during the bulk load:\n\n")
 	t = newTable(b, "kind", "writes", "p50", "p99", "max")

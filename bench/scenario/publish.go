@@ -14,9 +14,9 @@ import (
 // during a measurement: how many, of which kind, and where the time went.
 // They explain a figure; they are never the figure.
 type PublishStats struct {
-	Full, Endpoints int
+	Full, Incremental, Endpoints int
 	// Means over the measurement.
-	TranslateFull, TranslateEndpoints time.Duration
+	TranslateFull, TranslateIncremental, TranslateEndpoints time.Duration
 	// RevisionToPublish: store watch fired → configuration in the cache,
 	// the control plane's share of a change (mean; CommitToCacheP99 is the
 	// upper bound of the histogram bucket holding the 99th percentile).
@@ -42,8 +42,11 @@ func publishStats(before, after map[string]float64) PublishStats {
 		return 0
 	}
 	ps := PublishStats{
-		Full:               int(d(`switchboard_xds_publishes_total{mode="full"}`)),
-		Endpoints:          int(d(`switchboard_xds_publishes_total{mode="endpoints"}`)),
+		Full:        int(d(`switchboard_xds_publishes_total{mode="full"}`)),
+		Endpoints:   int(d(`switchboard_xds_publishes_total{mode="endpoints"}`)),
+		Incremental: int(d(`switchboard_xds_publishes_total{mode="incremental"}`)),
+		TranslateIncremental: mean(`switchboard_xds_translation_duration_seconds_sum{mode="incremental"}`,
+			`switchboard_xds_translation_duration_seconds_count{mode="incremental"}`),
 		TranslateFull:      mean(`switchboard_xds_translation_duration_seconds_sum{mode="full"}`, `switchboard_xds_translation_duration_seconds_count{mode="full"}`),
 		TranslateEndpoints: mean(`switchboard_xds_translation_duration_seconds_sum{mode="endpoints"}`, `switchboard_xds_translation_duration_seconds_count{mode="endpoints"}`),
 		RevisionToPublish:  mean(`switchboard_xds_commit_to_cache_seconds_sum`, `switchboard_xds_commit_to_cache_seconds_count`),
