@@ -110,6 +110,9 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: slogWriter{n.log}, DisableTime: true})
 
 	dbPath := filepath.Join(dir, "raft.db")
+	if err := verifyBoltMeta(dbPath); err != nil {
+		return nil, err
+	}
 	logs, err := openBolt(dbPath)
 	if err != nil {
 		return nil, err
