@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/switchboard-gw/switchboard/internal/testenv"
 )
 
 // Helpers for the load-balancing and health-check scenarios
@@ -285,33 +287,13 @@ type envoyHost struct {
 // target; assertions go through the Admin API.
 func (s *stack) envoyHosts(upstream string) map[string]envoyHost {
 	s.t.Helper()
-	var dump struct {
-		ClusterStatuses []struct {
-			Name         string `json:"name"`
-			HostStatuses []struct {
-				Address struct {
-					SocketAddress struct {
-						Address   string `json:"address"`
-						PortValue int    `json:"port_value"`
-					} `json:"socket_address"`
-				} `json:"address"`
-				HealthStatus map[string]any `json:"health_status"`
-			} `json:"host_statuses"`
-		} `json:"cluster_statuses"`
-	}
-	if err := json.Unmarshal([]byte(s.envoyAdmin("/clusters?format=json")), &dump); err != nil {
+	hs, err := testenv.NewEnvoyAdmin(s.envoyAdminAddr).HostStatuses("upstream/" + upstream + "/")
+	if err != nil {
 		s.t.Fatalf("envoy /clusters: %v", err)
 	}
 	out := map[string]envoyHost{}
-	prefix := "upstream/" + upstream + "/"
-	for _, c := range dump.ClusterStatuses {
-		if !strings.HasPrefix(c.Name, prefix) {
-			continue
-		}
-		for _, h := range c.HostStatuses {
-			a := net.JoinHostPort(h.Address.SocketAddress.Address, strconv.Itoa(h.Address.SocketAddress.PortValue))
-			out[a] = envoyHost{cluster: c.Name, addr: a, flags: h.HealthStatus}
-		}
+	for _, h := range hs {
+		out[h.Address] = envoyHost{cluster: h.Cluster, addr: h.Address, flags: h.Health}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -47,16 +48,18 @@ func (e *EnvoyAdmin) Stats(filter string) (map[string]int64, error) {
 	return out, nil
 }
 
-// HostHealth is one host of /clusters?format=json.
-type HostHealth struct {
-	Address         string
-	FailedActiveHC  bool
-	FailedOutlier   bool
-	EDSHealthStatus string
+// HostStatus is one host of one cluster in /clusters?format=json, with the
+// health flags exactly as Envoy reports them (failed_active_health_check,
+// failed_outlier_check, eds_health_status, …).
+type HostStatus struct {
+	Cluster string
+	Address string // ip:port
+	Health  map[string]any
 }
 
-// Hosts returns the hosts of the cluster whose name starts with prefix.
-func (e *EnvoyAdmin) Hosts(clusterPrefix string) ([]HostHealth, error) {
+// HostStatuses returns the hosts of the clusters whose names start with
+// clusterPrefix.
+func (e *EnvoyAdmin) HostStatuses(clusterPrefix string) ([]HostStatus, error) {
 	body, err := get(e.c, "http://"+e.addr+"/clusters?format=json")
 	if err != nil {
 		return nil, err
@@ -71,30 +74,48 @@ func (e *EnvoyAdmin) Hosts(clusterPrefix string) ([]HostHealth, error) {
 						PortValue int    `json:"port_value"`
 					} `json:"socket_address"`
 				} `json:"address"`
-				HealthStatus struct {
-					FailedActiveHealthCheck bool   `json:"failed_active_health_check"`
-					FailedOutlierCheck      bool   `json:"failed_outlier_check"`
-					EDSHealthStatus         string `json:"eds_health_status"`
-				} `json:"health_status"`
+				HealthStatus map[string]any `json:"health_status"`
 			} `json:"host_statuses"`
 		} `json:"cluster_statuses"`
 	}
 	if err := json.Unmarshal([]byte(body), &cs); err != nil {
 		return nil, fmt.Errorf("/clusters: %w", err)
 	}
-	var out []HostHealth
+	var out []HostStatus
 	for _, c := range cs.ClusterStatuses {
 		if !strings.HasPrefix(c.Name, clusterPrefix) {
 			continue
 		}
 		for _, h := range c.HostStatuses {
-			out = append(out, HostHealth{
-				Address:         fmt.Sprintf("%s:%d", h.Address.SocketAddress.Address, h.Address.SocketAddress.PortValue),
-				FailedActiveHC:  h.HealthStatus.FailedActiveHealthCheck,
-				FailedOutlier:   h.HealthStatus.FailedOutlierCheck,
-				EDSHealthStatus: h.HealthStatus.EDSHealthStatus,
-			})
+			sa := h.Address.SocketAddress
+			out = append(out, HostStatus{Cluster: c.Name, Address: net.JoinHostPort(sa.Address, strconv.Itoa(sa.PortValue)),
+				Health: h.HealthStatus})
 		}
+	}
+	return out, nil
+}
+
+// HostHealth is one host of /clusters?format=json, with the flags the
+// benchmarks read.
+type HostHealth struct {
+	Address         string
+	FailedActiveHC  bool
+	FailedOutlier   bool
+	EDSHealthStatus string
+}
+
+// Hosts returns the hosts of the clusters whose names start with prefix.
+func (e *EnvoyAdmin) Hosts(clusterPrefix string) ([]HostHealth, error) {
+	hs, err := e.HostStatuses(clusterPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HostHealth, 0, len(hs))
+	for _, h := range hs {
+		eds, _ := h.Health["eds_health_status"].(string)
+		out = append(out, HostHealth{Address: h.Address, EDSHealthStatus: eds,
+			FailedActiveHC: h.Health["failed_active_health_check"] == true,
+			FailedOutlier:  h.Health["failed_outlier_check"] == true})
 	}
 	return out, nil
 }
