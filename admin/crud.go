@@ -67,6 +67,24 @@ func (e *entity) prepare(s *Server, snap *store.Snapshot, input, base map[string
 	return e.mapToRow(m)
 }
 
+// newRow validates an insert or replacement into a row with an id (a new
+// one when the input names none) and Kong's timestamps, created_at from prev
+// when it replaces one. sent is the input as the client sent it, for the
+// entity's companion writes.
+func (e *entity) newRow(s *Server, snap *store.Snapshot, input map[string]any, prev store.Row) (store.Row, map[string]any, error) {
+	sent := maps.Clone(input)
+	row, err := e.prepare(s, snap, input, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := e.id(row)
+	if id == "" {
+		id = uuid.NewString()
+	}
+	stampRow(row, id, prev, s.opts.Now())
+	return row, sent, nil
+}
+
 func (e *entity) id(row store.Row) string { return e.kind.RowID(row) }
 
 func (e *entity) upsert(row store.Row, create bool) store.Mutation {
@@ -118,17 +136,11 @@ func (e *entity) create(s *Server, w http.ResponseWriter, r *http.Request, force
 		return
 	}
 	snap := s.store.Snapshot()
-	sent := maps.Clone(input)
-	row, err := e.prepare(s, snap, input, nil)
+	row, sent, err := e.newRow(s, snap, input, nil)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	id := e.id(row)
-	if id == "" {
-		id = uuid.NewString()
-	}
-	stampRow(row, id, nil, s.opts.Now())
 	if e.write(s, w, r, snap, e.upsert(row, true), row, sent) {
 		e.writeRow(s, w, r, http.StatusCreated, row)
 	}
@@ -167,17 +179,11 @@ func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key stri
 	} else {
 		input["id"] = key
 	}
-	sent := maps.Clone(input)
-	row, err := e.prepare(s, snap, input, nil)
+	row, sent, err := e.newRow(s, snap, input, existing)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	id := e.id(row)
-	if id == "" {
-		id = uuid.NewString()
-	}
-	stampRow(row, id, existing, s.opts.Now())
 	m := e.upsert(row, false)
 	if byKey {
 		// The row found above may be deleted, and the name taken by a new

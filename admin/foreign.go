@@ -2,7 +2,6 @@ package admin
 
 import (
 	"cmp"
-	"maps"
 	"net/http"
 	"slices"
 
@@ -242,23 +241,19 @@ func (rel *relation) parentPut(s *Server, w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	id := uuid.NewString()
-	input["id"] = id
+	input["id"] = uuid.NewString()
 	snap := s.store.Snapshot()
-	sent := maps.Clone(input)
-	newParent, err := rel.parent.prepare(s, snap, input, nil)
+	newParent, sent, err := rel.parent.newRow(s, snap, input, nil)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	now := s.opts.Now()
-	stampRow(newParent, id, nil, now)
-	linked, err := rel.link(c, id)
+	linked, err := rel.link(c, rel.parent.id(newParent))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	stampRow(linked, rel.child.id(c), c, now)
+	stampRow(linked, rel.child.id(c), c, s.opts.Now())
 	batch := store.Mutation{Op: store.OpBatch, Batch: []store.Mutation{
 		rel.parent.upsert(newParent, true),
 		rel.child.upsert(linked, false),
