@@ -248,3 +248,11 @@ func (sec *security) xdsGRPCOptions() []grpc.ServerOption {
 	}
 	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(sec.xdsTLS))}
 }
+
+// withScheme makes an address https:// unless it names a scheme already.
+func withScheme(addr string) string {
+	if strings.HasPrefix(addr, "http://") || strings.HasPrefix(addr, "https://") {
+		return addr
+	}
+	return "https://" + addr
+}

@@ -143,3 +143,11 @@ func TestLocalIdentity_KeptAndTrusted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestWithScheme(t *testing.T) {
+	for in, want := range map[string]string{"10.0.0.1:8001": "https://10.0.0.1:8001", "http://a:1": "http://a:1", "https://a:1": "https://a:1"} {
+		if got := withScheme(in); got != want {
+			t.Errorf("%q → %q", in, got)
+		}
+	}
+}

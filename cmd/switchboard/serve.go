@@ -105,8 +105,13 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	adminAdvertise := cfg.AdminAdvertise
 	if adminAdvertise == "" {
 		adminAdvertise = advertisable(adminLis.Addr().String())
-		if sec.adminTLS != nil {
-			adminAdvertise = "https://" + adminAdvertise
+	}
+	join := splitList(cfg.Join)
+	if sec.adminTLS != nil {
+		// Members' Admin APIs speak TLS like ours: peers dial them https.
+		adminAdvertise = withScheme(adminAdvertise)
+		for i := range join {
+			join[i] = withScheme(join[i])
 		}
 	}
 	adminLis = admin.LimitListener(adminLis, admin.MaxConnections)
@@ -120,7 +125,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	}
 	node, err := raftstore.Open(raftstore.Config{
 		DataDir: cfg.DataDir, NodeID: nodeID, RaftListen: cfg.RaftListen, RaftAdvertise: cfg.RaftAdvertise,
-		AdminAddr: adminAdvertise, Join: splitList(cfg.Join), Logger: log,
+		AdminAddr: adminAdvertise, Join: join, Logger: log,
 		ClusterSecret: sec.clusterSecret, HTTPClient: sec.peerClient,
 	}, st)
 	if err != nil {

@@ -29,6 +29,8 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	secret := fs.String("cluster-secret", "", "the cluster secret (default: read from --cluster-secret-file); prefer SWITCHBOARD_CLUSTER_SECRET")
 	secretFile := fs.String("cluster-secret-file", "", "file holding the cluster secret (default: DATA_DIR/cluster-secret)")
 	caFile := fs.String("tls-ca", "", "CA that signed the node's Admin API certificate, for an https:// --admin")
+	certFile := fs.String("tls-cert", "", "client certificate, for a node whose Admin API requires one (--admin-tls-ca)")
+	keyFile := fs.String("tls-key", "", "private key of --tls-cert")
 	fs.Usage = usageWithEnv(fs, "switchboard snapshot "+verb+" FILE [flags]")
 	// The file comes first, as in 'consul snapshot save FILE'; flags may follow.
 	rest := args[1:]
@@ -49,7 +51,7 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	key, err := loadClusterSecret(*secret, *secretFile, *dataDir, false)
 	if err == nil {
 		var client *http.Client
-		if client, err = cliClient(*caFile); err == nil {
+		if client, err = cliClient(*caFile, *certFile, *keyFile); err == nil {
 			url := adminURL(*admin) + raftstore.PathSnapshot
 			c := &secretClient{client: client, secret: key}
 			if verb == "save" {
@@ -85,17 +87,29 @@ func (c *secretClient) do(method, url string, body io.Reader) (*http.Response, e
 	return c.client.Do(req)
 }
 
-// cliClient trusts caFile (if any) besides the system roots.
-func cliClient(caFile string) (*http.Client, error) {
+// cliClient trusts caFile (if any) besides the system roots and presents
+// the client certificate (if any).
+func cliClient(caFile, certFile, keyFile string) (*http.Client, error) {
 	c := &http.Client{Timeout: 60 * time.Second}
-	if caFile == "" {
+	if caFile == "" && certFile == "" {
 		return c, nil
 	}
-	pool, err := loadCertPool(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-ca: %w", err)
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pool, err := loadCertPool(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-ca: %w", err)
+		}
+		tc.RootCAs = pool
 	}
-	c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	c.Transport = &http.Transport{TLSClientConfig: tc}
 	return c, nil
 }
 
