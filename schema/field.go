@@ -74,8 +74,12 @@ type Field struct {
 type Entity struct {
 	name        string
 	endpointKey string
-	fields      []*Field
-	byName      map[string]*Field
+	// stamps, when set, is the kind of Kong's created_at and updated_at
+	// (KInteger seconds; KNumber for targets): newEntity puts id and both
+	// timestamps first, as every Kong entity has them.
+	stamps Kind
+	fields []*Field
+	byName map[string]*Field
 	// shorthands are write-only input fields (services' url) and their
 	// expansion; the expansion overwrites the fields it produces.
 	shorthands map[string]bool
@@ -97,6 +101,9 @@ type Entity struct {
 }
 
 func newEntity(s *Entity) *Entity {
+	if s.stamps != 0 {
+		s.fields = append([]*Field{ID(), Timestamp("created_at", s.stamps), Timestamp("updated_at", s.stamps)}, s.fields...)
+	}
 	s.byName = map[string]*Field{}
 	for _, f := range s.fields {
 		s.byName[f.name] = f

@@ -15,10 +15,8 @@ func init() { Register(Routes) }
 var Routes = newEntity(&Entity{
 	name:        "routes",
 	endpointKey: "name",
+	stamps:      KInteger,
 	fields: []*Field{
-		ID(),
-		Timestamp("created_at", KInteger),
-		Timestamp("updated_at", KInteger),
 		fUTF8Name(),
 		{
 			name: "protocols", kind: KSet, required: true, lenMin: 1,

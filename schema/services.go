@@ -6,10 +6,8 @@ func init() { Register(Services) }
 var Services = newEntity(&Entity{
 	name:        "services",
 	endpointKey: "name",
+	stamps:      KInteger,
 	fields: []*Field{
-		ID(),
-		Timestamp("created_at", KInteger),
-		Timestamp("updated_at", KInteger),
 		fUTF8Name(),
 		Integer("retries").Default(int64(5)).Between(0, 32767),
 		String("protocol").Req().Default("http").OneOf(anyOf(protocols...)...),

@@ -12,10 +12,8 @@ func init() { Register(Targets) }
 var Targets = newEntity(&Entity{
 	name:        "targets",
 	endpointKey: "target",
+	stamps:      KNumber,
 	fields: []*Field{
-		ID(),
-		Timestamp("created_at", KNumber),
-		Timestamp("updated_at", KNumber),
 		{name: "upstream", kind: KForeign, reference: "upstreams", required: true},
 		{name: "target", kind: KString, required: true, custom: func(s string) string {
 			if _, ok := NormalizeTarget(s); !ok {

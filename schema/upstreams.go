@@ -60,10 +60,8 @@ func init() { Register(Upstreams) }
 var Upstreams = newEntity(&Entity{
 	name:        "upstreams",
 	endpointKey: "name",
+	stamps:      KInteger,
 	fields: []*Field{
-		ID(),
-		Timestamp("created_at", KInteger),
-		Timestamp("updated_at", KInteger),
 		{name: "name", kind: KString, required: true, unique: true, custom: validateUpstreamName},
 		String("algorithm").Default("round-robin").OneOf("consistent-hashing", "least-connections", "round-robin", "latency"),
 		String("hash_on").Default("none").OneOf(anyOf(hashOnValues...)...),
