@@ -214,7 +214,15 @@ function Configuration({ entity }) {
   const first = ['id', 'name', 'enabled', 'created_at', 'updated_at'];
   keys.sort((a, b) => (first.indexOf(a) + 1 || 99) - (first.indexOf(b) + 1 || 99) || a.localeCompare(b));
   return html`<div class="card"><dl class="kv">${keys.map((k) => html`<div class="kv-row" data-field=${k}>
-    <dt>${k}</dt><dd>${k.endsWith('_at') ? fmtTime(entity[k]) : display(entity[k])}</dd></div>`)}</dl></div>`;
+    <dt>${k}</dt><dd>${value(k, entity[k])}</dd></div>`)}</dl></div>`;
+}
+
+// value renders one field of the Configuration tab; a reference to a
+// service links to it.
+function value(k, v) {
+  if (k.endsWith('_at')) return fmtTime(v);
+  if (k === 'service' && v && v.id) return html`<a class="mono" href=${'/services/' + v.id}>${v.id}</a>`;
+  return display(v);
 }
 
 export function ServiceRoutes({ entity }) {
