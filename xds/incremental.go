@@ -11,6 +11,7 @@ import (
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -120,8 +121,14 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		resourcev3.ListenerType: asResources(d.Listeners),
 		resourcev3.RouteType:    asResources(d.Routes),
 	}
-	for _, rs := range byType {
+	for t, rs := range byType {
 		for _, r := range rs {
+			if rc, ok := r.(*routev3.RouteConfiguration); ok && t == resourcev3.RouteType {
+				if p.validateRoutes(rc) != nil {
+					return false
+				}
+				continue
+			}
 			if v, ok := r.(interface{ ValidateAll() error }); ok && v.ValidateAll() != nil {
 				return false
 			}
@@ -183,6 +190,43 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		p.updateChecked(d)
 	}
 	return true
+}
+
+// validateRoutes validates a route configuration, skipping the routes
+// validated in an earlier publish: the translator keeps an unchanged
+// route's proto (pointer included), and every route lives in one
+// RouteConfiguration, whose full ValidateAll is O(routes) per change.
+// The configuration's and virtual hosts' own fields are validated with
+// their children detached for the call (the publish loop owns the protos
+// meanwhile; the translator is not running).
+func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
+	seen := make(map[*routev3.Route]struct{}, len(p.validRoutes))
+	defer func() { p.validRoutes = seen }()
+	vhs := rc.VirtualHosts
+	rc.VirtualHosts = nil
+	err := rc.ValidateAll()
+	rc.VirtualHosts = vhs
+	if err != nil {
+		return err
+	}
+	for _, vh := range vhs {
+		routes := vh.Routes
+		vh.Routes = nil
+		err := vh.ValidateAll()
+		vh.Routes = routes
+		if err != nil {
+			return err
+		}
+		for _, r := range routes {
+			if _, ok := p.validRoutes[r]; !ok {
+				if err := r.ValidateAll(); err != nil {
+					return err
+				}
+			}
+			seen[r] = struct{}{}
+		}
+	}
+	return nil
 }
 
 // deltaConsistent checks what Snapshot.Consistent checks, for the part a

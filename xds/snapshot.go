@@ -71,6 +71,9 @@ type publisher struct {
 	inc      incTranslator
 	incStale bool
 	lastDNS  map[string]translator.DNSAnswer
+	// validRoutes are the route protos validated by the last delta
+	// publish (validateRoutes).
+	validRoutes map[*routev3.Route]struct{}
 }
 
 func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
