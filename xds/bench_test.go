@@ -131,3 +131,29 @@ func BenchmarkRevisionToPublish_TargetChange(b *testing.B) {
 		b.ReportMetric(float64(lat[min(n-1, n*99/100)].Microseconds()), "p99-µs")
 	}
 }
+
+// BenchmarkIncremental_RouteChange is the control plane's share of one
+// route change at the size on the O(change) path: change feed,
+// incremental translation, validation, marshal, cache update.
+func BenchmarkIncremental_RouteChange(b *testing.B) {
+	st := benchStore(b)
+	p := newPublisher(newCache(), testTranslator(), nil, quietLogger(), newMetrics(nil))
+	p.settle = st.SettleWatches
+	if _, err := p.publish(context.Background(), st.Snapshot()); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		i++
+		b.StopTimer()
+		if _, err := st.Apply(upsertRoute(kongRoute("r00001", "route-s00001", "s00001", fmt.Sprintf("/changed-%d", i)))); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		mode, err := p.publish(context.Background(), st.Snapshot())
+		if err != nil || mode != modeIncremental {
+			b.Fatalf("mode %q: %v", mode, err)
+		}
+	}
+}

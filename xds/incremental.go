@@ -144,7 +144,13 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		held := p.held[t]
 		for _, r := range rs {
 			name := cachev3.GetResourceName(r)
-			b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
+			var b []byte
+			var err error
+			if rc, ok := r.(*routev3.RouteConfiguration); ok {
+				b, err = p.marshalRoutes(rc)
+			} else {
+				b, err = proto.MarshalOptions{Deterministic: true}.Marshal(r)
+			}
 			if err != nil {
 				return false
 			}

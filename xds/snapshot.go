@@ -74,6 +74,10 @@ type publisher struct {
 	// validRoutes are the route protos validated by the last delta
 	// publish (validateRoutes).
 	validRoutes map[*routev3.Route]struct{}
+	// routeBytes are, per route configuration, its marshalled routes by
+	// proto (marshalRoutes); rcLen its last size.
+	routeBytes map[string]map[*routev3.Route][]byte
+	rcLen      map[string]int
 }
 
 func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
@@ -276,12 +280,21 @@ func (p *publisher) diff(byType map[string][]types.Resource) (map[string]typeDif
 			buf := p.scratch[i]
 			for _, r := range byType[t] {
 				name := cachev3.GetResourceName(r)
-				b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], r)
+				var b []byte
+				var err error
+				if rc, ok := r.(*routev3.RouteConfiguration); ok && t == resourcev3.RouteType {
+					// Only this goroutine touches routeBytes.
+					b, err = p.marshalRoutes(rc)
+				} else {
+					b, err = proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], r)
+				}
 				if err != nil {
 					errs[i] = fmt.Errorf("marshal %s %q: %w", typeName(t), name, err)
 					return
 				}
-				buf = b
+				if t != resourcev3.RouteType {
+					buf = b
+				}
 				prev, ok := old[name]
 				if ok && bytes.Equal(prev, b) {
 					d.held[name] = prev
