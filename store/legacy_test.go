@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,7 +61,21 @@ func readFile(t *testing.T, name string) []byte {
 }
 
 // dumpBytes is the dump as the legacy files hold it: JSON and a newline.
-func dumpBytes(t *testing.T, s *Store) []byte { return append(dumpJSON(t, s), '\n') }
+// Tables added since (consumers, plugins, credentials) are empty after a
+// legacy log and are left out, so that the pinned files still compare.
+func dumpBytes(t *testing.T, s *Store) []byte {
+	t.Helper()
+	b := dumpJSON(t, s)
+	for _, table := range Tables {
+		if !slices.Contains(legacyTables, table) {
+			b = bytes.Replace(b, []byte(`,"`+table+`":[]`), nil, 1)
+		}
+	}
+	return append(b, '\n')
+}
+
+// legacyTables are the tables the legacy files hold.
+var legacyTables = []string{tableServices, tableRoutes, tableUpstreams, tableTargets, tableTargetHealth}
 
 // replayLegacy applies the log's entries as raftstore's state machine does,
 // stopping before the first entry whose kind is in stop.

@@ -48,7 +48,7 @@ func TestStore_RestoreRefusesBadDumps(t *testing.T) {
 		{"dangling target upstream", patch(tableTargets, `[{"entity":{"id":"t1","upstream":{"id":"nope"},"target":"a:1"},"modify_index":1}]`), "targets row 0", new(*ForeignKeyError)},
 		{"dangling health target", patch(tableTargetHealth, `[{"entity":{"target_id":"nope","upstream_id":"u1"},"modify_index":1}]`), "target_health row 0", new(*ForeignKeyError)},
 		{"health on the wrong upstream", patch(tableTargetHealth, `[{"entity":{"target_id":"t1","upstream_id":"u2"},"modify_index":1}]`), "not its target's upstream", nil},
-		{"unknown table", patch("consumers", `[]`), `table "consumers"`, nil},
+		{"unknown table", patch("gadgets", `[]`), `table "gadgets"`, nil},
 		{"not an array", patch(tableServices, `{}`), "", nil},
 	}
 	for _, tc := range tests {

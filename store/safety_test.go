@@ -49,6 +49,26 @@ func tgtM(id, upstream, addr string) *Mutation {
 	return &Mutation{Op: OpUpsertTarget, Target: &Target{ID: id, Upstream: ForeignKey{ID: upstream}, Target: addr, Weight: 100, CreatedAt: 100.5}}
 }
 
+func consumerM(id, username string) *Mutation {
+	return Upsert(tableConsumers, &Consumer{ID: id, Username: strp(username), CreatedAt: 100})
+}
+
+// pluginM scopes a plugin to a service, route and consumer ("" for none).
+func pluginM(id, name, service, route, consumer string) *Mutation {
+	fk := func(id string) *ForeignKey {
+		if id == "" {
+			return nil
+		}
+		return &ForeignKey{ID: id}
+	}
+	return Upsert(tablePlugins, &Plugin{ID: id, Name: name, Service: fk(service), Route: fk(route), Consumer: fk(consumer),
+		Config: []byte(`{"minute":5}`), Enabled: true, Protocols: []string{"http"}, CreatedAt: 100})
+}
+
+func keyM(id, consumer, key string) *Mutation {
+	return Upsert(tableKeyAuthCred, &KeyAuthCredential{ID: id, Consumer: ForeignKey{ID: consumer}, Key: key, CreatedAt: 100})
+}
+
 func healthM(target, addr string, healthy bool) *Mutation {
 	return &Mutation{Op: OpSetTargetHealth, TargetHealth: &TargetHealth{TargetID: target, Address: addr, Healthy: healthy}}
 }
@@ -64,6 +84,10 @@ func fixture(t *testing.T) *Store {
 		upM("u1", "up1.test"), upM("u2", "up2.test"),
 		tgtM("t1", "u1", "10.0.0.1:80"), tgtM("t2", "u1", "10.0.0.2:80"), tgtM("t3", "u2", "h.test:8000"),
 		healthM("t1", "", false), healthM("t3", "10.9.9.9:8000", false), healthM("t3", "10.9.9.8:8000", true),
+		consumerM("c1", "alice"), consumerM("c2", "bob"),
+		pluginM("p1", "rate-limiting", "", "", ""), pluginM("p2", "rate-limiting", "s1", "", ""),
+		pluginM("p3", "key-auth", "s1", "r1", ""), pluginM("p4", "rate-limiting", "", "", "c1"),
+		keyM("k1", "c1", "alice-key"), keyM("k2", "c2", "bob-key"),
 	} {
 		mustApply(t, s, m)
 	}
@@ -133,6 +157,13 @@ func TestStore_DumpRestoreRoundTrip(t *testing.T) {
 		{"target by address", func() bool { v, _ := snap.TargetByAddress("u2", "h.test:8000"); return v != nil && v.ID == "t3" }},
 		{"health by upstream", func() bool { v, _ := snap.TargetHealthByUpstream("u2"); return len(v) == 2 }},
 		{"stale row gone", func() bool { v, _ := snap.UpstreamByID("stale"); return v == nil }},
+		{"consumer by username", func() bool { v, _ := snap.ConsumerByUsername("bob"); return v != nil && v.ID == "c2" }},
+		{"plugins by service", func() bool { v, _ := snap.ListReferencing(tablePlugins, indexService, "s1"); return len(v) == 2 }},
+		{"plugin by scope", func() bool {
+			v, _ := snap.GetUnique(tablePlugins, indexPluginScope, nil, "rate-limiting", nil, ForeignKey{ID: "s1"})
+			return v != nil && v.(*Plugin).ID == "p2"
+		}},
+		{"credential by key", func() bool { v, _ := snap.KeyAuthCredentialByKey("bob-key"); return v != nil && v.ID == "k2" }},
 		{"create index kept", func() bool {
 			a, _ := src.Snapshot().ServiceByID("s1")
 			b, _ := snap.ServiceByID("s1")
@@ -191,6 +222,38 @@ func relations() []relation {
 			deleteParent: &Mutation{Op: OpDeleteTarget, ID: "t1"},
 			childGone:    func(s *Snapshot) bool { v, _ := s.TargetHealth(); return len(v) == 0 },
 		},
+		{
+			child: tablePlugins, field: "service", parent: tableServices, onDelete: Cascade,
+			setup:        []*Mutation{svcM("s1", "a"), pluginM("p1", "key-auth", "s1", "", ""), pluginM("p2", "rate-limiting", "s1", "", "")},
+			dangling:     pluginM("p3", "key-auth", "missing", "", ""),
+			danglingErr:  isFK,
+			deleteParent: &Mutation{Op: OpDeleteService, ID: "s1"},
+			childGone:    func(s *Snapshot) bool { v, _ := s.Plugins(); return len(v) == 0 },
+		},
+		{
+			child: tablePlugins, field: "route", parent: tableRoutes, onDelete: Cascade,
+			setup:        []*Mutation{svcM("s1", "a"), routeM("r1", "", "s1"), pluginM("p1", "key-auth", "s1", "r1", ""), pluginM("p2", "key-auth", "", "r1", "")},
+			dangling:     pluginM("p3", "key-auth", "", "missing", ""),
+			danglingErr:  isFK,
+			deleteParent: &Mutation{Op: OpDeleteRoute, ID: "r1"},
+			childGone:    func(s *Snapshot) bool { v, _ := s.Plugins(); return len(v) == 0 },
+		},
+		{
+			child: tablePlugins, field: "consumer", parent: tableConsumers, onDelete: Cascade,
+			setup:        []*Mutation{consumerM("c1", "alice"), pluginM("p1", "rate-limiting", "", "", "c1")},
+			dangling:     pluginM("p3", "rate-limiting", "", "", "missing"),
+			danglingErr:  isFK,
+			deleteParent: Delete(tableConsumers, "c1"),
+			childGone:    func(s *Snapshot) bool { v, _ := s.Plugins(); return len(v) == 0 },
+		},
+		{
+			child: tableKeyAuthCred, field: "consumer", parent: tableConsumers, onDelete: Cascade,
+			setup:        []*Mutation{consumerM("c1", "alice"), keyM("k1", "c1", "a"), keyM("k2", "c1", "b")},
+			dangling:     keyM("k3", "missing", "c"),
+			danglingErr:  isFK,
+			deleteParent: Delete(tableConsumers, "c1"),
+			childGone:    func(s *Snapshot) bool { v, _ := s.KeyAuthCredentials(); return len(v) == 0 },
+		},
 	}
 }
 
@@ -248,6 +311,23 @@ func TestStore_UniqueKeys(t *testing.T) {
 			name: "route name", setup: []*Mutation{routeM("r1", "a", "")}, dup: routeM("r2", "a", ""),
 			fields: []Field{{Name: "name", Value: "a"}},
 			ok:     []*Mutation{routeM("r1", "a", ""), routeM("r3", "", ""), routeM("r4", "", ""), svcM("s1", "a")},
+		},
+		{
+			name:  "plugin per scope",
+			setup: []*Mutation{svcM("s1", "a"), pluginM("p1", "key-auth", "s1", "", "")}, dup: pluginM("p2", "key-auth", "s1", "", ""),
+			fields: []Field{{Name: "consumer", Value: nil}, {Name: "name", Value: "key-auth"}, {Name: "route", Value: nil},
+				{Name: "service", Value: ForeignKey{ID: "s1"}}},
+			ok: []*Mutation{pluginM("p1", "key-auth", "s1", "", ""), pluginM("p2", "key-auth", "", "", ""), pluginM("p3", "rate-limiting", "s1", "", "")},
+		},
+		{
+			name: "consumer username", setup: []*Mutation{consumerM("c1", "a")}, dup: consumerM("c2", "a"),
+			fields: []Field{{Name: "username", Value: "a"}},
+			ok:     []*Mutation{consumerM("c1", "a"), consumerM("c2", "b")},
+		},
+		{
+			name: "credential key", setup: []*Mutation{consumerM("c1", "a"), consumerM("c2", "b"), keyM("k1", "c1", "x")}, dup: keyM("k2", "c2", "x"),
+			fields: []Field{{Name: "key", Value: "x"}},
+			ok:     []*Mutation{keyM("k1", "c1", "x"), keyM("k2", "c2", "y")},
 		},
 		{
 			name: "upstream name", setup: []*Mutation{upM("u1", "a")}, dup: upM("u2", "a"),
@@ -414,7 +494,7 @@ func TestStore_TableIndexesAndWatches(t *testing.T) {
 		{"target move", tgtM("t3", "u1", "h.test:8000"), []string{tableTargets, tableTargetHealth}, "u1", "u2"},
 		{"upstream delete", &Mutation{Op: OpDeleteUpstream, ID: "u1"}, []string{tableUpstreams, tableTargets, tableTargetHealth}, "u1", "u1"},
 		{"service delete", &Mutation{Op: OpBatch, Batch: []Mutation{{Op: OpDeleteRoute, ID: "r1"}, {Op: OpDeleteRoute, ID: "r2"}, {Op: OpDeleteService, ID: "s1"}}},
-			[]string{tableRoutes, tableServices}, "", ""},
+			[]string{tableRoutes, tableServices, tablePlugins}, "", ""}, // s1's plugins cascade
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,6 +56,19 @@ func (*memSink) ID() string    { return "legacy" }
 func (*memSink) Cancel() error { return nil }
 func (*memSink) Close() error  { return nil }
 
+// withoutNewTables drops the tables added after the legacy files were
+// written (consumers, plugins, credentials), which a legacy log leaves
+// empty, so that the pinned bytes still compare.
+func withoutNewTables(b []byte) []byte {
+	legacy := []string{"services", "routes", "upstreams", "targets", "target_health"}
+	for _, table := range store.Tables {
+		if !slices.Contains(legacy, table) {
+			b = bytes.Replace(b, []byte(`,"`+table+`":[]`), nil, 1)
+		}
+	}
+	return b
+}
+
 // TestFSM_LegacyLogAndSnapshot replays a raft log written by the
 // pre-registry store through the state machine, and restores the raft
 // snapshot that code persisted: both must give the very dump it produced.
@@ -75,7 +89,7 @@ func TestFSM_LegacyLogAndSnapshot(t *testing.T) {
 			t.Fatalf("entry %d: got %v (%s), want %s", e.index, res, toWire(res.(error)).Kind, e.want)
 		}
 	}
-	if got := append(dumpJSON(t, st), '\n'); !bytes.Equal(got, want) {
+	if got := append(withoutNewTables(dumpJSON(t, st)), '\n'); !bytes.Equal(got, want) {
 		t.Fatalf("replayed log differs from the legacy dump:\n got %s\nwant %s", got, want)
 	}
 	snap, err := f.Snapshot()
@@ -96,7 +110,7 @@ func TestFSM_LegacyLogAndSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(state, bytes.TrimSuffix(legacy, []byte("\n"))) {
+	if !bytes.Equal(withoutNewTables(state), bytes.TrimSuffix(legacy, []byte("\n"))) {
 		t.Fatalf("persisted snapshot state differs from the legacy one:\n got %s\nwant %s", state, legacy)
 	}
 	st2, _ := store.New()
@@ -104,7 +118,7 @@ func TestFSM_LegacyLogAndSnapshot(t *testing.T) {
 	if err := f2.Restore(io.NopCloser(bytes.NewReader(legacy))); err != nil {
 		t.Fatal(err)
 	}
-	if got := append(dumpJSON(t, st2), '\n'); !bytes.Equal(got, want) {
+	if got := append(withoutNewTables(dumpJSON(t, st2)), '\n'); !bytes.Equal(got, want) {
 		t.Fatalf("restored snapshot differs from the legacy dump:\n got %s\nwant %s", got, want)
 	}
 	if m, ok := f2.member("n1"); !ok || m.AdminAddr != "127.0.0.1:8001" {
