@@ -25,6 +25,14 @@ import (
 // field's validator (400 "invalid unique" otherwise). parent is the row of
 // a nested path (nil at top level). Missing → nil.
 func (e *entity) lookup(snap *store.Snapshot, parent store.Row, key string) (store.Row, error) {
+	row, err := e.lookupAny(snap, parent, key)
+	if err == nil && row != nil && e.hidden != nil && e.hidden(row, e.now()) {
+		return nil, nil
+	}
+	return row, err
+}
+
+func (e *entity) lookupAny(snap *store.Snapshot, parent store.Row, key string) (store.Row, error) {
 	if schema.IsUUID(key) {
 		return snap.Get(e.table(), key)
 	}
@@ -54,6 +62,13 @@ func (e *entity) find(s *Server, w http.ResponseWriter, r *http.Request, snap *s
 // prepare resolves foreign keys given by endpoint key, validates and
 // converts an input into a row.
 func (e *entity) prepare(s *Server, snap *store.Snapshot, input, base map[string]any) (store.Row, error) {
+	var state any
+	if e.before != nil {
+		var err error
+		if state, err = e.before(s, input, base); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.resolveForeign(snap, e, input); err != nil {
 		return nil, err
 	}
@@ -64,7 +79,11 @@ func (e *entity) prepare(s *Server, snap *store.Snapshot, input, base map[string
 	if err := s.unservedRefs(e, m); err != nil {
 		return nil, err
 	}
-	return e.mapToRow(m)
+	row, err := e.mapToRow(m)
+	if err == nil && e.after != nil {
+		err = e.after(s, snap, row, state)
+	}
+	return row, err
 }
 
 // newRow validates an insert or replacement into a row with an id (a new
@@ -98,6 +117,9 @@ func (e *entity) remove(id string) store.Mutation {
 // list serves a top-level collection: cursor pagination over the store in
 // id order, optional tag filter, relative next link.
 func (e *entity) list(s *Server, w http.ResponseWriter, r *http.Request) {
+	if e.listQuery != nil && e.listQuery(s, w, r) {
+		return
+	}
 	pq, err := parsePageQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -209,7 +231,14 @@ func (e *entity) put(s *Server, w http.ResponseWriter, r *http.Request, key stri
 // set holds fields of a nested entity's parent: they override the body when
 // override is true, and only fill in what the body leaves out otherwise.
 func (e *entity) patch(s *Server, w http.ResponseWriter, r *http.Request, existing store.Row, set map[string]any, override bool) {
-	input, err := decodeBody(r, e.schema)
+	base, err := entityToMap(existing)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// A form PATCH is typed by the stored entity's subschema (a plugin's
+	// config.* by its name) unless the body names another.
+	input, err := decodeBody(r, e.schema.Typed(base))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -218,11 +247,6 @@ func (e *entity) patch(s *Server, w http.ResponseWriter, r *http.Request, existi
 		if _, given := input[k]; override || !given {
 			input[k] = v
 		}
-	}
-	base, err := entityToMap(existing)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
 	}
 	snap := s.store.Snapshot()
 	sent := maps.Clone(input)

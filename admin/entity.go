@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/switchboard-gw/switchboard/schema"
 	"github.com/switchboard-gw/switchboard/store"
@@ -15,6 +16,7 @@ import (
 type entity struct {
 	schema *schema.Entity
 	kind   *store.Kind
+	now    func() time.Time // the server's clock, for hidden
 	entityOptions
 }
 
@@ -59,14 +61,30 @@ type entityOptions struct {
 	// are registered before the generated ones, which matters where
 	// gorilla/mux could match both (/targets/all vs /targets/{targets}).
 	extras func(s *Server)
+	// before runs on every write before the schema: Kong's DAO options
+	// (a credential's ttl) leave the input here. base is the stored
+	// entity on update (nil otherwise). Its result goes to after.
+	before func(s *Server, input, base map[string]any) (any, error)
+	// after runs on the converted row: auto fields the schema cannot
+	// fill (a generated key) and checks against other rows (a plugin's
+	// protocols against its route's).
+	after func(s *Server, snap *store.Snapshot, row store.Row, state any) error
+	// listQuery serves a top-level list request by hand when it returns
+	// true (Kong's /consumers?custom_id=).
+	listQuery func(s *Server, w http.ResponseWriter, r *http.Request) bool
+	// hidden rows are left out of reads as if absent (expired credentials).
+	hidden func(row store.Row, now time.Time) bool
 }
 
 // entityOptionsByTable holds what Kong writes by hand per entity; an entity
 // absent here gets exactly the generated endpoints.
 var entityOptionsByTable = map[string]entityOptions{
-	"services":  serviceOptions,
-	"upstreams": upstreamOptions,
-	"targets":   targetOptions,
+	"services":            serviceOptions,
+	"upstreams":           upstreamOptions,
+	"targets":             targetOptions,
+	"consumers":           consumerOptions,
+	"plugins":             pluginOptions,
+	"keyauth_credentials": keyAuthOptions,
 }
 
 func (e *entity) table() string { return e.kind.Table }
@@ -88,7 +106,7 @@ func (s *Server) registerEntities() {
 		if es == nil {
 			continue // internal tables (target_health)
 		}
-		s.registerEntity(&entity{schema: es, kind: k, entityOptions: entityOptionsByTable[k.Table]})
+		s.registerEntity(&entity{schema: es, kind: k, now: s.opts.Now, entityOptions: entityOptionsByTable[k.Table]})
 	}
 }
 

@@ -211,6 +211,11 @@ func writePretty(b *strings.Builder, v any, indent, prefix string) {
 	b.WriteString(prefix + "}")
 }
 
+// luaNull renders as Lua's pretty-printed null.
+type luaNull struct{}
+
+func (luaNull) String() string { return "null" }
+
 func isLuaIdentifier(s string) bool {
 	if s == "" {
 		return false
@@ -232,6 +237,8 @@ func prettyKey(fields []store.Field) string {
 		switch v := f.Value.(type) {
 		case store.ForeignKey:
 			m[f.Name] = map[string]any{"id": v.ID}
+		case nil:
+			m[f.Name] = luaNull{} // a null in a composite key (a global plugin's scope)
 		default:
 			m[f.Name] = fmt.Sprint(v)
 		}

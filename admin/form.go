@@ -211,6 +211,7 @@ func finishForm(v any) any {
 // does: numbers for integer/number fields, true/false for booleans, empty
 // string as null, and a single value wrapped for array/set fields.
 func inferInput(in map[string]any, es *schema.Entity) map[string]any {
+	es = es.Typed(in) // a plugin's config is typed by the plugin's schema
 	for k, v := range in {
 		if f := es.Field(k); f != nil {
 			in[k] = inferValue(v, f)

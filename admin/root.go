@@ -34,7 +34,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 		"database":          databaseName,
 		"router_flavor":     "traditional_compatible",
 		"role":              "traditional",
-		"plugins":           []string{},
+		"plugins":           []string{"bundled"},
 		"admin_listen":      []string{},
 		"proxy_listen":      []string{},
 		"admin_gui_listen":  []string{},
@@ -60,10 +60,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 		"hostname": s.opts.Hostname,
 		"node_id":  s.opts.NodeID,
 		"timers":   map[string]int{"running": 0, "pending": 0},
-		"plugins": map[string]any{
-			"available_on_server": map[string]any{},
-			"enabled_in_cluster":  []string{},
-		},
+		"plugins":  s.pluginsInfo(), // plugins.go
 		// No Lua runs here; the field exists because clients expect it.
 		"lua_version":   "none (switchboard, " + runtime.Version() + ")",
 		"configuration": conf,

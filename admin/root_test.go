@@ -16,7 +16,9 @@ func TestAdmin_Root(t *testing.T) {
 	subset(t, r.obj(), `{"tagline": "Welcome to kong", "version": "3.9.1", "edition": "community",
 		"hostname": "test-host", "node_id": "4d3a8a3f-5c0b-4e0a-9b6e-6a3cf2b7b001",
 		"timers": {"running": 0, "pending": 0},
-		"plugins": {"available_on_server": {}, "enabled_in_cluster": []}}`)
+		"plugins": {"available_on_server": {"key-auth": {"version": "3.9.1", "priority": 1250},
+			"rate-limiting": {"version": "3.9.1", "priority": 910}, "proxy-cache": {"version": "3.9.1", "priority": 100}},
+			"enabled_in_cluster": []}}`)
 	conf := r.obj()["configuration"].(map[string]any)
 	if conf["database"] == "off" || conf["database"] == nil {
 		t.Errorf("configuration.database = %v; must be present and not DB-less", conf["database"])
@@ -110,9 +112,15 @@ func TestAdmin_Endpoints(t *testing.T) {
 		got = append(got, e.(string))
 	}
 	want := []string{
-		"/", "/counts", "/endpoints", "/metrics", "/routes", "/routes/{routes}", "/routes/{routes}/service",
-		"/schemas/plugins/{name}", "/schemas/{db_entity_name}", "/schemas/{db_entity_name}/validate",
-		"/services", "/services/{services}", "/services/{services}/routes", "/services/{services}/routes/{routes}",
+		"/", "/consumers", "/consumers/{consumers}", "/consumers/{consumers}/key-auth",
+		"/consumers/{consumers}/key-auth/{keyauth_credentials}", "/consumers/{consumers}/plugins",
+		"/consumers/{consumers}/plugins/{plugins}", "/counts", "/endpoints", "/key-auths", "/key-auths/{keyauth_credentials}",
+		"/key-auths/{keyauth_credentials}/consumer", "/metrics", "/plugins", "/plugins/enabled", "/plugins/schema/{name}",
+		"/plugins/{plugins}", "/plugins/{plugins}/consumer", "/plugins/{plugins}/route", "/plugins/{plugins}/service",
+		"/routes", "/routes/{routes}", "/routes/{routes}/plugins", "/routes/{routes}/plugins/{plugins}", "/routes/{routes}/service",
+		"/schemas/plugins/validate", "/schemas/plugins/{name}", "/schemas/{db_entity_name}", "/schemas/{db_entity_name}/validate",
+		"/services", "/services/{services}", "/services/{services}/plugins", "/services/{services}/plugins/{plugins}",
+		"/services/{services}/routes", "/services/{services}/routes/{routes}",
 		"/status", "/upstreams", "/upstreams/{upstreams}", "/upstreams/{upstreams}/health",
 		"/upstreams/{upstreams}/targets", "/upstreams/{upstreams}/targets/all", "/upstreams/{upstreams}/targets/{targets}",
 		"/upstreams/{upstreams}/targets/{targets}/healthy", "/upstreams/{upstreams}/targets/{targets}/unhealthy",
@@ -206,8 +214,8 @@ func TestAdmin_Schemas(t *testing.T) {
 
 	r = ts.do(http.MethodGet, "/schemas/foo", nil, encJSON).mustStatus(t, http.StatusNotFound)
 	jsonEqual(t, r.body, `{"message":"No entity named 'foo'"}`)
-	r = ts.do(http.MethodGet, "/schemas/plugins/key-auth", nil, encJSON).mustStatus(t, http.StatusNotFound)
-	jsonEqual(t, r.body, `{"message":"No plugin named 'key-auth'"}`)
+	r = ts.do(http.MethodGet, "/schemas/plugins/foobar", nil, encJSON).mustStatus(t, http.StatusNotFound)
+	jsonEqual(t, r.body, `{"message":"No plugin named 'foobar'"}`)
 	r = ts.do(http.MethodPost, "/schemas/services/validate", obj("host", "x.test"), encJSON).mustStatus(t, http.StatusOK)
 	jsonEqual(t, r.body, `{"message":"schema validation successful"}`)
 	r = ts.do(http.MethodPost, "/schemas/services/validate", obj(), encForm).mustStatus(t, http.StatusBadRequest)

@@ -8,15 +8,12 @@ import (
 )
 
 func (s *Server) registerSchemaRoutes() {
-	// Plugins first: /schemas/plugins/validate must not reach the entity
-	// validator. switchboard has no plugins.
+	// Plugins first (plugins.go): /schemas/plugins/validate and
+	// /schemas/plugins/{name} are the plugins' own.
+	s.handleFunc("/schemas/plugins/validate", http.MethodPost, s.handlePluginValidate)
 	s.handleFunc("/schemas/plugins/{name}", http.MethodGet, s.handlePluginSchema)
 	s.handleFunc("/schemas/{db_entity_name}", http.MethodGet, s.handleSchemaGet)
 	s.handleFunc("/schemas/{db_entity_name}/validate", http.MethodPost, s.handleSchemaValidate)
-}
-
-func (s *Server) handlePluginSchema(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, errStatus(http.StatusNotFound, fmt.Sprintf("No plugin named '%s'", pathVar(r, "name"))))
 }
 
 // servedSchema is the schema of an entity this server has endpoints for.

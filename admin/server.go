@@ -278,6 +278,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, _ *http.Request, status int, v
 		w.WriteHeader(status)
 		return
 	}
+	v = s.present(v) // present.go: rows as Kong renders them
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -13,6 +14,19 @@ type Check struct {
 	Conditional *Conditional
 	// Distinct names two fields that must not hold the same non-null value.
 	Distinct []string
+	// AtLeastOneOf names fields of which one must be non-empty. Field
+	// names of every check may be dotted paths into records
+	// ("config.minute").
+	AtLeastOneOf []string
+	// Custom is a custom_entity_check over FieldSources: a message for
+	// "@entity" ("" when valid). It runs only when its sources are valid.
+	Custom *CustomCheck
+}
+
+// CustomCheck is Kong's custom_entity_check.
+type CustomCheck struct {
+	FieldSources []string
+	Fn           func(m map[string]any) string
 }
 
 // Conditional is Kong's "conditional" check: when IfField matches IfMatch,
@@ -29,6 +43,7 @@ type Conditional struct {
 // Match is the subset of Kong's field validators that entity checks use.
 // Zero members are not checked.
 type Match struct {
+	Eq       any    // the value must equal it (Kong's eq; nil: not checked)
 	Match    string // a regular expression the string must match
 	OneOf    []any
 	NotOneOf []any
@@ -59,6 +74,9 @@ func (m *Match) ok(v any) (bool, string) {
 	}
 	if m.EqNull && v != nil {
 		return false, msgNotNull
+	}
+	if m.Eq != nil && !containsAny([]any{m.Eq}, v) {
+		return false, fmt.Sprintf("value must be %v", m.Eq)
 	}
 	if m.Match != "" {
 		s, isStr := v.(string)
@@ -102,22 +120,41 @@ func runChecks(checks []Check, m map[string]any, errs FieldErrors) {
 			if errs.fieldHasError(cc.IfField, cc.ThenField) {
 				continue
 			}
-			if ok, _ := cc.IfMatch.ok(m[cc.IfField]); !ok || m[cc.IfField] == nil {
+			ifv := valueAt(m, cc.IfField)
+			if ok, _ := cc.IfMatch.ok(ifv); !ok || ifv == nil {
 				continue
 			}
-			if ok, msg := cc.ThenMatch.ok(m[cc.ThenField]); !ok {
+			if ok, msg := cc.ThenMatch.ok(valueAt(m, cc.ThenField)); !ok {
 				if cc.ThenErr != "" {
 					msg = cc.ThenErr
 				}
-				errs[cc.ThenField] = msg
+				errs.setAt(cc.ThenField, msg)
 				errs.AddEntity(fmt.Sprintf(msgConditionF, cc.IfField))
 			}
 		case c.Distinct != nil:
 			a, b := c.Distinct[0], c.Distinct[1]
-			if errs.fieldHasError(a, b) || m[a] == nil || m[a] != m[b] {
+			if errs.fieldHasError(a, b) || valueAt(m, a) == nil || valueAt(m, a) != valueAt(m, b) {
 				continue
 			}
 			errs.AddEntity("values of these fields must be distinct: " + quoteList(c.Distinct...))
+		case c.AtLeastOneOf != nil:
+			if errs.fieldHasError(c.AtLeastOneOf...) {
+				continue
+			}
+			found := false
+			for _, name := range c.AtLeastOneOf {
+				found = found || !isEmpty(valueAt(m, name))
+			}
+			if !found {
+				errs.AddEntity("at least one of these fields must be non-empty: " + quoteList(c.AtLeastOneOf...))
+			}
+		case c.Custom != nil:
+			if errs.fieldHasError(c.Custom.FieldSources...) {
+				continue
+			}
+			if msg := c.Custom.Fn(m); msg != "" {
+				errs.AddEntity(msg)
+			}
 		}
 	}
 }
@@ -126,6 +163,12 @@ func runChecks(checks []Check, m map[string]any, errs FieldErrors) {
 func (c Check) json() map[string]any {
 	if c.Distinct != nil {
 		return map[string]any{"distinct": anyOf(c.Distinct...)}
+	}
+	if c.AtLeastOneOf != nil {
+		return map[string]any{"at_least_one_of": anyOf(c.AtLeastOneOf...)}
+	}
+	if c.Custom != nil {
+		return map[string]any{"custom_entity_check": map[string]any{"field_sources": anyOf(c.Custom.FieldSources...)}}
 	}
 	cc := c.Conditional
 	out := map[string]any{
@@ -139,6 +182,9 @@ func (c Check) json() map[string]any {
 
 func (m *Match) json() map[string]any {
 	out := map[string]any{}
+	if m.Eq != nil {
+		out["eq"] = m.Eq
+	}
 	if m.Match != "" {
 		out["match"] = m.Match
 	}
@@ -171,3 +217,8 @@ func ifThen(ifField string, ifMatch Match, thenField string, thenMatch Match) Ch
 }
 
 func distinct(a, b string) Check { return Check{Distinct: []string{a, b}} }
+
+// valueAt reads a field by its dotted path ("config.redis.host").
+func valueAt(m map[string]any, path string) any {
+	return getPath(m, strings.Split(path, "."))
+}

@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"sort"
+	"strings"
 )
 
 // FieldErrors is Kong's error table for one record: field name → string,
@@ -46,15 +47,41 @@ func (e FieldErrors) AddEntity(msg string) {
 	e[EntityKey] = append(list, msg)
 }
 
-// fieldHasError reports whether name (a top-level field) already failed, so
-// that entity checks depending on it are skipped, as Kong skips them.
+// fieldHasError reports whether a field (a dotted path) already failed,
+// itself or a record on its path as a whole, so that entity checks
+// depending on it are skipped, as Kong skips them.
 func (e FieldErrors) fieldHasError(names ...string) bool {
 	for _, n := range names {
-		if _, ok := e[n]; ok {
-			return true
+		cur := e
+		parts := strings.Split(n, ".")
+		for i, p := range parts {
+			v, ok := cur[p]
+			if !ok {
+				break
+			}
+			sub, isRec := v.(FieldErrors)
+			if !isRec || i == len(parts)-1 {
+				return true
+			}
+			cur = sub
 		}
 	}
 	return false
+}
+
+// setAt records msg at a dotted path, nesting FieldErrors for records.
+func (e FieldErrors) setAt(path, msg string) {
+	parts := strings.Split(path, ".")
+	cur := e
+	for _, p := range parts[:len(parts)-1] {
+		sub, ok := cur[p].(FieldErrors)
+		if !ok {
+			sub = FieldErrors{}
+			cur[p] = sub
+		}
+		cur = sub
+	}
+	cur[parts[len(parts)-1]] = msg
 }
 
 // SortedKeys returns m's keys in order (error messages and map validation

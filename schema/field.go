@@ -67,6 +67,16 @@ type Field struct {
 	recordChecks []func(m map[string]any, errs FieldErrors)
 	reference    string
 	exclusive    [][]string
+
+	// gt is Kong's "gt": the number must be greater.
+	gt *float64
+	// shorthands are a record's write-only aliases of its nested fields
+	// (rate-limiting's redis_host for redis.host): accepted on input,
+	// echoed on every read, as Kong 3.9 does (shorthand.go).
+	shorthands []*shorthand
+	// recordValidator is a record's custom_validator: a message for the
+	// whole record ("" when valid), run once its fields are valid.
+	recordValidator func(m map[string]any) string
 }
 
 // Entity is one entity's Kong schema plus the entity-level behaviour
@@ -98,6 +108,14 @@ type Entity struct {
 	// subschemaChecks run after checks for what Kong writes as subschemas
 	// (routes by protocol), which /schemas does not list as entity checks.
 	subschemaChecks func(m map[string]any, errs FieldErrors)
+
+	// subschemaKey names the field that selects a subschema (plugins:
+	// "name"); subschemas are the effective entities by that value, each
+	// the parent's fields with the subschema's replacing those of the same
+	// name (subschema.go). parent is set on an effective entity.
+	subschemaKey string
+	subschemas   func(key string) *Entity
+	parent       *Entity
 }
 
 func newEntity(s *Entity) *Entity {
@@ -186,8 +204,18 @@ func (f *Field) Elements() *Field { return f.elements }
 // Values is the value field of a map.
 func (f *Field) Values() *Field { return f.values }
 
-// Sub is a record's field name, nil when absent.
-func (f *Field) Sub(name string) *Field { return f.sub(name) }
+// Sub is a record's field name (or shorthand), nil when absent.
+func (f *Field) Sub(name string) *Field {
+	if sf := f.sub(name); sf != nil {
+		return sf
+	}
+	for _, sh := range f.shorthands {
+		if sh.field.name == name {
+			return sh.field
+		}
+	}
+	return nil
+}
 
 // Reference is the entity a foreign field points at.
 func (f *Field) Reference() string { return f.reference }
@@ -252,6 +280,12 @@ func (f *Field) Req() *Field { f.required = true; return f }
 
 // Default sets the JSON-shaped default (string, int64, float64, bool, []any).
 func (f *Field) Default(v any) *Field { f.def = v; return f }
+
+// Gt requires a number greater than n.
+func (f *Field) Gt(n float64) *Field { f.gt = &n; return f }
+
+// LenMin sets the minimum length of a string or list.
+func (f *Field) LenMin(n int) *Field { f.lenMin = n; return f }
 
 // Between bounds a number.
 func (f *Field) Between(lo, hi float64) *Field { f.between = &[2]float64{lo, hi}; return f }

@@ -34,6 +34,9 @@ func (f *Field) json() map[string]any {
 	if f.oneOf != nil {
 		m["one_of"] = f.oneOf
 	}
+	if f.gt != nil {
+		m["gt"] = jsonNum(*f.gt)
+	}
 	if f.between != nil {
 		m["between"] = []any{jsonNum(f.between[0]), jsonNum(f.between[1])}
 	}
@@ -64,6 +67,13 @@ func (f *Field) json() map[string]any {
 			sub = append(sub, map[string]any{sf.name: sf.json()})
 		}
 		m["fields"] = sub
+	}
+	if f.shorthands != nil {
+		sh := make([]any, 0, len(f.shorthands))
+		for _, s := range f.shorthands {
+			sh = append(sh, map[string]any{s.field.name: s.field.json()})
+		}
+		m["shorthand_fields"] = sh
 	}
 	return m
 }

@@ -67,6 +67,7 @@ func Defaults(entity string) map[string]any {
 func (e *Entity) Defaults() map[string]any {
 	m := map[string]any{}
 	fillDefaults(e.fields, m)
+	echoShorthands(e.fields, m)
 	return m
 }
 

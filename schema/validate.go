@@ -42,6 +42,9 @@ func IsUUID(s string) bool { return uuidRe.MatchString(s) }
 // every field and entity check is validated. The map it returns holds every
 // schema field with normalised Go values (int64, float64, []any, ...).
 func (es *Entity) Build(input, base map[string]any) (map[string]any, FieldErrors) {
+	if es.subschemaKey != "" {
+		return es.buildSubschema(input, base)
+	}
 	errs := FieldErrors{}
 	for k, v := range input {
 		if sf := es.passThrough[k]; sf != nil {
@@ -60,6 +63,13 @@ func (es *Entity) Build(input, base map[string]any) (map[string]any, FieldErrors
 	if es.expand != nil {
 		es.expand(input)
 	}
+	expandShorthands(es.fields, input)
+	if base != nil {
+		// A stored entity carries the echoed shorthands: drop them so that
+		// the input's nested fields win.
+		base = deepCopy(base).(map[string]any)
+		expandShorthands(es.fields, base)
+	}
 	var merged map[string]any
 	if base == nil {
 		merged = input
@@ -68,7 +78,7 @@ func (es *Entity) Build(input, base map[string]any) (map[string]any, FieldErrors
 		}
 		fillDefaults(es.fields, merged)
 	} else {
-		merged = deepMerge(es.fields, deepCopy(base).(map[string]any), input)
+		merged = deepMerge(es.fields, base, input)
 	}
 	out := validateFields(es.fields, merged, errs)
 	runChecks(es.checks, out, errs)
@@ -78,6 +88,7 @@ func (es *Entity) Build(input, base map[string]any) (map[string]any, FieldErrors
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	echoShorthands(es.fields, out)
 	return out, nil
 }
 
@@ -219,6 +230,11 @@ func (f *Field) validate(v any) (any, any) {
 		if len(errs) > 0 {
 			return nil, errs
 		}
+		if f.recordValidator != nil {
+			if msg := f.recordValidator(out); msg != "" {
+				return nil, msg
+			}
+		}
 		return out, nil
 	case KForeign:
 		return validateForeign(v)
@@ -295,6 +311,9 @@ func (f *Field) checkNumber(n float64, raw any) string {
 	}
 	if f.between != nil && (n < f.between[0] || n > f.between[1]) {
 		return fmt.Sprintf("value should be between %s and %s", fmtNum(f.between[0]), fmtNum(f.between[1]))
+	}
+	if f.gt != nil && n <= *f.gt {
+		return "value must be greater than " + fmtNum(*f.gt)
 	}
 	return ""
 }
