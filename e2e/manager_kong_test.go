@@ -112,6 +112,7 @@ func TestManager_KongManagerSequence(t *testing.T) {
 		"name": "km-svc", "protocol": "http", "host": "km-up", "port": 80, "path": nil,
 		"retries": 5, "connect_timeout": 60000, "write_timeout": 60000, "read_timeout": 60000,
 		"enabled": true, "tags": nil, "client_certificate": nil, "tls_verify": nil, "ca_certificates": nil,
+		"tls_sans": nil, // newer Kong Manager builds send it; null is tolerated
 	}), o, 201)
 	id, _ := svc["id"].(string)
 	credentialed(t, "GET /services/{id}", s.browserCall(t, o, "GET", "/services/"+id, nil), o, 200)

@@ -24,8 +24,8 @@ var Services = newEntity(&Entity{
 		{name: "ca_certificates", kind: KArray, elements: &Field{kind: KString, uuid: true}},
 		Boolean("enabled").Req().Default(true),
 	},
-	shorthands: map[string]bool{"url": true},
-	expand:     expandServiceURL,
+	shorthands: map[string]bool{"url": true, "tls_sans": true},
+	expand:     func(in map[string]any) { dropEmptyTLSSANs(in); expandServiceURL(in) },
 	checks: []Check{
 		ifThen("protocol", Match{OneOf: anyOf(serviceNoPathProtocols...)}, "path", Match{EqNull: true}),
 		ifThen("protocol", Match{NotOneOf: anyOf("https", "tls")}, "client_certificate", Match{EqNull: true}),
@@ -38,3 +38,26 @@ var Services = newEntity(&Entity{
 // serviceNoPathProtocols are the protocols for which a service path makes
 // no sense.
 var serviceNoPathProtocols = []string{"tcp", "tls", "udp", "grpc", "grpcs"}
+
+// dropEmptyTLSSANs tolerates the tls_sans field newer Kong Manager builds
+// send with every service (Kong 3.10's SAN check, which the 3.9 we speak
+// lacks): null or empty means no check and is dropped; names to check stay
+// and are refused as an unknown field, since nothing would verify them.
+func dropEmptyTLSSANs(in map[string]any) {
+	v, ok := in["tls_sans"]
+	if !ok {
+		return
+	}
+	empty := v == nil || v == ""
+	if m, isMap := v.(map[string]any); isMap {
+		empty = true
+		for _, x := range m {
+			if l, isList := x.([]any); !(x == nil || (isList && len(l) == 0)) {
+				empty = false
+			}
+		}
+	}
+	if empty {
+		delete(in, "tls_sans")
+	}
+}
