@@ -141,7 +141,7 @@ func verifyBoltMeta(path string) error {
 	if err != nil {
 		return fmt.Errorf("raftstore: open %s: %w", path, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	const header, metaLen = 16, 64
 	first := make([]byte, header+metaLen)
 	if n, _ := f.ReadAt(first, 0); n < len(first) {
