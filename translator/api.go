@@ -19,6 +19,11 @@ type Input struct {
 	Upstreams    []*store.Upstream
 	Targets      []*store.Target
 	TargetHealth []*store.TargetHealth
+	// Plugins, Consumers and KeyAuthCredentials are the plugin entities
+	// (expired credentials included: skip them with Expired).
+	Plugins            []*store.Plugin
+	Consumers          []*store.Consumer
+	KeyAuthCredentials []*store.KeyAuthCredential
 	// DNS maps a hostname (target host or plain service host) to what the
 	// control plane's resolver last learned of it. A hostname absent from
 	// the map has not been resolved yet; IP literals never need an entry.

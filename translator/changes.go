@@ -36,6 +36,9 @@ func ChangesBetween(before, after Reader) (Changes, error) {
 		ch.EndpointUpstreams = append(ch.EndpointUpstreams, id)
 	}
 	slices.Sort(ch.EndpointUpstreams)
+	if ch.All, err = pluginEntitiesChanged(before, after); err != nil {
+		return ch, err
+	}
 	return ch, nil
 }
 

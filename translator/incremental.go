@@ -278,6 +278,9 @@ func readAll(r Reader, dns map[string]DNSAnswer, opts Options) (*Input, error) {
 	if in.TargetHealth, err = r.TargetHealth(); err != nil {
 		return nil, fmt.Errorf("translator: read target health: %w", err)
 	}
+	if err := readPluginEntities(r, in); err != nil {
+		return nil, err
+	}
 	return in, nil
 }
 

@@ -3,13 +3,15 @@ package translator
 import (
 	"cmp"
 	"slices"
+
+	"github.com/switchboard-gw/switchboard/store"
 )
 
 // pluginInstance is one configured plugin as the plan step sees it: its
-// name and the scope it was attached to ("" when not set). The plugin
-// entity does not exist yet; when it does, FromSnapshot fills
-// translator.plugins with these and each plugin's filter file reads its
-// own config from the instance.
+// name and the scope it was attached to ("" when not set). newTranslator
+// fills translator.plugins with these from Input.Plugins
+// (plugin_input.go); each plugin's filter file reads its own config from
+// row.Config (the whole config, Kong's defaults filled in).
 type pluginInstance struct {
 	id         string
 	name       string
@@ -17,6 +19,7 @@ type pluginInstance struct {
 	serviceID  string
 	consumerID string
 	enabled    bool
+	row        *store.Plugin
 }
 
 // scopeRank is Kong's precedence between instances of one plugin name

@@ -27,5 +27,8 @@ func FromSnapshot(snap *store.Snapshot, dns map[string]DNSAnswer, opts Options) 
 	if in.TargetHealth, err = snap.TargetHealth(); err != nil {
 		return nil, fmt.Errorf("translator: read target health: %w", err)
 	}
+	if err := readPluginEntities(snap, in); err != nil {
+		return nil, err
+	}
 	return in, nil
 }

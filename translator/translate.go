@@ -114,8 +114,8 @@ type translator struct {
 	upstreamPlans map[upstreamPlanKey]*clusterPlan
 	upstreamUsed  map[string]bool // upstream id → some plan exists
 	shared        *sharedProtos
-	// plugins are every plugin instance of the snapshot (none until the
-	// plugin entity exists); planRoute picks each route's.
+	// plugins are every plugin instance of the snapshot; planRoute picks
+	// each route's.
 	plugins []pluginInstance
 	// lastPlan is the cluster plan the last routeTarget resolved, kept even
 	// when the route then failed: a plan once resolved is emitted, and an
@@ -149,6 +149,7 @@ func newTranslator(in *Input) *translator {
 	for _, h := range in.TargetHealth {
 		t.health[h.UpstreamID] = append(t.health[h.UpstreamID], h)
 	}
+	t.plugins = pluginInstances(in.Plugins)
 	return t
 }
 
