@@ -265,6 +265,9 @@ func envoyRules(entity string, in map[string]any) []limitError {
 				bad(msg, pathElem{name: "paths"}, pathElem{index: i + 1})
 			}
 		}
+		if msg := schema.RouteMethodsProblem(dedupeStrings(stringList(in["methods"]))); msg != "" {
+			bad(msg, pathElem{name: "methods"})
+		}
 		if h, ok := in["headers"].(map[string]any); ok {
 			for name, vals := range h {
 				if msg := schema.RouteHeaderValuesProblem(stringList(vals)); msg != "" {
@@ -317,6 +320,19 @@ func stringList(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// dedupeStrings keeps the first of each value (methods is a set).
+func dedupeStrings(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // number reads a JSON or form number.

@@ -57,6 +57,8 @@ func TestAdmin_HostileBodies(t *testing.T) {
 			`{"code": 2}`},
 		{"plain path over Envoy's program size", "/routes", `{"paths":["/` + strings.Repeat("p", 120) + `"]}`, encJSON, 400,
 			`{"code": 2}`},
+		{"methods over Envoy's program size", "/routes", `{"paths":["/"],"methods":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","CONNECT","TRACE","PROPFIND","PROPPATCH","MKCOL","COPY","MOVE","LOCK","UNLOCK"]}`, encJSON, 400,
+			`{"code": 2}`},
 		{"CR LF in header value", "/routes", `{"headers":{"x":["a\r\nb"]}}`, encJSON, 400,
 			`{"fields": {"headers": {"x": "invalid header value: contains CR"}}}`},
 		{"NUL in header value", "/routes", "headers.x=a%00b", encForm, 400,

@@ -185,6 +185,29 @@ func RouteHeaderValuesProblem(values []string) string {
 	return ""
 }
 
+// RouteMethodsRegex is the regex the translator matches :method with when a
+// route lists several methods.
+func RouteMethodsRegex(methods []string) string {
+	quoted := make([]string, len(methods))
+	for i, m := range methods {
+		quoted[i] = regexpQuote(m)
+	}
+	return "^(" + strings.Join(quoted, "|") + ")$"
+}
+
+// RouteMethodsProblem refuses a method list whose combined regex exceeds
+// Envoy's program size (Kong caps neither the number nor the length of
+// methods; the seven standard ones use about a third of the limit).
+func RouteMethodsProblem(methods []string) string {
+	if len(methods) < 2 {
+		return ""
+	}
+	if size, err := RE2ProgramSize(RouteMethodsRegex(methods)); err == nil && size > EnvoyMaxProgramSize {
+		return fmt.Sprintf("too many or too long methods for the data plane: their regex has RE2 program size %d, Envoy allows at most %d", size, EnvoyMaxProgramSize)
+	}
+	return ""
+}
+
 // HeaderValueProblem refuses what HTTP and Envoy's header-value rule
 // (HTTP_HEADER_VALUE) refuse: NUL, CR and LF.
 func HeaderValueProblem(v string) string {

@@ -35,6 +35,8 @@ func TestEnvoyRules_Values(t *testing.T) {
 		{"syntax error is the schema's", RoutePathRegexProblem(`/a(`), false},
 		{"header values", RouteHeaderValuesProblem([]string{"a", "b", "~*^c[0-9]+$"}), false},
 		{"header regex too big", RouteHeaderValuesProblem([]string{"~*[a-z0-9]{60}"}), true},
+		{"standard methods", RouteMethodsProblem([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}), false},
+		{"too many methods", RouteMethodsProblem([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"}), true},
 	}
 	for _, c := range cases {
 		if (c.got != "") != c.bad {

@@ -28,6 +28,7 @@ func FuzzAccepted_Translates(f *testing.F) {
 	f.Add("/a\x00b", "h.test:8000", "x", "a\r\n", "PATCH", 0.0004)
 	f.Add("/"+string(bytes.Repeat([]byte("p"), 96)), "example.*", "x", "~*[a-z0-9]{30}", "DELETE", 65535.0)
 	f.Add(`~/static/[a-zA-Z0-9._-]{0,15}/`, "ü.test", "x-y", "~*(a|b)", "PUT", 1e-9)
+	f.Add("/m", "m.test", "x", "y", "PROPPATCHPROPPATCHPROPPATCHPRO", 1.0)
 	f.Fuzz(func(t *testing.T, path, host, hname, hvalue, method string, interval float64) {
 		st, err := store.New()
 		if err != nil {
@@ -50,7 +51,7 @@ func FuzzAccepted_Translates(f *testing.F) {
 		post("/upstreams/u.test/targets", map[string]any{"target": "127.0.0.1:8080"})
 		post("/services", map[string]any{"name": "s", "host": "u.test"})
 		post("/services/s/routes", map[string]any{"paths": []string{path}, "hosts": []string{host},
-			"headers": map[string]any{hname: []string{hvalue, "v2"}}, "methods": []string{method}})
+			"headers": map[string]any{hname: []string{hvalue, "v2"}}, "methods": []string{method, "GET", "OPTIONS"}})
 		post("/services/s/routes", map[string]any{"paths": []string{path}})
 
 		in, err := translator.FromSnapshot(st.Snapshot(), nil, translator.Options{})
