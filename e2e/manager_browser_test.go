@@ -376,3 +376,49 @@ func TestManager_Token(t *testing.T) {
 	br.waitPath("the new service's page", func(p string) bool { return strings.HasPrefix(p, "/services/") && !strings.HasSuffix(p, "/create") })
 	br.checkClean()
 }
+
+// TestManager_PluginsAndConsumers: a consumer, and a rate-limiting plugin
+// on a service (given by name) with its config form from
+// /schemas/plugins/rate-limiting, made through the UI, are what the Admin
+// API then holds. (Envoy enforcing it is the translator's e2e.)
+func TestManager_PluginsAndConsumers(t *testing.T) {
+	t.Parallel()
+	chromiumBin(t)
+	managerAddr := freePort(t)
+	s := startStack(t, stackOptions{extraArgs: []string{"--manager-listen", managerAddr}})
+	svc := s.mustAPI("POST", "/services", form("name", "rl-svc", "host", "rl.internal"), 201)
+	br := startBrowser(t, "http://"+managerAddr)
+
+	br.open("/consumers/create")
+	br.set("f-username", "alice")
+	br.click("#form-submit")
+	br.waitPath("the consumer's page", func(p string) bool { return strings.HasPrefix(p, "/consumers/") && !strings.HasSuffix(p, "/create") })
+	s.mustAPI("GET", "/consumers/alice", nil, 200)
+
+	br.open("/plugins/select")
+	br.click(`[data-plugin="rate-limiting"]`)
+	br.click(`details[data-field="config"] > summary`)
+	br.set("f-config-minute", "3")
+	br.set("f-service", "rl-svc")
+	br.click("#form-submit")
+	br.waitPath("the plugin's page", func(p string) bool { return strings.HasPrefix(p, "/plugins/") && !strings.Contains(p, "create") })
+	br.screenshot("manager-plugin")
+
+	plugins, _ := s.mustAPI("GET", "/services/rl-svc/plugins", nil, 200)["data"].([]any)
+	if len(plugins) != 1 {
+		t.Fatalf("the service has %d plugins, want the one made in the UI", len(plugins))
+	}
+	p := plugins[0].(map[string]any)
+	conf, _ := p["config"].(map[string]any)
+	ref, _ := p["service"].(map[string]any)
+	if p["name"] != "rate-limiting" || fmt.Sprint(conf["minute"]) != "3" || ref["id"] != svc["id"] {
+		t.Errorf("plugin = %v, want rate-limiting, config.minute 3, on rl-svc", p)
+	}
+	br.open("/plugins")
+	br.run("the plugin row", chromedp.WaitVisible(`tr[data-name="rate-limiting"]`, chromedp.ByQuery))
+	if got := br.text(`tr[data-name="rate-limiting"] td[data-col="scope"]`); !strings.Contains(got, "Service") {
+		t.Errorf("Applied To = %q, want the service", got)
+	}
+	br.screenshot("manager-plugins")
+	br.checkClean()
+}

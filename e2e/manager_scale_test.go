@@ -64,6 +64,8 @@ func TestManager_TenThousandServices(t *testing.T) {
 	}
 	for _, p := range []struct{ path, wait string }{
 		{"/routes", `table[data-kind="routes"]`},
+		{"/consumers", `table[data-kind="consumers"]`},
+		{"/plugins", `table[data-kind="plugins"]`},
 		{"/upstreams", `table[data-kind="upstreams"]`},
 		{"/data-planes", `tr[data-node]`},
 		{"/health", `.stats`},

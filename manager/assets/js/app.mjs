@@ -3,13 +3,14 @@
 import { html, render, useState, useEffect } from '../vendor/preact-htm.mjs';
 import { onAuthNeeded, setToken, hasToken, get } from './api.mjs';
 import { navigate, useLocation } from './util.mjs';
-import { kinds, ListPage, DetailPage, FormPage, ServiceRoutes } from './entities.mjs';
+import { kinds, ListPage, DetailPage, FormPage, ServiceRoutes, EntityPlugins, PluginSelect } from './entities.mjs';
 import { Targets, UpstreamHealth, HealthPage } from './health.mjs';
 import { DataPlanesPage, Propagation } from './dataplanes.mjs';
 import { OverviewPage } from './overview.mjs';
 
 const nav = [
-  ['Gateway', [['/overview', 'Overview', 'grid'], ['/services', 'Gateway Services', 'cloud'], ['/routes', 'Routes', 'route'], ['/upstreams', 'Upstreams', 'stack']]],
+  ['Gateway', [['/overview', 'Overview', 'grid'], ['/services', 'Gateway Services', 'cloud'], ['/routes', 'Routes', 'route'],
+    ['/consumers', 'Consumers', 'user'], ['/plugins', 'Plugins', 'plug'], ['/upstreams', 'Upstreams', 'stack']]],
   ['Envoy', [['/health', 'Live health', 'pulse'], ['/data-planes', 'Data Plane Nodes', 'nodes']]],
 ];
 
@@ -19,6 +20,8 @@ const icons = {
   route: 'M6 3v6a4 4 0 0 0 4 4h4a4 4 0 0 1 4 4v4M6 3 3 6M6 3l3 3',
   stack: 'M12 3 3 8l9 5 9-5-9-5zM3 13l9 5 9-5M3 18l9 5 9-5',
   pulse: 'M3 12h4l2-6 4 12 2-6h6',
+  user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0',
+  plug: 'M9 3v5M15 3v5M6 8h12v3a6 6 0 0 1-12 0zM12 17v4',
   nodes: 'M5 5h4v4H5zM15 5h4v4h-4zM10 15h4v4h-4zM7 9v3h10V9M12 12v3',
 };
 
@@ -31,13 +34,15 @@ const routes = [
   ['/overview', () => html`<${OverviewPage} />`],
   ['/health', () => html`<${HealthPage} />`],
   ['/data-planes', () => html`<${DataPlanesPage} />`],
+  ['/plugins/select', () => html`<${PluginSelect} />`],
+  ['/plugins/create', (p, q) => html`<${FormPage} kind=${kinds.plugins} preset=${{ name: q.get('name') }} />`],
   ['/routes/create', (p, q) => html`<${FormPage} kind=${kinds.routes} preset=${q.get('service') ? { service: { id: q.get('service') } } : null} />`],
   ['/:kind', (p) => html`<${ListPage} kind=${kinds[p.kind]} />`],
   ['/:kind/create', (p) => html`<${FormPage} kind=${kinds[p.kind]} />`],
   ['/:kind/:id/edit', (p) => html`<${FormPage} kind=${kinds[p.kind]} id=${p.id} />`],
   ['/:kind/:id', (p) => html`<${DetailPage} kind=${kinds[p.kind]} id=${p.id} />`],
   ['/:kind/:id/:tab', (p) => html`<${DetailPage} kind=${kinds[p.kind]} id=${p.id} tab=${p.tab}
-    tabPages=${{ routes: ServiceRoutes, targets: Targets, health: UpstreamHealth }} />`],
+    tabPages=${{ routes: ServiceRoutes, plugins: EntityPlugins, targets: Targets, health: UpstreamHealth }} />`],
 ];
 
 function match(path) {

@@ -13,15 +13,35 @@ export const kinds = {
     key: 'services', title: 'Gateway Services', one: 'Gateway Service', article: 'a', newLabel: 'New gateway service',
     columns: [['name', 'Name'], ['protocol', 'Protocol'], ['host', 'Host'], ['port', 'Port'], ['path', 'Path'],
       ['enabled', 'Enabled'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
-    tabs: [['', 'Configuration'], ['routes', 'Routes']],
+    tabs: [['', 'Configuration'], ['routes', 'Routes'], ['plugins', 'Plugins']],
     blurb: 'A Gateway Service is the upstream API or microservice behind the gateway: where Envoy sends the traffic a Route matched.',
   },
   routes: {
     key: 'routes', title: 'Routes', one: 'Route', article: 'a', newLabel: 'New route',
     columns: [['name', 'Name'], ['protocols', 'Protocols'], ['hosts', 'Hosts'], ['methods', 'Methods'], ['paths', 'Paths'],
       ['tags', 'Tags'], ['updated_at', 'Last Modified']],
-    tabs: [['', 'Configuration']],
+    tabs: [['', 'Configuration'], ['plugins', 'Plugins']],
     blurb: 'Routes decide which requests go to which Gateway Service: by protocol, host, method, path and headers.',
+  },
+  consumers: {
+    key: 'consumers', title: 'Consumers', one: 'Consumer', article: 'a', newLabel: 'New consumer',
+    columns: [['username', 'Username'], ['custom_id', 'Custom ID'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
+    tabs: [['', 'Configuration'], ['plugins', 'Plugins']],
+    blurb: 'Consumers are the users and applications of your APIs: plugins can identify them and apply per-consumer settings.',
+  },
+  plugins: {
+    key: 'plugins', title: 'Plugins', one: 'Plugin', article: 'a', newLabel: 'New plugin', createPath: '/plugins/select',
+    columns: [['name', 'Name'], ['scope', 'Applied To'], ['enabled', 'Enabled'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
+    tabs: [['', 'Configuration']],
+    skip: ['name'],
+    // A plugin's form is the plugin entity's schema with this plugin's own
+    // config (and protocols) from /schemas/plugins/{name}.
+    loadSchema: async (name) => {
+      const [base, sub] = await Promise.all([get('/schemas/plugins'), get(`/schemas/plugins/${enc(name)}`)]);
+      const own = new Map(fieldsOf(sub));
+      return { ...base, fields: fieldsOf(base).map(([n, d]) => ({ [n]: own.get(n) || d })), entity_checks: sub.entity_checks };
+    },
+    blurb: 'Plugins add authentication, rate limiting and caching to every request, or to those of one service, route or consumer.',
   },
   upstreams: {
     key: 'upstreams', title: 'Upstreams', one: 'Upstream', article: 'an', newLabel: 'New upstream',
@@ -31,9 +51,17 @@ export const kinds = {
   },
 };
 
+// scope is Kong Manager's "Applied To" of a plugin.
+function scope(row) {
+  const parts = [['service', 'Service'], ['route', 'Route'], ['consumer', 'Consumer']]
+    .filter(([k]) => row[k] && row[k].id).map(([k, label]) => html`<span class="chip">${label} ${row[k].id.slice(0, 8)}</span>`);
+  return parts.length ? html`<span class="chips">${parts}</span>` : html`<span class="pill">Global</span>`;
+}
+
 function cell(row, key) {
+  if (key === 'scope') return scope(row);
   if (key === 'updated_at' || key === 'created_at') return html`<span title=${fmtTime(row[key])}>${ago(row[key])}</span>`;
-  if (key === 'name') return html`<span class="strong">${row.name || row.id}</span>`;
+  if (key === 'name' || key === 'username') return html`<span class="strong">${row[key] || row.id}</span>`;
   return display(row[key]);
 }
 
@@ -93,7 +121,7 @@ export function EntityTable({ kind, listPath, basePath, emptyAction }) {
     <table class="table" data-kind=${kind.key}>
       <thead><tr>${kind.columns.map(([, title]) => html`<th>${title}</th>`)}<th class="actions-col"></th></tr></thead>
       <tbody>
-        ${rows.map((row) => html`<tr key=${row.id} data-id=${row.id} data-name=${row.name || ''} class="clickable"
+        ${rows.map((row) => html`<tr key=${row.id} data-id=${row.id} data-name=${row.name || row.username || ''} class="clickable"
             onClick=${(e) => { if (!e.target.closest('button,a')) navigate(`${basePath}/${row.id}`); }}>
           ${kind.columns.map(([key]) => html`<td data-col=${key}>${cell(row, key)}</td>`)}
           <td class="actions-col">
@@ -112,7 +140,7 @@ export function EntityTable({ kind, listPath, basePath, emptyAction }) {
       <button class="btn btn-small" disabled=${offsets.length === 1} onClick=${() => setOffsets(offsets.slice(0, -1))}>Previous</button>
       <button class="btn btn-small" id="next-page" disabled=${!nextOffset} onClick=${() => setOffsets([...offsets, nextOffset])}>Next</button>
     </div>
-    ${deleting && html`<${DeleteDialog} what=${kind.one} name=${deleting.name || deleting.id} onClose=${() => setDeleting(null)}
+    ${deleting && html`<${DeleteDialog} what=${kind.one} name=${deleting.name || deleting.username || deleting.id} onClose=${() => setDeleting(null)}
       onConfirm=${async () => { await api('DELETE', `/${kind.key}/${deleting.id}`); page.reload(); }} />`}
   </div>`;
 }
@@ -121,7 +149,7 @@ export function ListPage({ kind }) {
   return html`<div>
     <div class="page-head">
       <div><h1>${kind.title}</h1><p class="lede">${kind.blurb}</p></div>
-      <a class="btn btn-primary" href=${`/${kind.key}/create`} id="new-entity">+ ${kind.newLabel}</a>
+      <a class="btn btn-primary" href=${kind.createPath || `/${kind.key}/create`} id="new-entity">+ ${kind.newLabel}</a>
     </div>
     <${EntityTable} kind=${kind} listPath=${'/' + kind.key} basePath=${'/' + kind.key} />
   </div>`;
@@ -157,15 +185,16 @@ export function changedFields(before, after) {
 export function FormPage({ kind, id, preset, parentPath, returnTo, skip }) {
   const collection = parentPath || '/' + kind.key;
   const load = useLoad(async () => {
-    const schema = await get(`/schemas/${kind.key}`);
     const entity = id ? await get(`/${kind.key}/${enc(id)}`) : null;
+    const schema = kind.loadSchema ? await kind.loadSchema(entity ? entity.name : (preset || {}).name) : await get(`/schemas/${kind.key}`);
     return { schema, entity };
   }, [kind.key, id]);
   if (load.error) return html`<${ErrorBox} error=${load.error} />`;
   if (!load.data) return html`<p class="muted">Loading…</p>`;
   const { schema, entity } = load.data;
   const initial = entity ? structuredClone(entity) : { ...defaults(fieldsOf(schema)), ...(preset || {}) };
-  const title = id ? `Edit ${kind.one}` : `Create ${kind.article} ${kind.one}`;
+  const what = kind.key === 'plugins' ? ` · ${(entity || preset || {}).name}` : '';
+  const title = (id ? `Edit ${kind.one}` : `Create ${kind.article} ${kind.one}`) + what;
   async function submit(body) {
     body = await resolveForeign(schema, structuredClone(body));
     let res;
@@ -177,8 +206,8 @@ export function FormPage({ kind, id, preset, parentPath, returnTo, skip }) {
     navigate(returnTo ? returnTo(res.data) : `/${kind.key}/${res.data.id}`);
   }
   return html`<div>
-    <div class="page-head"><div><h1>${title}</h1>${entity && html`<p class="lede mono">${entity.name || entity.id}</p>`}</div></div>
-    <${EntityForm} key=${id || 'new'} schema=${schema} initial=${initial} submit=${submit} skip=${skip}
+    <div class="page-head"><div><h1>${title}</h1>${entity && html`<p class="lede mono">${entity.name || entity.username || entity.id}</p>`}</div></div>
+    <${EntityForm} key=${id || 'new'} schema=${schema} initial=${initial} submit=${submit} skip=${skip || kind.skip}
       submitLabel="Save" onCancel=${() => history.back()} />
   </div>`;
 }
@@ -192,19 +221,20 @@ export function DetailPage({ kind, id, tab, tabPages }) {
   if (!load.data) return html`<p class="muted">Loading…</p>`;
   const e = load.data;
   const base = `/${kind.key}/${e.id}`;
+  const title = e.username || e.name || e.id;
   const Tab = tab && tabPages && tabPages[tab];
   return html`<div>
-    <div class="crumbs"><a href=${'/' + kind.key}>${kind.title}</a> <span>/</span> <span>${e.name || e.id}</span></div>
+    <div class="crumbs"><a href=${'/' + kind.key}>${kind.title}</a> <span>/</span> <span>${title}</span></div>
     <div class="page-head">
-      <div><h1>${e.name || e.id}</h1><p class="lede mono">${e.id}</p></div>
+      <div><h1>${title}</h1><p class="lede mono">${e.id}</p></div>
       <div class="head-actions">
         <a class="btn" href=${base + '/edit'} id="edit-entity">Edit</a>
         <button class="btn btn-danger-ghost" onClick=${() => setDeleting(true)}>Delete</button>
       </div>
     </div>
     <nav class="tabs">${kind.tabs.map(([t, title]) => html`<a class=${'tab' + ((tab || '') === t ? ' active' : '')} href=${t ? `${base}/${t}` : base}>${title}</a>`)}</nav>
-    ${Tab ? html`<${Tab} entity=${e} />` : html`<${Configuration} entity=${e} />`}
-    ${deleting && html`<${DeleteDialog} what=${kind.one} name=${e.name || e.id} onClose=${() => setDeleting(false)}
+    ${Tab ? html`<${Tab} entity=${e} kind=${kind} />` : html`<${Configuration} entity=${e} />`}
+    ${deleting && html`<${DeleteDialog} what=${kind.one} name=${title} onClose=${() => setDeleting(false)}
       onConfirm=${async () => { await api('DELETE', base); navigate('/' + kind.key); }} />`}
   </div>`;
 }
@@ -221,11 +251,30 @@ function Configuration({ entity }) {
 // service links to it.
 function value(k, v) {
   if (k.endsWith('_at')) return fmtTime(v);
-  if (k === 'service' && v && v.id) return html`<a class="mono" href=${'/services/' + v.id}>${v.id}</a>`;
+  const ref = { service: 'services', route: 'routes', consumer: 'consumers' }[k];
+  if (ref && v && v.id) return html`<a class="mono" href=${`/${ref}/${v.id}`}>${v.id}</a>`;
+  if (v && typeof v === 'object' && !Array.isArray(v)) return html`<pre class="json-block">${JSON.stringify(v, null, 2)}</pre>`;
   return display(v);
 }
 
 export function ServiceRoutes({ entity }) {
   return html`<${EntityTable} kind=${kinds.routes} listPath=${`/services/${entity.id}/routes`} basePath="/routes"
     emptyAction=${html`<a class="btn btn-primary btn-small" href=${`/routes/create?service=${entity.id}`}>+ Add a route</a>`} />`;
+}
+
+// EntityPlugins is the Plugins tab of a service, route or consumer.
+export function EntityPlugins({ entity, kind }) {
+  return html`<${EntityTable} kind=${kinds.plugins} listPath=${`/${kind.key}/${entity.id}/plugins`} basePath="/plugins" />`;
+}
+
+// PluginSelect is Kong Manager's plugin picker: the plugins this node has.
+export function PluginSelect() {
+  const load = useLoad(() => get('/plugins/enabled'), []);
+  const names = (load.data && load.data.enabled_plugins) || [];
+  return html`<div>
+    <div class="page-head"><div><h1>Select a Plugin</h1><p class="lede">The plugins this switchboard can run in Envoy.</p></div></div>
+    <${ErrorBox} error=${load.error} />
+    <div class="stats">${names.map((n) => html`<a class="stat" href=${`/plugins/create?name=${enc(n)}`} data-plugin=${n}>
+      <div class="stat-n small-n">${n}</div><div class="stat-l">Enable</div></a>`)}</div>
+  </div>`;
 }

@@ -32,7 +32,9 @@ export function OverviewPage() {
     <div class="page-head"><div><h1>Overview</h1>
       <p class="lede">switchboard speaks Kong's Admin API and runs Envoy as the data plane.</p></div></div>
     <div class="stats" id="counts">
-      ${[['services', 'Gateway Services', '/services'], ['routes', 'Routes', '/routes'], ['upstreams', 'Upstreams', '/upstreams'], ['targets', 'Targets', '/upstreams']].map(([k, label, href]) => html`
+      ${[['services', 'Gateway Services', '/services'], ['routes', 'Routes', '/routes'], ['consumers', 'Consumers', '/consumers'],
+        ['plugins', 'Plugins', '/plugins'], ['upstreams', 'Upstreams', '/upstreams'], ['targets', 'Targets', '/upstreams']]
+        .filter(([k]) => !counts || counts[k] !== undefined).map(([k, label, href]) => html`
         <a class="stat" href=${href} data-count=${k}><div class="stat-n">${counts ? num(counts[k]) : '–'}</div><div class="stat-l">${label}</div></a>`)}
       <a class="stat" href="/data-planes"><div class="stat-n">${r.n} / ${r.m}</div><div class="stat-l">Envoys current</div></a>
     </div>
