@@ -39,6 +39,9 @@ func (e *entity) lookupAny(snap *store.Snapshot, parent store.Row, key string) (
 	if e.byKey != nil {
 		return e.byKey(snap, parent, key)
 	}
+	if e.schema.EndpointKey() == "" {
+		return nil, nil // addressed by id only (ca_certificates)
+	}
 	if msg := e.schema.ValidateKey(key); msg != "" {
 		return nil, errInvalidUnique(e.schema.EndpointKey(), msg)
 	}

@@ -286,6 +286,15 @@ func TestAdmin_RegistryShorthandWritesCompanionRows(t *testing.T) {
 			t.Errorf("list row without parts: %v", row)
 		}
 	}
+	// Gizmos served without an endpoint key: ids only, any other key is 404.
+	i := slices.IndexFunc(st.Kinds(), func(k *store.Kind) bool { return k.Table == "gizmos" })
+	srv.registerEntity(&entity{kind: st.Kinds()[i], schema: schema.New("gizmos", "",
+		[]*schema.Field{schema.ID(), schema.String("name"), schema.Foreign("widget", "widgets")})})
+	g, _ := st.Snapshot().GetUnique("gizmos", "name", "two")
+	ts.do(http.MethodGet, "/gizmos/"+g.(*gizmo).ID, nil, encJSON).mustStatus(t, http.StatusOK)
+	ts.do(http.MethodGet, "/gizmos/two", nil, encJSON).mustStatus(t, http.StatusNotFound)
+	ts.do(http.MethodGet, "/widgets/single/gizmos", nil, encJSON).mustStatus(t, http.StatusOK)
+
 	ts.do(http.MethodDelete, "/widgets/single", nil, encJSON).mustStatus(t, http.StatusNoContent)
 	if g, _ := st.Snapshot().GetUnique("gizmos", "name", "two"); g != nil {
 		t.Error("deleting the widget left its gizmo")

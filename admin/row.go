@@ -26,7 +26,9 @@ func rowTags(row store.Row) []string {
 // (targets) carry a millisecond fraction, as Kong renders them.
 func stampRow(row store.Row, id string, prev store.Row, now time.Time) {
 	v := reflect.ValueOf(row).Elem()
-	v.FieldByName("ID").SetString(id)
+	if f := v.FieldByName("ID"); f.IsValid() {
+		f.SetString(id)
+	}
 	for _, name := range []string{"CreatedAt", "UpdatedAt"} {
 		f := v.FieldByName(name)
 		switch {
