@@ -79,9 +79,12 @@ func errReadOnly(method string) *apiError {
 	return errStatus(http.StatusForbidden, "you do not have permissions to "+action+" this resource")
 }
 
-// guard runs before any handler: browser safety first (cors.go), then
-// credentials.
+// guard runs before any handler: browser safety first (cors_host.go,
+// cors.go), then credentials.
 func (s *Server) guard(r *http.Request) *apiError {
+	if !s.hosts.allowed(r.Host) {
+		return errHostNotAllowed(r.Host)
+	}
 	if origin := r.Header.Get("Origin"); s.cors.foreign(origin) && !safeMethod(r.Method) {
 		return errForeignOrigin(origin)
 	}

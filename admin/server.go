@@ -51,6 +51,10 @@ type Options struct {
 	AllowedOrigins []string
 	// Tokens, when any, are required on every request (auth.go).
 	Tokens []Token
+	// LoopbackOnly: the API listens on loopback only, so a Host that is not
+	// an IP, localhost or one of AllowedHosts is refused (cors_host.go).
+	LoopbackOnly bool
+	AllowedHosts []string
 	// Warnings are shown in GET / (e.g. an exposed listener without
 	// authentication).
 	Warnings []string
@@ -69,6 +73,7 @@ type Server struct {
 	started   time.Time
 	cors      corsPolicy
 	tokens    tokenSet
+	hosts     hostPolicy
 	// entities are the served entities by table (entity.go), relations
 	// their foreign keys by "table.field" (foreign.go).
 	entities  map[string]*entity
@@ -109,6 +114,7 @@ func New(st *store.Store, opts Options) *Server {
 		started:   opts.Now(),
 		cors:      newCORSPolicy(opts.AllowedOrigins),
 		tokens:    newTokenSet(opts.Tokens),
+		hosts:     newHostPolicy(opts.LoopbackOnly, opts.AllowedHosts),
 	}
 	s.router = mux.NewRouter().UseEncodedPath().SkipClean(true)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

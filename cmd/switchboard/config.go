@@ -40,6 +40,7 @@ type serveConfig struct {
 	XDSTLSKey         string
 	XDSTLSCA          string
 	DNSResolver       string
+	AdminHosts        string
 	// ManagerListen is the Manager UI's address ("" or "off": none);
 	// ManagerExplicit says it was set, so failing to bind it is fatal
 	// rather than a warning (the default port may be another node's).
@@ -76,6 +77,7 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.XDSTLSCert, "xds-tls-cert", "", "serve xDS over TLS with this certificate (PEM)")
 	fs.StringVar(&c.XDSTLSKey, "xds-tls-key", "", "private key of --xds-tls-cert (PEM)")
 	fs.StringVar(&c.XDSTLSCA, "xds-tls-ca", "", "require Envoys to present a client certificate signed by this CA (mTLS); the local Envoy also verifies the server with it")
+	fs.StringVar(&c.AdminHosts, "admin-hosts", "", "comma-separated host names the Admin API answers besides IP addresses and localhost while it (and the Manager) listen on loopback only (DNS rebinding protection)")
 	fs.StringVar(&c.DNSResolver, "dns-resolver", "", "comma-separated DNS servers (host:port, Kong's dns_resolver) used instead of /etc/resolv.conf")
 	fs.StringVar(&c.ManagerListen, "manager-listen", "127.0.0.1:8002", "address of switchboard Manager, the web UI (Kong Manager's port); \"off\" for none")
 	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")

@@ -159,7 +159,10 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		},
 		AllowedOrigins: splitList(cfg.AdminGUIURL),
 		Tokens:         sec.tokens,
-		Warnings:       sec.warnings,
+		// The Manager serves this API under /api, so its listener counts.
+		LoopbackOnly: isLoopback(cfg.AdminListen) && (cfg.ManagerListen == "" || isLoopback(cfg.ManagerListen)),
+		AllowedHosts: splitList(cfg.AdminHosts),
+		Warnings:     sec.warnings,
 	})
 	mountInternal(api, node, xsrv)
 	api.Mount("/clustering/health", envoys.handler())
