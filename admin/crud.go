@@ -32,6 +32,15 @@ func (e *entity) lookup(snap *store.Snapshot, parent store.Row, key string) (sto
 	return row, err
 }
 
+// visible extends a list filter to leave hidden rows out.
+func (e *entity) visible(keep func(store.Row) bool) func(store.Row) bool {
+	if e.hidden == nil {
+		return keep
+	}
+	now := e.now()
+	return func(row store.Row) bool { return !e.hidden(row, now) && (keep == nil || keep(row)) }
+}
+
 func (e *entity) lookupAny(snap *store.Snapshot, parent store.Row, key string) (store.Row, error) {
 	if schema.IsUUID(key) {
 		return snap.Get(e.table(), key)
@@ -143,6 +152,7 @@ func (e *entity) list(s *Server, w http.ResponseWriter, r *http.Request) {
 	if tf != nil {
 		keep = func(row store.Row) bool { return tf.match(rowTags(row)) }
 	}
+	keep = e.visible(keep)
 	walk := func(after string, fn func(store.Row) bool) error { return snap.Walk(e.table(), after, fn) }
 	rows, next, err := walkPage(walk, after, pq.size, keep, e.id)
 	if err != nil {

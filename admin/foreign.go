@@ -115,6 +115,9 @@ func (rel *relation) list(s *Server, w http.ResponseWriter, r *http.Request, new
 		s.writeError(w, r, err)
 		return
 	}
+	if keep := rel.child.visible(nil); keep != nil {
+		all = slices.DeleteFunc(all, func(row store.Row) bool { return !keep(row) })
+	}
 	var rows []store.Row
 	var next string
 	if newest {

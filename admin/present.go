@@ -6,8 +6,9 @@ import (
 
 // present turns what a handler answers into what Kong shows, for the few
 // rows whose stored form differs: a key-auth credential's expiry is shown
-// as the remaining ttl, and expired credentials vanish from lists (reads by
-// key or id already treat them as absent: keyAuthOptions.hidden).
+// as the remaining ttl. Lists and lookups leave expired credentials out
+// already (keyAuthOptions.hidden); the page filter here only catches one
+// expiring between the walk and the answer.
 func (s *Server) present(v any) any {
 	switch t := v.(type) {
 	case *store.KeyAuthCredential:
