@@ -98,25 +98,35 @@ func (e *entity) path() string {
 }
 
 // registerEntities serves every store kind that has a Kong schema, in the
-// store's order (referenced tables first, so parents exist when their
-// children's nested families are generated).
+// store's order. Every entity is known before any is registered, so that a
+// nested family is generated whatever the order of parent and child.
 func (s *Server) registerEntities() {
+	var served []*entity
 	for _, k := range s.store.Kinds() {
 		es := schema.Get(k.Table)
 		if es == nil {
 			continue // internal tables (target_health)
 		}
-		s.registerEntity(&entity{schema: es, kind: k, now: s.opts.Now, entityOptions: entityOptionsByTable[k.Table]})
+		e := &entity{schema: es, kind: k, now: s.opts.Now, entityOptions: entityOptionsByTable[k.Table]}
+		s.addEntity(e)
+		served = append(served, e)
 	}
+	for _, e := range served {
+		s.registerEntity(e)
+	}
+}
+
+func (s *Server) addEntity(e *entity) {
+	if s.entities == nil {
+		s.entities = map[string]*entity{}
+	}
+	s.entities[e.table()] = e
 }
 
 // registerEntity serves e: its collection and entity endpoints, then one
 // nested family per foreign key whose table is served.
 func (s *Server) registerEntity(e *entity) {
-	if s.entities == nil {
-		s.entities = map[string]*entity{}
-	}
-	s.entities[e.table()] = e
+	s.addEntity(e)
 	if e.extras != nil {
 		e.extras(s)
 	}
