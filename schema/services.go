@@ -52,7 +52,7 @@ func dropEmptyTLSSANs(in map[string]any) {
 	if m, isMap := v.(map[string]any); isMap {
 		empty = true
 		for _, x := range m {
-			if l, isList := x.([]any); !(x == nil || (isList && len(l) == 0)) {
+			if l, isList := x.([]any); x != nil && (!isList || len(l) != 0) {
 				empty = false
 			}
 		}
