@@ -308,7 +308,7 @@ func TestAdminPlugins_Schemas(t *testing.T) {
 		for _, entity := range []string{"consumers", "keyauth_credentials", "plugins"} {
 			ts.do(http.MethodGet, "/schemas/"+entity, nil, encJSON).mustStatus(t, http.StatusOK)
 		}
-		r = ts.do(http.MethodPost, "/schemas/consumers/validate", obj("username", "x"), enc).mustStatus(t, http.StatusOK)
+		ts.do(http.MethodPost, "/schemas/consumers/validate", obj("username", "x"), enc).mustStatus(t, http.StatusOK)
 		r = ts.do(http.MethodPost, "/schemas/consumers/validate", obj("tags", list("a")), enc).mustStatus(t, http.StatusBadRequest)
 		subset(t, r.obj(), `{"fields": {"@entity": ["at least one of these fields must be non-empty: 'custom_id', 'username'"]}}`)
 	}

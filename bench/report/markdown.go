@@ -166,23 +166,6 @@ func describePush(c scenario.ChangeSample) string {
 	return fmt.Sprintf("%s of %s", strings.Join(c.Types, "+"), strings.Join(c.Resources, ", "))
 }
 
-func maxExisting(rows []scenario.PropagationRow) int {
-	m := -1
-	for _, r := range rows {
-		m = max(m, r.Existing)
-	}
-	return m
-}
-
-func findProp(rows []scenario.PropagationRow, existing int, loaded bool) *scenario.PropagationRow {
-	for i := range rows {
-		if rows[i].Existing == existing && rows[i].Loaded == loaded {
-			return &rows[i]
-		}
-	}
-	return nil
-}
-
 func findCell(cells []scenario.OverheadCell, target string, conns int) *scenario.OverheadCell {
 	for i := range cells {
 		if cells[i].Target == target && cells[i].Conns == conns && cells[i].Skipped == "" {
