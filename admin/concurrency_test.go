@@ -48,8 +48,7 @@ type outcome struct {
 	body   string
 }
 
-// atomicUpsert says whether PUT-creates are one transaction yet (issue 11
-// item 6, reg-store/reg-admin): until then a PUT racing another PUT of the
+// atomicUpsert says whether PUT-creates are one transaction yet: until then a PUT racing another PUT of the
 // same new name may answer 409, which this test reports but does not fail.
 const atomicUpsert = true
 

@@ -16,7 +16,7 @@ import (
 )
 
 // decodeBody reads a POST/PUT/PATCH body into a generic map following
-// Kong's rules (contract §2.5): JSON is decoded with exact numbers and no
+// Kong's rules (docs/kong-contract.md §2): JSON is decoded with exact numbers and no
 // type inference; urlencoded and multipart forms are decoded with dotted and
 // bracketed keys and then typed by the entity schema. No body and no content
 // type is an empty input; a body of any other type is 415. Whatever the

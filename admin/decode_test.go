@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Contract §2.5 and 03-consumers_routes_spec.lua / 21-truncated_arguments.
+// docs/kong-contract.md §2; Kong's 03-consumers_routes_spec.lua and 21-truncated_arguments_spec.lua.
 func TestAdmin_ContentTypes(t *testing.T) {
 	ts := newTestServer(t)
 	send := func(ctype []string, body string) *httptest.ResponseRecorder {

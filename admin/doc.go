@@ -3,7 +3,7 @@
 // rules, applying the Kong schemas of package schema, Kong-shaped errors and
 // pagination.
 //
-// The contract is ../shared/kong-admin-api.md (sections 1, 2 and 6): field
+// The contract is Kong Gateway 3.9 (summary: docs/kong-contract.md): field
 // names, defaults, status codes and error bodies follow Kong Gateway 3.9 so
 // that Kong's walkthroughs, go-kong and decK work unchanged.
 //

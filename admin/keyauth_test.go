@@ -9,7 +9,7 @@ import (
 
 var generatedKey = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 
-// 09-key-auth/01-api_spec.lua (kong-plugins.md §5.2 Admin API part), run
+// 09-key-auth/01-api_spec.lua (its Admin API part; docs/kong-contract.md §11), run
 // with JSON, form and multipart bodies.
 func TestAdminKeyAuth(t *testing.T) {
 	for _, enc := range allEncodings {

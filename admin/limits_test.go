@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestAdmin_HostileBodies is the issue-11 table of hostile inputs: each
+// TestAdmin_HostileBodies is the table of hostile inputs: each
 // answers a Kong-shaped 4xx naming the field and leaves the store as it
 // was. The deep form key used to kill the process with a stack overflow.
 func TestAdmin_HostileBodies(t *testing.T) {

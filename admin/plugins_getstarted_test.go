@@ -8,8 +8,8 @@ import (
 
 // TestAdmin_GetStartedPlugins replays the Admin API commands of Kong's Get
 // Started chapters Rate Limiting, Proxy Caching and Key Authentication
-// (kong-plugins.md §2.4) as curl sends them (form bodies) and checks the
-// bodies of §1.2.
+// (docs/kong-contract.md §11) as curl sends them (form bodies) and checks the
+// bodies Kong returns.
 func TestAdmin_GetStartedPlugins(t *testing.T) {
 	ts := newTestServer(t)
 	form := func(method, path, body string) *resp {

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Kong's own Admin API specs for plugins and consumers (kong-plugins.md
-// §5.1: 04-plugins_routes, 03-consumers_routes, 10-services_routes,
+// Kong's own Admin API specs for plugins and consumers (docs/kong-contract.md
+// §11: 04-plugins_routes, 03-consumers_routes, 10-services_routes,
 // 09-routes_routes, 12-plugins-conf, 03-db/03-plugins), each case run with
 // JSON, urlencoded and multipart bodies.
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Contract §6.5 (Kong's 02-kong_routes_spec.lua, 23-cors_spec.lua).
+// Kong's spec/02-integration/04-admin_api/02-kong_routes_spec.lua and 23-cors_spec.lua.
 func TestAdmin_Root(t *testing.T) {
 	ts := newTestServer(t)
 	r := ts.do(http.MethodGet, "/", nil, encJSON).mustStatus(t, http.StatusOK)

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Contract §6.2 (Kong's 09-routes_routes_spec.lua).
+// Kong's spec/02-integration/04-admin_api/09-routes_routes_spec.lua.
 func TestAdmin_RouteCreate(t *testing.T) {
 	for _, enc := range allEncodings {
 		t.Run(string(enc), func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// Contract §6.1 (Kong's 10-services_routes_spec.lua), per body encoding.
+// Kong's spec/02-integration/04-admin_api/10-services_routes_spec.lua, per body encoding.
 func TestAdmin_ServiceCreate(t *testing.T) {
 	for _, enc := range allEncodings {
 		t.Run(string(enc), func(t *testing.T) {

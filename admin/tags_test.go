@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Contract §2.8 (Kong's 14-tags_spec.lua).
+// docs/kong-contract.md §3; Kong's spec/02-integration/04-admin_api/14-tags_spec.lua.
 func TestAdmin_Tags(t *testing.T) {
 	ts := newTestServer(t)
 	for _, s := range []struct {

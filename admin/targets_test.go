@@ -9,7 +9,7 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-// Contract §6.4 (Kong's 08-targets_routes_spec.lua).
+// Kong's spec/02-integration/04-admin_api/08-targets_routes_spec.lua.
 func TestAdmin_TargetCreate(t *testing.T) {
 	for _, enc := range allEncodings {
 		t.Run(string(enc), func(t *testing.T) {

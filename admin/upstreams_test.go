@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Contract §6.3 (Kong's 07-upstreams_routes_spec.lua).
+// Kong's spec/02-integration/04-admin_api/07-upstreams_routes_spec.lua.
 func TestAdmin_UpstreamCreate(t *testing.T) {
 	for _, enc := range allEncodings {
 		t.Run(string(enc), func(t *testing.T) {

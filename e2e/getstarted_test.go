@@ -138,7 +138,7 @@ func testLoadBalancingPage(t *testing.T, delta bool) {
 		}
 	}
 
-	// Each target sees its own hostname as Host (Kong §3.2).
+	// Each target sees its own hostname as Host (docs/kong-contract.md §4).
 	want := map[string]*backend{"httpbun": httpbun, "httpbin": httpbin}
 	seen := map[string]bool{}
 	for i := 0; i < 10 && len(seen) < 2; i++ {

@@ -123,7 +123,7 @@ func TestSecurity_TokenRequired(t *testing.T) {
 	}
 }
 
-// TestSecurity_BrowserCannotWipe is the attack of issue 11: a page on
+// TestSecurity_BrowserCannotWipe is the cross-site wipe: a page on
 // another origin POSTs "{}" as text/plain (a simple request, no preflight)
 // to the restore endpoint and forms to the Admin API. Nothing changes and
 // Envoy keeps its routes.

@@ -26,7 +26,7 @@ const (
 	adoptReadyFor = 5 * time.Second
 )
 
-// The data plane outlives the control plane (issue 11 item 8): with
+// The data plane outlives the control plane (ARCHITECTURE.md): with
 // RunnerOptions.Detach, Envoy is not our child (launchScript), logs to a
 // file rather than a pipe (a write to a pipe whose reader died would fail
 // or signal it), and its pid is recorded. The next Runner on the same Dir

@@ -4,7 +4,7 @@
 // binary (FindBinary; install.sh provides one for `make envoy`), and a
 // supervisor that runs a local Envoy as a child process (Runner).
 //
-// It imports nothing of ours (DESIGN.md): cmd/switchboard wires it to the
+// It imports nothing of ours (ARCHITECTURE.md): cmd/switchboard wires it to the
 // xDS server by address only, so the same bootstrap serves a child Envoy, an
 // external one, and the docker-compose sidecar.
 package envoy

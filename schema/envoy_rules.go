@@ -9,7 +9,7 @@ import (
 )
 
 // Envoy's own rules, checked before a write is accepted so that a 2xx never
-// turns into a NACK (DESIGN.md: never accept what Envoy would reject). Each
+// turns into a NACK (ARCHITECTURE.md: never accept what Envoy would reject). Each
 // function is pure and returns "" when the value is fine, or the reason,
 // worded as a Kong field error, when Envoy would refuse or silently drop
 // what switchboard would generate from it.

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The descriptor experiment of issue 10: a new entity is a struct and a
+// The descriptor experiment: a new entity is a struct and a
 // Kind literal, and gets CRUD, reads, unique keys, references and
 // dump/restore from kindSuite with nothing else written.
 

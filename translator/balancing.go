@@ -11,7 +11,7 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-// setLoadBalancing maps Kong's algorithm (kong-admin-api.md §3.5; the user
+// setLoadBalancing maps Kong's algorithm (docs/kong-contract.md §6; the user
 // documentation is docs/load-balancing.md). A service cluster (no upstream)
 // balances round-robin over the host's addresses, as Kong's DNS balancer
 // does.

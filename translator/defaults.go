@@ -25,7 +25,7 @@ const (
 	defaultProxyPort    = 8000
 
 	// minRingSize is the smallest consistent-hashing continuum Kong builds
-	// (kong-admin-api.md §3.5: slots when ≥ 1000, else 1000).
+	// (docs/kong-contract.md §6: slots when ≥ 1000, else 1000).
 	minRingSize = 1000
 
 	// maxMaglevTableSize is Envoy's cap on the Maglev table (a prime).
@@ -68,7 +68,7 @@ const (
 	jsonContentType = "application/json; charset=utf-8"
 )
 
-// Kong's proxy error messages (kong-admin-api.md §1.4, §3.7). Bodies are
+// Kong's proxy error messages (docs/kong-contract.md §7). Bodies are
 // {"message": ...} as Kong before 3.5 renders them.
 const (
 	msgNoRoute        = "no Route matched with those values"
@@ -80,7 +80,7 @@ const (
 )
 
 // Kong's default Host ports: a target or service port equal to the scheme's
-// default is left out of the Host header (kong-admin-api.md §3.2).
+// default is left out of the Host header (docs/kong-contract.md §4).
 func defaultPortOf(protocol string) uint32 {
 	switch protocol {
 	case "https", "grpcs":

@@ -28,7 +28,7 @@ type endpoint struct {
 
 // buildUpstreamEndpoints builds the CLA of an upstream cluster from the
 // upstream's targets (any order), its manual health overrides and the DNS
-// answers. Kong semantics (kong-admin-api.md §3.3, §3.4):
+// answers. Kong semantics (docs/kong-contract.md §5):
 //   - weight 0 disables a target: no endpoint (Envoy rejects weight 0);
 //   - an IP target is one endpoint; a hostname target is one endpoint per
 //     resolved address, each with the target's weight (SRV answers bring

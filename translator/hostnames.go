@@ -10,8 +10,8 @@ import (
 )
 
 // Hostnames lists, sorted and deduplicated, the names the control plane
-// must resolve before translating in (Kong's balancer, kong-admin-api.md
-// §3.4): the host of every target, and the host of every service that does
+// must resolve before translating in (Kong's balancer, docs/kong-contract.md
+// §5): the host of every target, and the host of every service that does
 // not name an upstream. An upstream name is balanced over its targets and
 // never resolved; IP literals need no answer. This is the rule
 // clusterFor and resolve apply, kept here so that the xds loop does not

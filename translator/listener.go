@@ -101,7 +101,7 @@ func (b *hcmBuilder) kongClientSide() *hcmBuilder {
 }
 
 // kongLocalReplies rewrites Envoy's own error replies into Kong's JSON
-// bodies and statuses (kong-admin-api.md §1.4, §3.7). Responses proxied
+// bodies and statuses (docs/kong-contract.md §7). Responses proxied
 // from upstreams are never touched: mappers only see local replies.
 func (b *hcmBuilder) kongLocalReplies() *hcmBuilder {
 	b.hcm.LocalReplyConfig = &hcmv3.LocalReplyConfig{Mappers: []*hcmv3.ResponseMapper{

@@ -40,7 +40,7 @@ func TestHTTPFilters_Order(t *testing.T) {
 	}
 }
 
-// TestResolvePlugins checks Kong's precedence (kong-plugins.md §1.7): one
+// TestResolvePlugins checks Kong's precedence (docs/kong-contract.md §9): one
 // instance per name, the most specific enabled scope, consumer-scoped
 // instances kept aside when more specific than the static one.
 func TestResolvePlugins(t *testing.T) {

@@ -23,7 +23,7 @@ type pluginInstance struct {
 }
 
 // scopeRank is Kong's precedence between instances of one plugin name
-// (kong/runloop/plugins_iterator.lua; kong-plugins.md §1.7): the most
+// (kong/runloop/plugins_iterator.lua; docs/kong-contract.md §9): the most
 // specific enabled scope wins, lower rank first.
 func (p pluginInstance) scopeRank() int {
 	r, s, c := p.routeID != "", p.serviceID != "", p.consumerID != ""

@@ -147,7 +147,7 @@ func retryPolicy(retries int64, otherHostOnly bool) *routev3.RetryPolicy {
 	return p
 }
 
-// setHostRewrite implements Kong's upstream Host (kong-admin-api.md §3.2)
+// setHostRewrite implements Kong's upstream Host (docs/kong-contract.md §4)
 // for preserve_host=false: the upstream's host_header if set, else the
 // hostname of the endpoint Envoy picked (auto_host_rewrite), which the CLA
 // sets to what Kong sends: the target's name or IP (the service's host for

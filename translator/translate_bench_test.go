@@ -9,7 +9,7 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-// Benchmark size (issue 3): 10,000 services each with one route, 1,000
+// Benchmark size: 10,000 services each with one route, 1,000
 // upstreams with 10 IP targets each (10,000 targets).
 const (
 	benchServices  = 10000

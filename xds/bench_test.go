@@ -12,7 +12,7 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-// Benchmark size from issue 3: 10,000 services and routes, 1,000 upstreams,
+// Benchmark size: 10,000 services and routes, 1,000 upstreams,
 // 10,000 targets (10 per upstream, 10 services per upstream).
 const (
 	benchUpstreams = 1000

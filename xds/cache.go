@@ -14,7 +14,7 @@ import (
 // when its bytes change; every stream is sent those same bytes, and a
 // change is sent only to the watches subscribed to it. Cluster protos
 // never change with targets (endpoints live in EDS), which keeps Envoy's
-// health-check state (envoy-mapping §1.3 #8).
+// health-check state (docs/kong-contract.md §10.2).
 //
 // Listeners and clusters are full-state types over SotW: each response
 // carries all of them. Every Envoy shares the configuration: there is no

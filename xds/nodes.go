@@ -241,7 +241,7 @@ func (r *registry) OnStreamClosed(id int64, _ *corev3.Node) { r.closed(id) }
 // go-control-plane hands the request to the cache: Envoy reports its last
 // *accepted* version, which differs from the snapshot's, so the snapshot
 // cache would answer at once with the very config Envoy just rejected, and
-// again after every NACK (go-control-plane #962; envoy-mapping §1.3 #1).
+// again after every NACK (envoyproxy/go-control-plane#962; docs/kong-contract.md §10.1).
 // With the rejected version in the request the watch parks until the
 // configuration actually changes. Envoy meanwhile keeps serving its last
 // good configuration. (Delta needs no such help: the server records the

@@ -11,16 +11,16 @@ import (
 	"github.com/switchboard-gw/switchboard/bench/scenario"
 )
 
-// Goals of issue 7.
+// The project's performance goals.
 const (
 	goalPropagationP99 = 20 * time.Millisecond
-	// goalPropagationHostlessP99 is issue 15's goal for hostless routes,
+	// goalPropagationHostlessP99 is the goal for hostless routes,
 	// goalControlPlaneP99 its goal for commit → xDS cache.
 	goalPropagationHostlessP99 = 60 * time.Millisecond
 	goalControlPlaneP99        = 2 * time.Millisecond
 	goalOverheadRatio          = 0.97
 	goalRSS                    = 200 << 20
-	goalChangePush             = 20 * time.Millisecond // issue 15
+	goalChangePush             = 20 * time.Millisecond
 )
 
 // Markdown renders BENCHMARKS.md.
@@ -30,7 +30,7 @@ func Markdown(r *Results) string {
 	b.WriteString("<!-- Written by `make bench` (bench/cmd/sbbench); do not edit by hand. -->\n\n")
 	if r.Quick {
 		b.WriteString("> **Quick mode** (`BENCH_QUICK=1`): every scenario at small sizes, for development. " +
-			"These are not the figures of issue 7; run `make bench` for those.\n\n")
+			"These are not the full-size figures; run `make bench` for those.\n\n")
 	}
 	fmt.Fprintf(&b, "Produced by `%s` on %s, in %s wall time. Method: [docs/benchmarks.md](docs/benchmarks.md).\n\n",
 		r.Command, r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Finished.Sub(r.Started).Round(time.Second))
@@ -406,7 +406,7 @@ func writeAdmin(b *strings.Builder, r *Results) {
 }
 
 func writeAnchors(b *strings.Builder) {
-	b.WriteString("## Published anchors\n\nFrom issue 7 (one 16-core host, 2024–25; not measured here): a new route starts " +
+	b.WriteString("## Published anchors\n\nPublished by others (one 16-core host, 2024–25; not measured here): a new route starts " +
 		"answering after ≈300 ms with Istio, ≈600 ms with Envoy Gateway (≈2 s under load, with ~15k 503s during route " +
 		"churn), ≈3 s with Kong via its ingress controller, ≈30 ms with the fastest tested; Envoy Gateway's controller " +
 		"uses ≈190 MiB at 1,000 routes.\n")

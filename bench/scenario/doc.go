@@ -1,4 +1,4 @@
-// Package scenario holds the benchmark scenarios of issue 7, one file each:
+// Package scenario holds the benchmark scenarios, one file each:
 // route propagation, change under traffic, failover, proxy overhead,
 // control-plane scale and Admin API writes. Each starts what it needs
 // through package harness, measures, stops everything it started, and

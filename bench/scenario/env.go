@@ -46,7 +46,7 @@ type Sizes struct {
 	BulkWorkers int
 }
 
-// FullSizes are the sizes of issue 7.
+// FullSizes are the sizes of the published goals (BENCHMARKS.md).
 func FullSizes() Sizes {
 	return Sizes{
 		PropExisting: []int{0, 1000, 5000}, PropHostExisting: []int{5000, 50000}, PropNew: 200, PropRunBound: 150 * time.Second, LoadRate: 1000,

@@ -11,7 +11,7 @@ import (
 
 const testSecret = "test-cluster-secret"
 
-// The attack of issue 11: any web page the operator visits POSTs "{}" as
+// The cross-site wipe: any web page the operator visits POSTs "{}" as
 // text/plain (no preflight) to the restore path, which used to wipe every
 // entity. Neither that nor any other request without the cluster secret
 // reaches a handler.

@@ -1,7 +1,7 @@
 // Package resolve turns the hostnames that Kong targets and plain services
 // name into IP addresses for EDS. Envoy's EDS endpoints must be IP literals
 // (a hostname makes Envoy NACK the ClusterLoadAssignment), so the control
-// plane resolves names itself, as Kong's balancer does (contract §3.4):
+// plane resolves names itself, as Kong's balancer does (docs/kong-contract.md §5):
 //
 //   - a hosts file (--dns-hostsfile, default /etc/hosts) is consulted first
 //     and re-read when it changes;

@@ -1,4 +1,4 @@
-// Command sbbench runs the switchboard benchmarks of issue 7 against the
+// Command sbbench runs the switchboard benchmarks against the
 // real binary, a real Envoy, nginx and loopback backends, and writes
 // BENCHMARKS.md. `make bench` runs it; BENCH_QUICK=1 (or -quick) runs every
 // scenario at small sizes in about a minute.
