@@ -34,6 +34,9 @@ func (f *Field) json() map[string]any {
 	if f.oneOf != nil {
 		m["one_of"] = f.oneOf
 	}
+	if f.eqNull != "" {
+		m["eq"] = nil // Kong's eq = null (typedefs.no_consumer)
+	}
 	if f.gt != nil {
 		m["gt"] = jsonNum(*f.gt)
 	}
