@@ -56,12 +56,10 @@ type routeTable struct {
 	retry       *routev3.RetryPolicy
 }
 
-// placedEntry is one entry in one domain, with its Envoy routes for the
-// single virtual host layout (routesIn).
+// placedEntry is one entry in one domain.
 type placedEntry struct {
 	e      *routeEntry
 	domain string
-	routes []*routev3.Route
 }
 
 func comparePlaced(a, b placedEntry) int {
@@ -79,7 +77,7 @@ func newRouteTable(routes []*translatedRoute) *routeTable {
 		for _, d := range tr.domains {
 			rt.byDomain[d] = append(rt.byDomain[d], tr.entries...)
 			for _, e := range tr.entries {
-				rt.all = append(rt.all, placedEntry{e, d, e.routesIn(d)})
+				rt.all = append(rt.all, placedEntry{e, d})
 			}
 			if d != catchAllDomain {
 				rt.hosted += len(tr.entries)
@@ -101,7 +99,7 @@ func (rt *routeTable) add(tr *translatedRoute) {
 			list := rt.byDomain[d]
 			i, _ := slices.BinarySearchFunc(list, e, compareEntries)
 			rt.byDomain[d] = slices.Insert(list, i, e)
-			p := placedEntry{e, d, e.routesIn(d)}
+			p := placedEntry{e, d}
 			j, _ := slices.BinarySearchFunc(rt.all, p, comparePlaced)
 			rt.all = slices.Insert(rt.all, j, p)
 			if d != catchAllDomain {
@@ -125,7 +123,7 @@ func (rt *routeTable) remove(tr *translatedRoute) {
 			} else {
 				rt.byDomain[d] = list
 			}
-			p := placedEntry{e: e, domain: d}
+			p := placedEntry{e, d}
 			if j, found := slices.BinarySearchFunc(rt.all, p, comparePlaced); found && rt.all[j].e == e {
 				rt.all = slices.Delete(rt.all, j, j+1)
 			}
@@ -155,14 +153,10 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 	}
 	if single {
 		if rt.single == nil || rt.singleDirty {
-			n := 0
-			for _, p := range rt.all {
-				n += len(p.routes)
-			}
 			vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: rt.retry}
-			vh.Routes = make([]*routev3.Route, 0, n)
+			vh.Routes = make([]*routev3.Route, 0, len(rt.all))
 			for _, p := range rt.all {
-				vh.Routes = append(vh.Routes, p.routes...)
+				vh.Routes = append(vh.Routes, p.e.routesIn(p.domain)...)
 			}
 			rt.single, rt.singleDirty = vh, false
 		}
