@@ -1,12 +1,16 @@
 package translator
 
 import (
+	"fmt"
 	"testing"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/testing/protocmp"
 )
 
 // TestHTTPFilters_Order checks the rules of the filter table: unique names,
@@ -104,4 +108,77 @@ func listenerHCM(t *testing.T, l *listenerv3.Listener) *hcmv3.HttpConnectionMana
 		t.Fatal(err)
 	}
 	return hcm
+}
+
+// TestWithHeaderFirst_CopiesEveryField fills every field of a Route and
+// its RouteMatch (through reflection, so a field added to the protos is
+// filled too) and expects withHeaderFirst's copy to equal the original
+// once the added header is taken out.
+func TestWithHeaderFirst_CopiesEveryField(t *testing.T) {
+	r := &routev3.Route{}
+	fillAll(r.ProtoReflect())
+	m := authorityMatcher("a.test")
+	got := withHeaderFirst(r, m)
+	if got.GetMatch().GetHeaders()[0] != m {
+		t.Fatal("the host condition is not first")
+	}
+	got.Match.Headers = got.Match.Headers[1:]
+	if diff := cmp.Diff(r, got, protocmp.Transform()); diff != "" {
+		t.Errorf("withHeaderFirst lost fields (-route +copy):\n%s", diff)
+	}
+}
+
+// fillAll sets every field of m (one member of each oneof, the last one
+// ranged) to a non-default value, one level into sub-messages.
+func fillAll(m protoreflect.Message) {
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		switch {
+		case fd.IsList():
+			l := m.Mutable(fd).List()
+			if fd.Kind() == protoreflect.MessageKind {
+				l.Append(protoreflect.ValueOfMessage(l.NewElement().Message()))
+			} else {
+				l.Append(scalarValue(fd))
+			}
+		case fd.IsMap():
+			// Maps of messages (typed_per_filter_config): one empty entry.
+			mp := m.Mutable(fd).Map()
+			mp.Set(protoreflect.ValueOfString("k").MapKey(), mp.NewValue())
+		case fd.Kind() == protoreflect.MessageKind:
+			sub := m.Mutable(fd).Message()
+			if sub.Descriptor().FullName() == "envoy.config.route.v3.RouteMatch" {
+				fillAll(sub)
+			}
+		default:
+			m.Set(fd, scalarValue(fd))
+		}
+	}
+}
+
+func scalarValue(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return protoreflect.ValueOfBool(true)
+	case protoreflect.StringKind:
+		return protoreflect.ValueOfString("x")
+	case protoreflect.EnumKind:
+		return protoreflect.ValueOfEnum(1)
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		return protoreflect.ValueOfUint32(1)
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return protoreflect.ValueOfUint64(1)
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		return protoreflect.ValueOfInt32(1)
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		return protoreflect.ValueOfInt64(1)
+	case protoreflect.BytesKind:
+		return protoreflect.ValueOfBytes([]byte("x"))
+	case protoreflect.DoubleKind:
+		return protoreflect.ValueOfFloat64(1)
+	case protoreflect.FloatKind:
+		return protoreflect.ValueOfFloat32(1)
+	}
+	panic(fmt.Sprintf("unhandled kind %v", fd.Kind()))
 }

@@ -6,7 +6,6 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Route layout
@@ -54,6 +53,17 @@ type routeTable struct {
 	single      *routev3.VirtualHost
 	singleDirty bool
 	retry       *routev3.RetryPolicy
+	hosts       map[string]*routev3.HeaderMatcher // one shared host condition per domain
+}
+
+// hostMatcher returns the shared host condition of domain.
+func (rt *routeTable) hostMatcher(domain string) *routev3.HeaderMatcher {
+	m := rt.hosts[domain]
+	if m == nil {
+		m = authorityMatcher(domain)
+		rt.hosts[domain] = m
+	}
+	return m
 }
 
 // placedEntry is one entry in one domain.
@@ -71,7 +81,7 @@ func compareEntries(a, b *routeEntry) int { return a.prio.compare(b.prio) }
 func newRouteTable(routes []*translatedRoute) *routeTable {
 	rt := &routeTable{
 		byDomain: map[string][]*routeEntry{}, vhosts: map[string]*routev3.VirtualHost{}, dirty: map[string]bool{},
-		singleDirty: true, retry: vhostRetryPolicy(),
+		singleDirty: true, retry: vhostRetryPolicy(), hosts: map[string]*routev3.HeaderMatcher{},
 	}
 	for _, tr := range routes {
 		for _, d := range tr.domains {
@@ -120,6 +130,7 @@ func (rt *routeTable) remove(tr *translatedRoute) {
 			}
 			if len(list) == 0 {
 				delete(rt.byDomain, d)
+				delete(rt.hosts, d)
 			} else {
 				rt.byDomain[d] = list
 			}
@@ -156,7 +167,7 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 			vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: rt.retry}
 			vh.Routes = make([]*routev3.Route, 0, len(rt.all))
 			for _, p := range rt.all {
-				vh.Routes = append(vh.Routes, p.e.routesIn(p.domain)...)
+				vh.Routes = append(vh.Routes, p.e.routesIn(p.domain, rt.hostMatcher)...)
 			}
 			rt.single, rt.singleDirty = vh, false
 		}
@@ -201,7 +212,7 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 // routesIn returns the entry's Envoy routes for the single virtual host
 // layout: as they are for "*", else with the domain as an :authority
 // condition, built once per entry and domain.
-func (e *routeEntry) routesIn(domain string) []*routev3.Route {
+func (e *routeEntry) routesIn(domain string, hostMatcher func(string) *routev3.HeaderMatcher) []*routev3.Route {
 	if domain == catchAllDomain {
 		return e.routes
 	}
@@ -210,7 +221,7 @@ func (e *routeEntry) routesIn(domain string) []*routev3.Route {
 			return s.routes
 		}
 	}
-	m := authorityMatcher(domain)
+	m := hostMatcher(domain)
 	rs := make([]*routev3.Route, len(e.routes))
 	for i, r := range e.routes {
 		rs[i] = withHeaderFirst(r, m)
@@ -245,27 +256,39 @@ func authorityMatcher(domain string) *routev3.HeaderMatcher {
 // withHeaderFirst returns a shallow copy of r whose match tests m before
 // its own header conditions (the Host compare is the cheapest way to skip
 // another host's route). Sub-messages are shared with r, read-only.
+// TestWithHeaderFirst_CopiesEveryField fails when the Envoy protos gain a
+// field this copy does not know.
 func withHeaderFirst(r *routev3.Route, m *routev3.HeaderMatcher) *routev3.Route {
-	out := shallowCopy(r)
-	match := shallowCopy(r.GetMatch())
-	match.Headers = append([]*routev3.HeaderMatcher{m}, r.GetMatch().GetHeaders()...)
-	out.Match = match
-	return out
-}
-
-// shallowCopy copies every set field of m into a new message, sharing
-// sub-messages and lists; it needs no update when fields are added.
-func shallowCopy[M interface {
-	*routev3.Route | *routev3.RouteMatch
-	ProtoReflect() protoreflect.Message
-}](m M) M {
-	src := m.ProtoReflect()
-	dst := src.New()
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		dst.Set(fd, v)
-		return true
-	})
-	return dst.Interface().(M)
+	rm := r.GetMatch()
+	match := &routev3.RouteMatch{
+		PathSpecifier:   rm.PathSpecifier,
+		CaseSensitive:   rm.CaseSensitive,
+		RuntimeFraction: rm.RuntimeFraction,
+		Headers:         append([]*routev3.HeaderMatcher{m}, rm.GetHeaders()...),
+		QueryParameters: rm.QueryParameters,
+		Cookies:         rm.Cookies,
+		Grpc:            rm.Grpc,
+		TlsContext:      rm.TlsContext,
+		DynamicMetadata: rm.DynamicMetadata,
+		FilterState:     rm.FilterState,
+	}
+	return &routev3.Route{
+		Name:                       r.Name,
+		Match:                      match,
+		Action:                     r.Action,
+		Metadata:                   r.Metadata,
+		Decorator:                  r.Decorator,
+		TypedPerFilterConfig:       r.TypedPerFilterConfig,
+		RequestHeadersToAdd:        r.RequestHeadersToAdd,
+		RequestHeadersToRemove:     r.RequestHeadersToRemove,
+		ResponseHeadersToAdd:       r.ResponseHeadersToAdd,
+		ResponseHeadersToRemove:    r.ResponseHeadersToRemove,
+		Tracing:                    r.Tracing,
+		PerRequestBufferLimitBytes: r.PerRequestBufferLimitBytes,
+		StatPrefix:                 r.StatPrefix,
+		RequestBodyBufferLimit:     r.RequestBodyBufferLimit,
+		RouteSpecifiers:            r.RouteSpecifiers,
+	}
 }
 
 // mergeSorted merges lists already in priority order, dropping an entry
