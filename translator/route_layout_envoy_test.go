@@ -1,15 +1,16 @@
 package translator
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,32 +69,64 @@ func TestRouteLayouts_Envoy(t *testing.T) {
 	if err := os.WriteFile(file, boot, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-c", file, "--log-level", "warn", "--use-dynamic-base-id", "--concurrency", "1")
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cancel(); <-exited })
 
-	client := &http.Client{Timeout: 5 * time.Second}
+	// A bare HTTP/1.1 exchange over net (this package may not import
+	// net/http): one request per connection, answered and closed by Envoy.
 	ask := func(port int, host, path, method string, headers map[string]string) string {
-		req, err := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Host = host
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := client.Do(req)
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Sprintf("%d %s", resp.StatusCode, b)
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		var req strings.Builder
+		fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, path, host)
+		for k, v := range headers {
+			fmt.Fprintf(&req, "%s: %s\r\n", k, v)
+		}
+		req.WriteString("\r\n")
+		if _, err := io.WriteString(conn, req.String()); err != nil {
+			return "error: " + err.Error()
+		}
+		// Read exactly the response: Envoy keeps the connection open for
+		// its delayed close after answering.
+		br := bufio.NewReader(conn)
+		status, err := br.ReadString('\n')
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		length := 0
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return "error: " + err.Error()
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if line == "" {
+				break
+			}
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "content-length") {
+				length, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		body := make([]byte, length)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return "error: " + err.Error()
+		}
+		if _, code, ok := strings.Cut(status, " "); ok && len(code) >= 3 {
+			return code[:3] + " " + string(body)
+		}
+		return "error: no status line in " + strconv.Quote(status)
 	}
 	// Both listeners up: poll with a bound.
 	deadline := time.Now().Add(30 * time.Second)

@@ -284,7 +284,7 @@ func withHeaderFirst(r *routev3.Route, m *routev3.HeaderMatcher) *routev3.Route 
 		ResponseHeadersToAdd:       r.ResponseHeadersToAdd,
 		ResponseHeadersToRemove:    r.ResponseHeadersToRemove,
 		Tracing:                    r.Tracing,
-		PerRequestBufferLimitBytes: r.PerRequestBufferLimitBytes,
+		PerRequestBufferLimitBytes: r.PerRequestBufferLimitBytes, //nolint:staticcheck // deprecated, but copied as set
 		StatPrefix:                 r.StatPrefix,
 		RequestBodyBufferLimit:     r.RequestBodyBufferLimit,
 		RouteSpecifiers:            r.RouteSpecifiers,
