@@ -185,7 +185,8 @@ func writePropagation(b *strings.Builder, r *Results) {
 		"A run stops early at %s (the bound of the whole benchmark) and says so.\n\n",
 		r.Sizes.PropNew, num(r.Sizes.LoadRate), r.Sizes.PropRunBound)
 	t := newTable(b, "route shape", "existing routes", "background load", "routes timed", "p50", "p99", "max", "timeouts", "write (POST→201) p50 / p99",
-		"background achieved, failed", "switchboard: commit→xDS cache p99 / mean", "translation, incremental / full (mean)")
+		"background achieved, failed", "switchboard: commit→xDS cache p99 / mean", "translation, incremental / full (mean)",
+		"Envoy applying RDS p50 / p99")
 	for _, p := range r.Propagation {
 		bg, bgr := "none", "—"
 		if p.Loaded {
@@ -200,13 +201,17 @@ func writePropagation(b *strings.Builder, r *Results) {
 		}
 		t.row(shapeName(p.Shape), num(p.Existing), bg, n, ms(p.Latency.P50), ms(p.Latency.P99), ms(p.Latency.Max), fmt.Sprint(p.Timeouts),
 			ms(p.Write.P50)+" / "+ms(p.Write.P99), bgr, "≤ "+ms(p.Publish.CommitToCacheP99)+" / "+ms(p.Publish.RevisionToPublish),
-			fmt.Sprintf("%s (%d) / %s (%d)", ms(p.Publish.TranslateIncremental), p.Publish.Incremental, ms(p.Publish.TranslateFull), p.Publish.Full))
+			fmt.Sprintf("%s (%d) / %s (%d)", ms(p.Publish.TranslateIncremental), p.Publish.Incremental, ms(p.Publish.TranslateFull), p.Publish.Full),
+			envoyApply(p.Envoy))
 	}
 	b.WriteString("\nShapes: *hostless* routes match on a path only (all in Envoy's catch-all virtual host); *one host per route* gives " +
 		"every route, existing and new, a host of its own (requests carry it), measured on a stack of its own under load. " +
 		"The last two columns are switchboard's own metrics over the run (`switchboard_xds_commit_to_cache_seconds`, the control " +
 		"plane's share of a change, p99 as the upper bound of its histogram bucket; " +
-		"`switchboard_xds_translation_duration_seconds` by mode, with the number of publishes of each): they show where the time goes, they are not the figure.\n\n")
+		"`switchboard_xds_translation_duration_seconds` by mode, with the number of publishes of each): they show where the time goes, they are not the figure. " +
+		"The last column is Envoy's own `rds.<name>.update_duration` over its last stats interval (5 s) at the end of the run " +
+		"(— when that interval held no update): the time Envoy takes to apply the route configuration, which the propagation " +
+		"figure cannot beat.\n\n")
 }
 
 func writeChurn(b *strings.Builder, r *Results) {
@@ -418,4 +423,13 @@ func shapeName(s string) string {
 		return scenario.ShapeHostless
 	}
 	return s
+}
+
+// envoyApply shows Envoy's RDS apply time, "—" when its last stats
+// interval held no update.
+func envoyApply(e scenario.EnvoyApply) string {
+	if e.P99 == 0 {
+		return "—"
+	}
+	return ms(e.P50) + " / " + ms(e.P99)
 }

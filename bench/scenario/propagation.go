@@ -29,6 +29,9 @@ type PropagationRow struct {
 	// Background is the load that ran meanwhile (Loaded only).
 	Background *load.Result
 	Publish    PublishStats
+	// Envoy is Envoy's own time to apply the route configuration, read
+	// at the end of the run (the goal compares the figure with it).
+	Envoy EnvoyApply
 }
 
 // Route shapes of scenario 1.
@@ -228,6 +231,7 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, shape string
 	row.Latency = load.Summarize(lat)
 	row.Write = load.Summarize(write)
 	row.Publish = publishStats(m0, readMetrics(st.Admin))
+	row.Envoy = envoyRDSApply(st.EnvoyAdminAddr)
 	// Back to exactly base routes for the next run.
 	var del []harness.Op
 	for _, n := range names {
