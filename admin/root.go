@@ -14,11 +14,17 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
-// databaseName is what GET / advertises as configuration.database. go-kong
-// and decK treat "off" as DB-less (declarative /config only), which
-// switchboard is not: it takes entity writes like Kong with a database.
-// "postgres" would be a lie, so it names itself.
-const databaseName = "switchboard"
+// databaseName is what GET / advertises as configuration.database. Kong's
+// clients switch on the exact values: "off" means DB-less (writes only
+// through /config, go-kong skips entity tests, decK refuses sync), "postgres"
+// means entities are written one by one through the Admin API — which is
+// what switchboard does. The truth is beside it in configuration.switchboard
+// (docs/decisions.md, 2026-12-01 "GET / database").
+const databaseName = "postgres"
+
+// storeName is configuration.switchboard.store: the durable store behind
+// the Admin API.
+const storeName = "raft"
 
 func (s *Server) registerRootRoutes() {
 	s.handleFunc("/", http.MethodGet, s.handleRoot)
@@ -47,6 +53,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 		"rbac":              "off",
 		"portal":            false,
 		"anonymous_reports": false,
+		"switchboard":       map[string]any{"store": storeName},
 	}
 	for k, v := range s.opts.Configuration {
 		conf[k] = v

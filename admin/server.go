@@ -123,6 +123,8 @@ func New(st *store.Store, opts Options) *Server {
 	s.registerRootRoutes()
 	s.registerEntities()
 	s.registerSchemaRoutes()
+	s.registerTagRoutes()
+	s.registerPlaceholderLists()
 	return s
 }
 
