@@ -1,6 +1,9 @@
 package testenv
 
 import (
+	"bytes"
+	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,7 +76,7 @@ func (a *Admin) Paced(ops []Op, workers int, perSec float64) (BatchResult, error
 					}
 				}
 				t0 := time.Now()
-				_, err := a.Must(op.Method, op.Path, op.Body, op.Want)
+				err := a.mustRetrying(op)
 				lat[op.Kind] = append(lat[op.Kind], time.Since(t0))
 				if err != nil {
 					mu.Lock()
@@ -110,4 +113,35 @@ func (a *Admin) Levels(workers int, levels ...[]Op) (BatchResult, error) {
 		}
 	}
 	return total, nil
+}
+
+// Bounds of the retry of a call the Admin API answered 503 (the raft log
+// refused or timed out the proposal under a bulk load, as a busy Kong node
+// answers): a few attempts, with a growing pause.
+const (
+	busyRetries = 5
+	busyPause   = 50 * time.Millisecond
+)
+
+// mustRetrying is Must for one batch op, retrying a 503 a bounded number of
+// times, as a bulk-loading client would. A create that answers 409 after a
+// 503 landed the first time; that counts as done.
+func (a *Admin) mustRetrying(op Op) error {
+	pause := busyPause
+	for attempt := 0; ; attempt++ {
+		r, err := a.Do(op.Method, op.Path, op.Body)
+		switch {
+		case err != nil:
+			return err
+		case r.Status == op.Want:
+			return nil
+		case r.Status == http.StatusConflict && attempt > 0 && op.Method == http.MethodPost:
+			return nil
+		case r.Status == http.StatusServiceUnavailable && attempt < busyRetries:
+			time.Sleep(pause) // pacing a retry, not waiting for a condition
+			pause *= 2
+			continue
+		}
+		return fmt.Errorf("%s %s: status %d, want %d: %s", op.Method, op.Path, r.Status, op.Want, bytes.TrimSpace(r.Body))
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -122,5 +124,31 @@ func TestServe_Args(t *testing.T) {
 		"--dns-hostsfile h --node-id n --log-level warn --envoy --envoy-bin /bin/envoy --envoy-delta=true --flag v"
 	if got != want {
 		t.Fatalf("args\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestAdmin_BatchRetriesBusy(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n := calls.Add(1); {
+		case n <= 2:
+			w.WriteHeader(http.StatusServiceUnavailable) // busy twice
+		case n == 3:
+			w.WriteHeader(http.StatusConflict) // the first attempt had landed
+		default:
+			w.WriteHeader(http.StatusCreated)
+		}
+	}))
+	defer srv.Close()
+	a := NewAdmin(strings.TrimPrefix(srv.URL, "http://"))
+	defer a.Close()
+	if _, err := a.Batch([]Op{{Kind: "service", Method: "POST", Path: "/services", Body: map[string]any{"name": "a"}, Want: 201}}, 1); err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	if calls.Load() != 3 {
+		t.Fatalf("%d calls, want 3 (two 503s, then the 409 of a create that landed)", calls.Load())
+	}
+	if _, err := a.Batch([]Op{{Kind: "service", Method: "POST", Path: "/services", Want: 200}}, 1); err == nil {
+		t.Fatal("a 201 where 200 was wanted passed")
 	}
 }
