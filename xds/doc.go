@@ -5,23 +5,32 @@
 // Layout (one concern per file):
 //
 //   - server.go    the Server: gRPC with keepalive, ADS registration, Stop
-//   - cache.go     the cache layout (snapshot cache for CDS/LDS/RDS, a
-//     LinearCache for EDS, both behind a MuxCache) and the node hash
-//   - publish.go   the loop: store revision → coalesce → publish
-//   - snapshot.go  one publish: translate, validate, hash, diff, set
-//   - validate.go  ValidateAll on every resource, fix-ups, Consistent()
-//   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs
+//   - cache.go     the cache layout: one adscache.Cache for every type
+//   - publish.go   the loop: store revision → publish at once, fold what
+//     arrives meanwhile
+//   - snapshot.go  one publish: the O(change) path when the translator has
+//     one, else translate everything; whole-set diff against the cache
+//   - incremental.go the O(change) path: change feed → incremental
+//     translation → validate, check and marshal only the delta
+//   - routebytes.go the route configuration marshalled from cached routes
+//   - validate.go  ValidateAll on changed resources, fix-ups, Consistent()
+//   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs,
+//     commit → ACK propagation
+//   - acked_revision.go which store revision each Envoy has ACKed
 //   - dataplanes.go GET /clustering/data-planes
 //   - node_admin.go the admin address each Envoy advertises (node metadata),
 //     for the health poller
 //   - metrics.go   Prometheus metrics on a private registry
 //   - names.go     which hostnames to resolve
-//   - changes.go   which upstreams a commit touched (endpoints-only path)
+//   - changes.go   which upstreams a commit touched (endpoints-only path of
+//     translators without an incremental API)
 //   - translate.go the Translator seam; translate_default.go adapts the
 //     translator package to it
 //
-// Subpackage resolve resolves target and service hostnames (EDS needs IPs);
-// subpackage envoyhealth polls each Envoy's admin API for host health.
+// Subpackage adscache is the xDS cache (one marshalled copy per resource,
+// name → watch index, watches that survive ACKs); resolve resolves target
+// and service hostnames (EDS needs IPs); envoyhealth polls each Envoy's
+// admin API for the host health of health-checked upstreams.
 //
 // Use (cmd/switchboard does this):
 //
