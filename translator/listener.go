@@ -23,6 +23,7 @@ func buildListener(opts Options) (*listenerv3.Listener, error) {
 		rds(RouteConfigName).
 		kongClientSide().
 		kongLocalReplies().
+		properCaseHeaders().
 		build()
 	for _, f := range httpFilters {
 		if err := f.patchHCM(hcm); err != nil {
@@ -114,6 +115,18 @@ func (b *hcmBuilder) kongLocalReplies() *hcmBuilder {
 		flagMapper([]string{"UF", "UC", "URX"}, 502, msgBadGateway),
 		// UT: the upstream did not answer within read_timeout.
 		flagMapper([]string{"UT"}, 504, msgUpstreamTimout),
+	}}
+	return b
+}
+
+// properCaseHeaders writes HTTP/1.1 header names as nginx does
+// (X-Cache-Status, not x-cache-status): Kong's tutorials grep them
+// case-sensitively.
+func (b *hcmBuilder) properCaseHeaders() *hcmBuilder {
+	b.hcm.HttpProtocolOptions = &corev3.Http1ProtocolOptions{HeaderKeyFormat: &corev3.Http1ProtocolOptions_HeaderKeyFormat{
+		HeaderFormat: &corev3.Http1ProtocolOptions_HeaderKeyFormat_ProperCaseWords_{
+			ProperCaseWords: &corev3.Http1ProtocolOptions_HeaderKeyFormat_ProperCaseWords{},
+		},
 	}}
 	return b
 }

@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// probeClient sends requests from a loopback address of its own, so the
+// test can watch a plugin reach Envoy without spending the per-IP rate
+// limit of the script's curl (which comes from 127.0.0.1).
+func probeClient() *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 77)}, Timeout: 2 * time.Second}
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+}
+
+// proxyProbe returns the status and headers of GET path through the proxy.
+func proxyProbe(s *stack, path string, hdr map[string]string) (int, http.Header, error) {
+	req, err := http.NewRequest(http.MethodGet, s.proxyURL(path), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := probeClient().Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode, resp.Header, nil
+}
+
+// TestWalkthroughPlugins runs e2e/walkthrough_plugins.sh, the Get Started
+// chapters' own curl commands, against a live stack after the Services and
+// Routes chapter, and reads what they print.
+func TestWalkthroughPlugins(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl on PATH")
+	}
+	httpbin := startBackend(t, "httpbin")
+	s := startStack(t, stackOptions{hosts: map[string]string{"httpbin.test": httpbin.ip}})
+	env := []string{"KONG_ADMIN=" + s.adminURL(""), "KONG_PROXY=" + s.proxyURL("")}
+	run := func(step string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "bash", "walkthrough_plugins.sh", step)
+		cmd.Env = append(cleanEnv(), env...)
+		out, err := cmd.CombinedOutput()
+		t.Logf("walkthrough_plugins.sh %s:\n%s", step, out)
+		if err != nil {
+			t.Fatalf("walkthrough_plugins.sh %s: %v", step, err)
+		}
+		return string(out)
+	}
+	// The Services and Routes chapter, as walkthrough.sh runs it.
+	s.mustAPI("POST", "/services", form("name", "example_service", "url", fmt.Sprintf("http://httpbin.test:%d", httpbin.port)), 201)
+	s.mustAPI("POST", "/services/example_service/routes", form("name", "example_route", "paths[]", "/mock"), 201)
+	s.converge("example_route", func() (bool, string) {
+		code, _, err := proxyProbe(s, "/mock/anything", nil)
+		return code == 200, fmt.Sprint(code, err)
+	})
+
+	t.Run("rate-limiting", func(t *testing.T) {
+		out := run("rate-limiting")
+		if !strings.Contains(out, "HTTP/1.1 201") {
+			t.Fatalf("plugin not created:\n%s", out)
+		}
+		s.converge("rate-limiting plugin", func() (bool, string) {
+			_, h, err := proxyProbe(s, "/mock/anything", nil)
+			return h.Get("X-RateLimit-Limit-Minute") == "5", fmt.Sprint(h, err)
+		})
+		out = run("rate-limiting-validate")
+		answers := strings.Split(out, "HTTP/1.1 ")[1:]
+		if len(answers) != 6 {
+			t.Fatalf("%d answers, want 6", len(answers))
+		}
+		for i, a := range answers[:5] {
+			if !strings.HasPrefix(a, "200") {
+				t.Errorf("request %d: %.40q, want 200", i+1, a)
+			}
+			if want := fmt.Sprintf("X-Ratelimit-Remaining-Minute: %d", 4-i); !strings.Contains(a, want) {
+				t.Errorf("request %d lacks %q", i+1, want)
+			}
+		}
+		last := answers[5]
+		if !strings.HasPrefix(last, "429") || !strings.Contains(last, `{"message":"API rate limit exceeded"}`) {
+			t.Errorf("6th request: %q, want 429 API rate limit exceeded", last)
+		}
+	})
+}
