@@ -189,7 +189,7 @@ func (s *Store) Restore(index uint64, d *Dump) error {
 		}
 	}
 	// References last: a row may name one that comes later in the dump.
-	w := &writer{txn: txn, reg: s.reg}
+	w := &writer{txn: txn, reg: s.reg, lenient: lenientFor(d)}
 	for _, r := range rows {
 		if err := w.checkRefs(r.k, r.row); err != nil {
 			return &RestoreError{Table: r.k.Table, Row: r.i, ID: r.k.RowID(r.row), Err: err}

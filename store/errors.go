@@ -60,6 +60,8 @@ func (e *ForeignKeyError) Error() string {
 type ReferencedError struct {
 	Entity       string // the table whose row was to be deleted
 	ReferencedBy string // the referencing table
+	ID           string // the row that was to be deleted
+	ReferrerID   string // one referencing row (Kong's code 19 names it)
 }
 
 func (e *ReferencedError) Error() string {

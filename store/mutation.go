@@ -145,6 +145,8 @@ func (w *writer) apply(m *Mutation) error {
 			op = OpDelete
 		} else {
 			row = l.row(m)
+			w.lenient = tlsLenient
+			defer func() { w.lenient = nil }()
 		}
 	}
 	switch op {

@@ -15,7 +15,7 @@ import (
 // satisfies every reference.
 var samples = map[string]func(i int) Row{
 	tableServices: func(i int) Row {
-		return &Service{ID: fmt.Sprintf("services-%d", i), Name: strp(fmt.Sprintf("svc-%d", i)), Host: "h.test", CreatedAt: int64(10 + i)}
+		return &Service{ID: fmt.Sprintf("services-%d", i), Name: strp(fmt.Sprintf("svc-%d", i)), Host: "h.test", CreatedAt: int64(10 + i), CACertificates: []string{}}
 	},
 	tableRoutes: func(i int) Row {
 		return &Route{ID: fmt.Sprintf("routes-%d", i), Name: strp(fmt.Sprintf("route-%d", i)), Service: &ForeignKey{ID: "services-0"}, CreatedAt: int64(10 + i)}
@@ -39,6 +39,15 @@ var samples = map[string]func(i int) Row{
 	},
 	tableKeyAuthCred: func(i int) Row {
 		return &KeyAuthCredential{ID: fmt.Sprintf("keyauth_credentials-%d", i), Consumer: ForeignKey{ID: "consumers-0"}, Key: fmt.Sprintf("key-%d", i), CreatedAt: int64(10 + i)}
+	},
+	tableCertificates: func(i int) Row {
+		return &Certificate{ID: fmt.Sprintf("certificates-%d", i), Cert: "c", Key: "k", CreatedAt: int64(10 + i)}
+	},
+	tableSNIs: func(i int) Row {
+		return &SNI{ID: fmt.Sprintf("snis-%d", i), Name: fmt.Sprintf("sni-%d.test", i), Certificate: ForeignKey{ID: "certificates-0"}, CreatedAt: int64(10 + i)}
+	},
+	tableCACertificates: func(i int) Row {
+		return &CACertificate{ID: fmt.Sprintf("ca_certificates-%d", i), Cert: "c", CertDigest: fmt.Sprintf("d%d", i), CreatedAt: int64(10 + i)}
 	},
 }
 
@@ -296,7 +305,7 @@ func TestRegistry_SafetyNetCoversEveryRelation(t *testing.T) {
 		t.Error("targets take the endpoints-only path")
 	}
 	if !slices.Equal(Tables, []string{tableServices, tableRoutes, tableUpstreams, tableTargets, tableTargetHealth,
-		tableConsumers, tablePlugins, tableKeyAuthCred}) {
+		tableConsumers, tablePlugins, tableKeyAuthCred, tableCertificates, tableSNIs, tableCACertificates}) {
 		t.Errorf("table order (the dump order of every release) changed: %v", Tables)
 	}
 }

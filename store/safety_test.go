@@ -69,6 +69,33 @@ func keyM(id, consumer, key string) *Mutation {
 	return Upsert(tableKeyAuthCred, &KeyAuthCredential{ID: id, Consumer: ForeignKey{ID: consumer}, Key: key, CreatedAt: 100})
 }
 
+func certM(id string) *Mutation {
+	return Upsert(tableCertificates, &Certificate{ID: id, Cert: "c", Key: "k", CreatedAt: 100})
+}
+
+func sniM(id, name, cert string) *Mutation {
+	return Upsert(tableSNIs, &SNI{ID: id, Name: name, Certificate: ForeignKey{ID: cert}, CreatedAt: 100})
+}
+
+func caM(id, digest string) *Mutation {
+	return Upsert(tableCACertificates, &CACertificate{ID: id, Cert: "c", CertDigest: digest, CreatedAt: 100})
+}
+
+// tlsSvcM is a generic (not legacy: those keep dangling TLS ids) service
+// write with a client certificate and CA certificates.
+func tlsSvcM(id, cert string, cas ...string) *Mutation {
+	sv := &Service{ID: id, Host: "h.test", Port: 443, Protocol: "https", CreatedAt: 100, UpdatedAt: 100, CACertificates: cas}
+	if cert != "" {
+		sv.ClientCertificate = &ForeignKey{ID: cert}
+	}
+	return Upsert(tableServices, sv)
+}
+
+func tlsUpM(id, cert string) *Mutation {
+	return Upsert(tableUpstreams, &Upstream{ID: id, Name: id + ".test", Algorithm: "round-robin", CreatedAt: 100,
+		ClientCertificate: &ForeignKey{ID: cert}})
+}
+
 func healthM(target, addr string, healthy bool) *Mutation {
 	return &Mutation{Op: OpSetTargetHealth, TargetHealth: &TargetHealth{TargetID: target, Address: addr, Healthy: healthy}}
 }
@@ -88,6 +115,8 @@ func fixture(t *testing.T) *Store {
 		pluginM("p1", "rate-limiting", "", "", ""), pluginM("p2", "rate-limiting", "s1", "", ""),
 		pluginM("p3", "key-auth", "s1", "r1", ""), pluginM("p4", "rate-limiting", "", "", "c1"),
 		keyM("k1", "c1", "alice-key"), keyM("k2", "c2", "bob-key"),
+		certM("cert1"), certM("cert2"), sniM("sni1", "a.test", "cert1"), sniM("sni2", "*.b.test", "cert1"),
+		caM("ca1", "d1"), caM("ca2", "d2"), tlsSvcM("s4", "cert2", "ca1", "ca2"), tlsUpM("u3", "cert2"),
 	} {
 		mustApply(t, s, m)
 	}
@@ -253,6 +282,40 @@ func relations() []relation {
 			danglingErr:  isFK,
 			deleteParent: Delete(tableConsumers, "c1"),
 			childGone:    func(s *Snapshot) bool { v, _ := s.KeyAuthCredentials(); return len(v) == 0 },
+		},
+		{
+			child: tableSNIs, field: "certificate", parent: tableCertificates, onDelete: Cascade,
+			setup:        []*Mutation{certM("c1"), sniM("n1", "a.test", "c1"), sniM("n2", "*.a.test", "c1")},
+			dangling:     sniM("n3", "b.test", "missing"),
+			danglingErr:  isFK,
+			deleteParent: Delete(tableCertificates, "c1"),
+			childGone:    func(s *Snapshot) bool { v, _ := s.SNIs(); return len(v) == 0 },
+		},
+		{
+			child: tableServices, field: "client_certificate", parent: tableCertificates, onDelete: Restrict,
+			setup:        []*Mutation{certM("c1"), sniM("n1", "a.test", "c1"), tlsSvcM("s1", "c1")},
+			dangling:     tlsSvcM("s2", "missing"),
+			danglingErr:  isFK,
+			deleteParent: Delete(tableCertificates, "c1"),
+			// The refused delete keeps the certificate's SNIs too (one
+			// transaction; Kong deletes them first).
+			childGone: func(s *Snapshot) bool { v, _ := s.SNIByName("a.test"); return v == nil },
+		},
+		{
+			child: tableServices, field: "ca_certificates", parent: tableCACertificates, onDelete: Restrict,
+			setup:        []*Mutation{caM("ca1", "d1"), caM("ca2", "d2"), tlsSvcM("s1", "", "ca2", "ca1")},
+			dangling:     tlsSvcM("s2", "", "ca1", "missing"),
+			danglingErr:  isFK,
+			deleteParent: Delete(tableCACertificates, "ca1"),
+			childGone:    func(s *Snapshot) bool { v, _ := s.ServiceByID("s1"); return v == nil },
+		},
+		{
+			child: tableUpstreams, field: "client_certificate", parent: tableCertificates, onDelete: Restrict,
+			setup:        []*Mutation{certM("c1"), tlsUpM("u1", "c1")},
+			dangling:     tlsUpM("u2", "missing"),
+			danglingErr:  isFK,
+			deleteParent: Delete(tableCertificates, "c1"),
+			childGone:    func(s *Snapshot) bool { v, _ := s.UpstreamByID("u1"); return v == nil },
 		},
 	}
 }

@@ -29,7 +29,7 @@ const (
 // kinds is every entity table, in dump order. Adding an entity is one Kind
 // literal in its own file and one element here.
 var kinds = newRegistry(serviceKind, routeKind, upstreamKind, targetKind, targetHealthKind,
-	consumerKind, pluginKind, keyAuthKind)
+	consumerKind, pluginKind, keyAuthKind, certificateKind, sniKind, caCertificateKind)
 
 // Tables lists every entity table, for callers that track per-table indexes.
 var Tables = kinds.tables()

@@ -1,12 +1,13 @@
 package store
 
 // serviceKind: unique name (nullable), references to a client certificate
-// and CA certificates join here when those tables exist; routes reference
-// services with Restrict (Kong answers 400 rather than cascading).
+// and CA certificates (certificate.go); routes reference services with
+// Restrict (Kong answers 400 rather than cascading).
 var serviceKind = &Kind{
 	Table:  tableServices,
 	New:    func() Row { return new(Service) },
 	Unique: []UniqueKey{nameKey(func(r Row) *string { return r.(*Service).Name })},
+	Refs:   []Ref{serviceClientCertRef, serviceCACertsRef},
 	Tagged: true,
 }
 

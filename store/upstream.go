@@ -12,6 +12,7 @@ var upstreamKind = &Kind{
 		return nil
 	},
 	Unique: []UniqueKey{{Name: indexName, Fields: []string{"name"}, Values: func(r Row) []any { return []any{r.(*Upstream).Name} }}},
+	Refs:   []Ref{upstreamClientCertRef},
 	Tagged: true,
 }
 

@@ -13,6 +13,9 @@ type writer struct {
 	reg     *registry
 	index   uint64
 	touched map[string]bool
+	// lenient are referenced tables whose missing ids are kept rather than
+	// refused: data written before the table existed (tlsLenient).
+	lenient map[string]bool
 }
 
 // upsert writes row as the kind's row with that id, in Kong's order of
@@ -121,7 +124,7 @@ func (w *writer) checkRefs(k *Kind, row Row) error {
 			if err != nil {
 				return err
 			}
-			if got == nil {
+			if got == nil && !w.lenient[ref.Table] {
 				return &ForeignKeyError{Field: ref.Field, Entity: ref.Table, ID: id}
 			}
 		}
@@ -156,7 +159,7 @@ func (w *writer) delete(k *Kind, id string) error {
 				return err
 			}
 			if ref != nil {
-				return &ReferencedError{Entity: g.kind.Table, ReferencedBy: b.from.Table}
+				return &ReferencedError{Entity: g.kind.Table, ReferencedBy: b.from.Table, ID: g.id, ReferrerID: b.from.RowID(ref)}
 			}
 		}
 	}
