@@ -61,6 +61,10 @@ type entityOptions struct {
 	// are registered before the generated ones, which matters where
 	// gorilla/mux could match both (/targets/all vs /targets/{targets}).
 	extras func(s *Server)
+	// overrides registers, after the generated endpoints, handlers that
+	// replace generated ones of the same path and method (a certificate's
+	// PUT, the disabled /snis/{s}/certificate).
+	overrides func(s *Server)
 	// before runs on every write before the schema: Kong's DAO options
 	// (a credential's ttl) leave the input here. base is the stored
 	// entity on update (nil otherwise). Its result goes to after.
@@ -85,6 +89,9 @@ var entityOptionsByTable = map[string]entityOptions{
 	"consumers":           consumerOptions,
 	"plugins":             pluginOptions,
 	"keyauth_credentials": keyAuthOptions,
+	"certificates":        certificateOptions,
+	"snis":                sniOptions,
+	"ca_certificates":     caCertificateOptions,
 }
 
 func (e *entity) table() string { return e.kind.Table }
@@ -144,6 +151,9 @@ func (s *Server) registerEntity(e *entity) {
 		if parent := s.entities[f.Reference()]; parent != nil && !parent.nestedOnly {
 			s.registerForeign(e, f.Name(), parent)
 		}
+	}
+	if e.overrides != nil {
+		e.overrides(s)
 	}
 }
 

@@ -23,6 +23,7 @@ const (
 	codeInvalidUnique         = 10
 	codeInvalidOptions        = 11
 	codeForeignKeysUnresolved = 13
+	codeReferencedByOthers    = 19
 )
 
 // kongError is the JSON body of a Kong DB error. Field order matches Kong's
@@ -285,6 +286,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}}
 	case errors.As(err, &fk):
 		api = errForeignKey(fk.Field, fk.Entity, fk.ID)
+	case errors.As(err, &ref) && ref.Entity == "ca_certificates":
+		// Kong's CA DAO checks its referrers itself (code 19).
+		api = &apiError{status: http.StatusBadRequest, body: kongError{
+			Code: codeReferencedByOthers, Name: "referenced by others",
+			Message: fmt.Sprintf("ca certificate %s is still referenced by %s (id = %s)", ref.ID, ref.ReferencedBy, ref.ReferrerID),
+		}}
 	case errors.As(err, &ref):
 		api = &apiError{status: http.StatusBadRequest, body: kongError{
 			Code: codeForeignKeyViolation, Name: "foreign key violation",

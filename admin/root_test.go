@@ -111,16 +111,19 @@ func TestAdmin_Endpoints(t *testing.T) {
 		got = append(got, e.(string))
 	}
 	want := []string{
-		"/", "/ca_certificates", "/certificates", "/consumers", "/consumers/{consumers}", "/consumers/{consumers}/key-auth",
+		"/", "/ca_certificates", "/ca_certificates/{ca_certificates}", "/certificates", "/certificates/{certificates}",
+		"/certificates/{certificates}/services", "/certificates/{certificates}/services/{services}",
+		"/certificates/{certificates}/snis", "/certificates/{certificates}/snis/{snis}",
+		"/certificates/{certificates}/upstreams", "/certificates/{certificates}/upstreams/{upstreams}", "/consumers", "/consumers/{consumers}", "/consumers/{consumers}/key-auth",
 		"/consumers/{consumers}/key-auth/{keyauth_credentials}", "/consumers/{consumers}/plugins",
 		"/consumers/{consumers}/plugins/{plugins}", "/counts", "/endpoints", "/key-auths", "/key-auths/{keyauth_credentials}",
 		"/key-auths/{keyauth_credentials}/consumer", "/metrics", "/plugins", "/plugins/enabled", "/plugins/schema/{name}",
 		"/plugins/{plugins}", "/plugins/{plugins}/consumer", "/plugins/{plugins}/route", "/plugins/{plugins}/service",
 		"/routes", "/routes/{routes}", "/routes/{routes}/plugins", "/routes/{routes}/plugins/{plugins}", "/routes/{routes}/service",
 		"/schemas/plugins/validate", "/schemas/plugins/{name}", "/schemas/{db_entity_name}", "/schemas/{db_entity_name}/validate",
-		"/services", "/services/{services}", "/services/{services}/plugins", "/services/{services}/plugins/{plugins}",
-		"/services/{services}/routes", "/services/{services}/routes/{routes}", "/snis",
-		"/status", "/tags", "/tags/{tag}", "/upstreams", "/upstreams/{upstreams}", "/upstreams/{upstreams}/health",
+		"/services", "/services/{services}", "/services/{services}/client_certificate", "/services/{services}/plugins", "/services/{services}/plugins/{plugins}",
+		"/services/{services}/routes", "/services/{services}/routes/{routes}",
+		"/snis", "/snis/{snis}", "/snis/{snis}/certificate", "/status", "/tags", "/tags/{tag}", "/upstreams", "/upstreams/{upstreams}", "/upstreams/{upstreams}/client_certificate", "/upstreams/{upstreams}/health",
 		"/upstreams/{upstreams}/targets", "/upstreams/{upstreams}/targets/all", "/upstreams/{upstreams}/targets/{targets}",
 		"/upstreams/{upstreams}/targets/{targets}/healthy", "/upstreams/{upstreams}/targets/{targets}/unhealthy",
 		"/upstreams/{upstreams}/targets/{targets}/{address}/healthy", "/upstreams/{upstreams}/targets/{targets}/{address}/unhealthy",

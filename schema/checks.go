@@ -18,6 +18,8 @@ type Check struct {
 	// names of every check may be dotted paths into records
 	// ("config.minute").
 	AtLeastOneOf []string
+	// MutuallyRequired names fields that are all set or all null.
+	MutuallyRequired []string
 	// Custom is a custom_entity_check over FieldSources: a message for
 	// "@entity" ("" when valid). It runs only when its sources are valid.
 	Custom *CustomCheck
@@ -148,6 +150,19 @@ func runChecks(checks []Check, m map[string]any, errs FieldErrors) {
 			if !found {
 				errs.AddEntity("at least one of these fields must be non-empty: " + quoteList(c.AtLeastOneOf...))
 			}
+		case c.MutuallyRequired != nil:
+			if errs.fieldHasError(c.MutuallyRequired...) {
+				continue
+			}
+			set := 0
+			for _, name := range c.MutuallyRequired {
+				if valueAt(m, name) != nil {
+					set++
+				}
+			}
+			if set != 0 && set != len(c.MutuallyRequired) {
+				errs.AddEntity("all or none of these fields must be set: " + quoteList(c.MutuallyRequired...))
+			}
 		case c.Custom != nil:
 			if errs.fieldHasError(c.Custom.FieldSources...) {
 				continue
@@ -166,6 +181,9 @@ func (c Check) json() map[string]any {
 	}
 	if c.AtLeastOneOf != nil {
 		return map[string]any{"at_least_one_of": anyOf(c.AtLeastOneOf...)}
+	}
+	if c.MutuallyRequired != nil {
+		return map[string]any{"mutually_required": anyOf(c.MutuallyRequired...)}
 	}
 	if c.Custom != nil {
 		return map[string]any{"custom_entity_check": map[string]any{"field_sources": anyOf(c.Custom.FieldSources...)}}

@@ -60,7 +60,7 @@ var Routes = newEntity(&Entity{
 		Boolean("preserve_host").Req().Default(false),
 		Boolean("request_buffering").Req().Default(true),
 		Boolean("response_buffering").Req().Default(true),
-		{name: "snis", kind: KSet, elements: &Field{kind: KString, custom: validateSNI}},
+		{name: "snis", kind: KSet, elements: &Field{kind: KString, custom: ValidateWildcardHost}},
 		fSources("sources"),
 		fSources("destinations"),
 		Tags(),
