@@ -13,7 +13,7 @@ import (
 
 // Kong's CA certificate specs (16-ca_certificates_routes_spec.lua,
 // 02-db_core_entities_spec.lua) and the TLS references of services and
-// upstreams (kong-tls.md §2.3).
+// upstreams (Kong 3.9, kong/db/dao/ca_certificates.lua).
 
 func digestOf(t *testing.T, pemText string) string {
 	t.Helper()
@@ -84,7 +84,7 @@ func TestCACertificates(t *testing.T) {
 	ts.do(http.MethodDelete, "/ca_certificates/"+id, nil, encJSON).mustStatus(t, http.StatusNoContent)
 	ts.do(http.MethodGet, "/ca_certificates/"+id, nil, encJSON).mustStatus(t, http.StatusNotFound)
 
-	// Unknown ids are refused on write (kong-tls.md D5; Kong accepts them).
+	// Unknown ids are refused on write (docs/decisions.md; Kong accepts them).
 	r = ts.do(http.MethodPatch, "/services/s", obj("ca_certificates", list(id)), encJSON).mustStatus(t, http.StatusBadRequest)
 	subset(t, r.obj(), `{"code":4,"name":"foreign key violation"}`)
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Kong's certificate and SNI Admin API specs (kong-tls.md §7,
+// Kong's certificate and SNI Admin API specs (Kong 3.9
 // 06-certificates_routes_spec.lua), in JSON, form and multipart where Kong
 // runs them in all three.
 

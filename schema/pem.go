@@ -19,7 +19,7 @@ import (
 var errNoPEM = errors.New("no PEM block found")
 
 // vaultRef is a Kong vault reference ({vault://…}), which switchboard
-// does not resolve (kong-tls.md D5).
+// does not resolve (docs/decisions.md, TLS entities).
 func vaultRef(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), "{vault://") }
 
 // ParseCertificatePEM parses the first CERTIFICATE block of s (a chain
