@@ -29,6 +29,14 @@ type Input struct {
 	// the map has not been resolved yet; IP literals never need an entry.
 	DNS     map[string]DNSAnswer
 	Options Options
+	// Exclude quarantines entities by id (a route, service, upstream or
+	// target) with the reason: each is left out as if it could not be
+	// translated (an *EntityError wrapping ErrExcluded), so that one entity
+	// Envoy rejects does not hold back every other change. A route of an
+	// excluded service, and one forwarding to an excluded upstream, are
+	// left out with it; an excluded target is left out of its upstream's
+	// endpoints.
+	Exclude map[string]string
 }
 
 // Options are the process-level settings that shape the Envoy config.

@@ -40,7 +40,7 @@ func Endpoints(in *Input, clusterName string) (cla *endpointv3.ClusterLoadAssign
 	}
 	var targets []*store.Target
 	for _, t := range in.Targets {
-		if t.Upstream.ID == u.ID {
+		if _, excluded := in.Exclude[t.ID]; t.Upstream.ID == u.ID && !excluded {
 			targets = append(targets, t)
 		}
 	}

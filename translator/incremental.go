@@ -47,11 +47,15 @@ type Changes struct {
 	// All asks for a reset: everything is read and translated again (the
 	// first Update always is one).
 	All bool
+	// Exclude, when not nil, is the new quarantine set (Input.Exclude):
+	// the entities whose membership changed are translated again. nil
+	// keeps the current set; an empty map clears it.
+	Exclude map[string]string
 }
 
 // Empty reports whether nothing changed.
 func (c Changes) Empty() bool {
-	return !c.All && len(c.Services)+len(c.Routes)+len(c.Upstreams)+len(c.EndpointUpstreams)+len(c.DNS) == 0
+	return !c.All && c.Exclude == nil && len(c.Services)+len(c.Routes)+len(c.Upstreams)+len(c.EndpointUpstreams)+len(c.DNS) == 0
 }
 
 // Delta is what one Update changed in the Envoy configuration: resources
@@ -83,9 +87,10 @@ func (d *Delta) Empty() bool {
 //
 // An Incremental is not safe for concurrent use; the xds loop owns one.
 type Incremental struct {
-	opts Options
-	t    *translator
-	init bool
+	opts    Options
+	t       *translator
+	init    bool
+	exclude map[string]string
 
 	upstreamsByID   map[string]*store.Upstream
 	routes          map[string]*store.Route
@@ -126,11 +131,19 @@ func NewIncremental(opts Options) *Incremental {
 // entities translated in this call (best effort, as Translate); Err has
 // all current ones.
 func (x *Incremental) Update(r Reader, dns map[string]DNSAnswer, ch Changes) (*Delta, error) {
+	var moved []string
+	if ch.Exclude != nil {
+		moved = exclusionMoves(x.exclude, ch.Exclude)
+		x.exclude = ch.Exclude
+	}
 	if !x.init || ch.All {
 		return x.reset(r, dns)
 	}
-	x.t.in = &Input{DNS: dns, Options: x.opts}
+	x.t.in = &Input{DNS: dns, Options: x.opts, Exclude: x.exclude}
 	w := x.newWork()
+	if err := x.markExcluded(r, moved, w); err != nil {
+		return nil, err
+	}
 
 	// Services first, then upstreams: both decide which cluster a route
 	// resolves to.
@@ -197,9 +210,10 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 	if err != nil {
 		return nil, err
 	}
+	in.Exclude = x.exclude
 	prevClusters, prevCLAs, prevRC, prevListener := x.clusters, x.clas, x.rc, x.listener
 	*x = Incremental{
-		opts: x.opts, t: newTranslator(in), init: true,
+		opts: x.opts, t: newTranslator(in), init: true, exclude: x.exclude,
 		upstreamsByID: map[string]*store.Upstream{}, routes: map[string]*store.Route{},
 		routesByService: map[string]map[string]bool{}, servicesByHost: map[string]map[string]bool{},
 		out: map[string]*routeState{}, planRefs: map[string]int{}, upstreamPlns: map[string]map[string]bool{},
@@ -207,7 +221,7 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 		clusters: map[string]*clusterv3.Cluster{}, clas: map[string]*endpointv3.ClusterLoadAssignment{},
 		claErrs: map[string]error{},
 	}
-	x.t.in = &Input{DNS: dns, Options: x.opts}
+	x.t.in = &Input{DNS: dns, Options: x.opts, Exclude: x.exclude}
 	w := x.newWork()
 	for _, s := range in.Services {
 		addTo(x.servicesByHost, s.Host, s.ID)
@@ -300,6 +314,56 @@ func removeFrom(index map[string]map[string]bool, key, id string) {
 			delete(index, key)
 		}
 	}
+}
+
+// exclusionMoves lists the ids whose quarantine changed (added, removed
+// or given another reason).
+func exclusionMoves(before, after map[string]string) []string {
+	var out []string
+	for id, reason := range after {
+		if old, ok := before[id]; !ok || old != reason {
+			out = append(out, id)
+		}
+	}
+	for id := range before {
+		if _, ok := after[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// markExcluded marks what depends on entities whose quarantine moved, as
+// if each had been written again.
+func (x *Incremental) markExcluded(r Reader, ids []string, w *work) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	targetOwner := map[string]string{}
+	for uid, ts := range x.t.targets {
+		for _, tg := range ts {
+			targetOwner[tg.ID] = uid
+		}
+	}
+	for _, id := range ids {
+		if x.routes[id] != nil {
+			w.routes[id] = true
+		}
+		if s := x.t.services[id]; s != nil {
+			x.setService(id, s, w)
+		}
+		if u := x.upstreamsByID[id]; u != nil {
+			x.dropUpstream(id, w)
+			if err := x.addUpstream(r, u, w); err != nil {
+				return err
+			}
+		}
+		if uid, ok := targetOwner[id]; ok {
+			w.claUpstreams[uid] = true
+		}
+	}
+	return nil
 }
 
 // setService records s (nil: deleted) and marks its routes. Its own

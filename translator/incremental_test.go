@@ -2,6 +2,7 @@ package translator
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 	const sequences, steps = 24, 60
 	for seed := range uint64(sequences) {
 		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
-			g := &mutator{rng: rand.New(rand.NewPCG(seed, 0x5b)), dns: map[string]DNSAnswer{}}
+			g := &mutator{rng: rand.New(rand.NewPCG(seed, 0x5b)), dns: map[string]DNSAnswer{}, exclude: map[string]string{}}
 			st, err := store.New()
 			if err != nil {
 				t.Fatal(err)
@@ -55,6 +56,9 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 					t.Fatal(err)
 				}
 				ch.DNS = dnsMoved
+				if g.excludeMoved {
+					ch.Exclude, g.excludeMoved = maps.Clone(g.exclude), false
+				}
 				// The store's own feed must say the same.
 				if revs, err := snap.ChangesSince(prev.Revision()); err != nil {
 					t.Fatal(err)
@@ -62,7 +66,7 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 					t.Fatalf("step %d (%v): change feed %+v, snapshot diff %+v", step, m, fc, ch)
 				} else if seed%2 == 1 {
 					// Odd seeds drive the Incremental from the feed.
-					fc.DNS = dnsMoved
+					fc.DNS, fc.Exclude = dnsMoved, ch.Exclude
 					ch = fc
 				}
 				d, err := inc.Update(snap, g.dns, ch)
@@ -73,6 +77,7 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				in.Exclude = g.exclude
 				want, werr := Translate(in)
 				got := inc.Resources()
 				if !sameResources(want, got) {
@@ -172,6 +177,7 @@ func sameChanges(feed, diff Changes) bool {
 }
 
 func isEntityErrors(err error) bool {
+	// Quarantined entities are entity errors too.
 	for _, line := range errorLines(err) {
 		if !strings.HasPrefix(line, "route ") && !strings.HasPrefix(line, "service ") && !strings.HasPrefix(line, "upstream ") {
 			return false
@@ -267,6 +273,10 @@ func (v resourceView) apply(d *Delta) {
 type mutator struct {
 	rng *rand.Rand
 	dns map[string]DNSAnswer
+	// exclude is the quarantine set (Input.Exclude); excludeMoved says the
+	// last step changed it.
+	exclude      map[string]string
+	excludeMoved bool
 }
 
 func (g *mutator) pick(n int) int { return g.rng.IntN(n) }
@@ -313,7 +323,7 @@ func (g *mutator) population() *store.Mutation {
 // next returns a mutation, or nil with the hostnames whose DNS answers it
 // moved instead.
 func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
-	switch g.pick(20) {
+	switch g.pick(22) {
 	case 0, 1, 2:
 		return &store.Mutation{Op: store.OpUpsertService, Service: g.service()}, nil
 	case 3, 4, 5, 6, 7:
@@ -342,6 +352,16 @@ func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
 			{Op: store.OpUpsertRoute, Route: g.route(snap)},
 			{Op: store.OpUpsertTarget, Target: g.target()},
 		}}, nil
+	case 19:
+		// Quarantine (or release) one entity of any kind.
+		id := pickOf(g, fmt.Sprintf("r%d", g.pick(10)), fmt.Sprintf("s%d", g.pick(5)), fmt.Sprintf("u%d", g.pick(4)), fmt.Sprintf("t%d", g.pick(8)))
+		if _, ok := g.exclude[id]; ok {
+			delete(g.exclude, id)
+		} else {
+			g.exclude[id] = "NACKed by node-1"
+		}
+		g.excludeMoved = true
+		return nil, nil
 	}
 	name := pickOf(g, dnsNames...)
 	switch g.pick(3) {

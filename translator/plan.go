@@ -54,6 +54,10 @@ func (t *translator) planRoute(r *store.Route) (rp *routePlan, ok bool) {
 	if !plainOK && !httpsOnly {
 		return nil, false // stream routes (tcp, tls, udp): no stream listener
 	}
+	if err := t.excluded(r.ID); err != nil {
+		t.errs = append(t.errs, routeError(r, err))
+		return nil, false
+	}
 	rp = &routePlan{route: r, httpsOnly: httpsOnly, domains: t.routeDomains(r)}
 	if len(rp.domains) == 0 {
 		return nil, false // every host names another port
@@ -83,6 +87,9 @@ func (t *translator) routeTarget(r *store.Route, httpsOnly bool) (svc *store.Ser
 		return nil, nil, false
 	case !svc.Enabled:
 		return nil, nil, false // Kong leaves routes of disabled services out of the router
+	case t.excluded(svc.ID) != nil:
+		t.errs = append(t.errs, routeError(r, fmt.Errorf("service %s: %w", svc.ID, t.excluded(svc.ID))))
+		return nil, nil, false
 	case !isHTTPProtocol(svc.Protocol):
 		t.errs = append(t.errs, routeError(r, fmt.Errorf("service protocol %q cannot serve an HTTP route", svc.Protocol)))
 		return nil, nil, false

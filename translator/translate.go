@@ -30,6 +30,18 @@ func (e *EntityError) Error() string {
 
 func (e *EntityError) Unwrap() error { return e.Err }
 
+// ErrExcluded is wrapped by the EntityError of an entity Input.Exclude
+// left out.
+var ErrExcluded = errors.New("quarantined")
+
+// excluded returns the error of an entity Input.Exclude names, or nil.
+func (t *translator) excluded(id string) error {
+	if reason, ok := t.in.Exclude[id]; ok {
+		return fmt.Errorf("%w: %s", ErrExcluded, reason)
+	}
+	return nil
+}
+
 // Translate turns in into one self-consistent Envoy configuration: a
 // listener, its route configuration, one cluster per upstream (per service
 // variant, see the naming scheme in names.go) or per service with a plain
@@ -199,8 +211,11 @@ func (t *translator) upstreamPlan(u *store.Upstream, v variant) *clusterPlan {
 	name := v.clusterName(u.Name)
 	t.upstreamUsed[u.ID] = true
 	plan := &clusterPlan{name: name, variant: v, upstream: u}
-	var err error
-	if plan.cluster, err = validCluster(buildCluster(name, v, u, nil)); err != nil {
+	err := t.excluded(u.ID)
+	if err == nil {
+		plan.cluster, err = validCluster(buildCluster(name, v, u, nil))
+	}
+	if err != nil {
 		plan.err = &EntityError{Entity: "upstream", ID: u.ID, Name: u.Name, Err: err}
 	}
 	t.plans[name] = plan
@@ -224,7 +239,7 @@ func (t *translator) endpointsFor(plan *clusterPlan) (*endpointv3.ClusterLoadAss
 	var cla *endpointv3.ClusterLoadAssignment
 	if plan.upstream != nil {
 		u := plan.upstream
-		cla = buildUpstreamEndpoints(plan.name, plan.variant, u, t.targets[u.ID], t.health[u.ID], t.in.DNS)
+		cla = buildUpstreamEndpoints(plan.name, plan.variant, u, withoutExcluded(t.targets[u.ID], t.in.Exclude), t.health[u.ID], t.in.DNS)
 	} else {
 		cla = buildServiceEndpoints(plan.name, plan.service, t.in.DNS)
 	}
@@ -255,6 +270,21 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// withoutExcluded drops the targets exclude names (a copy only when some
+// are).
+func withoutExcluded(targets []*store.Target, exclude map[string]string) []*store.Target {
+	if len(exclude) == 0 {
+		return targets
+	}
+	out := targets[:0:0]
+	for _, tg := range targets {
+		if _, ok := exclude[tg.ID]; !ok {
+			out = append(out, tg)
+		}
+	}
+	return out
 }
 
 // sortedBy returns a copy sorted by key, so that errors and tie-breaks never
