@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 ENVOY_VERSION := 1.40.0
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz chromium screenshots help
+.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz chromium screenshots redis help
 
 all: build
 
@@ -31,6 +31,7 @@ help:
 	@echo '  envoy        install the pinned Envoy into bin/ (make test does it when needed)'
 	@echo '  chromium     install Debian'"'"'s Chromium for the browser test (make test does it when needed)'
 	@echo '  nginx        install nginx for make bench'
+	@echo '  redis        install Debian'"'"'s redis-server for the rate-limit service tests (make test does it when needed)'
 	@echo '  clean        remove bin/, .venv and the default data directory'
 	@echo '  all          the same as build'
 	@echo '  help         this list'
@@ -43,11 +44,11 @@ build:
 envoy:
 	@ENVOY_VERSION=$(ENVOY_VERSION) BIN=$(BIN) ./envoy/install.sh
 
-test: build envoy chromium
+test: build envoy chromium redis
 	$(GO) vet ./...
 	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) $(GO) test -race -count=1 -timeout 20m ./...
 
-unit:
+unit: redis
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 e2e: build envoy chromium
@@ -117,6 +118,15 @@ nginx:
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
 		echo "installing nginx-light for make bench"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; }
+
+# redis: Debian's redis-server for the rate-limit service's policy=redis tests
+# (ratelimit/ starts its own on a free loopback port with a temp data dir);
+# installed when absent. REDIS_SERVER_BIN overrides it.
+REDIS_SERVER_BIN ?= $(shell command -v redis-server 2>/dev/null || echo /usr/bin/redis-server)
+redis:
+	@test -x $(REDIS_SERVER_BIN) || { \
+		echo "installing Debian's redis-server for the rate-limit service tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; }
 
 clean:
 	rm -rf $(BIN) .venv switchboard-data
