@@ -165,6 +165,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		Warnings:     sec.warnings,
 	})
 	mountInternal(api, node, xsrv)
+	xsrv.Registry().MustRegister(newCertExpiry(st))
 	api.Mount("/clustering/health", envoys.handler())
 
 	gate := &startupGate{next: withInternal(node, api.Handler())}
