@@ -114,7 +114,7 @@ func TestAdmin_Endpoints(t *testing.T) {
 		"/", "/ca_certificates", "/ca_certificates/{ca_certificates}", "/certificates", "/certificates/{certificates}",
 		"/certificates/{certificates}/services", "/certificates/{certificates}/services/{services}",
 		"/certificates/{certificates}/snis", "/certificates/{certificates}/snis/{snis}",
-		"/certificates/{certificates}/upstreams", "/certificates/{certificates}/upstreams/{upstreams}", "/consumers", "/consumers/{consumers}", "/consumers/{consumers}/key-auth",
+		"/certificates/{certificates}/upstreams", "/certificates/{certificates}/upstreams/{upstreams}", "/config", "/consumers", "/consumers/{consumers}", "/consumers/{consumers}/key-auth",
 		"/consumers/{consumers}/key-auth/{keyauth_credentials}", "/consumers/{consumers}/plugins",
 		"/consumers/{consumers}/plugins/{plugins}", "/counts", "/endpoints", "/key-auths", "/key-auths/{keyauth_credentials}",
 		"/key-auths/{keyauth_credentials}/consumer", "/metrics", "/plugins", "/plugins/enabled", "/plugins/schema/{name}",

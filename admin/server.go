@@ -124,6 +124,7 @@ func New(st *store.Store, opts Options) *Server {
 	s.registerEntities()
 	s.registerSchemaRoutes()
 	s.registerTagRoutes()
+	s.registerConfigRoutes()
 	s.registerPlaceholderLists()
 	return s
 }

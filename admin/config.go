@@ -1,0 +1,137 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+func (s *Server) registerConfigRoutes() {
+	s.handleFunc("/config", http.MethodPost, s.handleConfigPost)
+	s.handleFunc("/config", http.MethodGet, s.handleConfigGet)
+}
+
+// handleConfigPost is POST /config: the whole declarative file validated
+// first, then applied as ONE store mutation (one raft entry), so that every
+// Envoy sees the old configuration or the new one. Unlike Kong it works on
+// every node, database or not. Entities the file leaves unchanged are not
+// written at all: re-applying a file is a no-op, with no new revision.
+func (s *Server) handleConfigPost(w http.ResponseWriter, r *http.Request) {
+	doc, err := readDeclarative(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	snap := s.store.Snapshot()
+	p := s.planConfig(snap, doc)
+	if len(p.fields) > 0 {
+		body := map[string]any{
+			"code": codeInvalidDeclarative, "name": "invalid declarative configuration",
+			"message": "declarative config is invalid: " + prettyValue(p.fields), "fields": p.fields,
+		}
+		if r.URL.Query().Get("flatten_errors") == "1" || r.URL.Query().Get("flatten_errors") == "true" {
+			body["flattened_errors"] = p.flat
+		}
+		s.writeJSON(w, r, http.StatusBadRequest, body)
+		return
+	}
+	if len(p.batch) == 0 && r.URL.Query().Get("check_hash") == "1" {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if len(p.batch) > 0 {
+		if !s.apply(w, r, store.Mutation{Op: store.OpBatch, Batch: p.batch}) {
+			return
+		}
+	} else {
+		committed(r, snap.Revision())
+	}
+	out := map[string]any{}
+	for table, list := range p.byTable {
+		e := s.entities[table]
+		rows := map[string]any{}
+		for _, d := range list {
+			v, err := s.rendered(e, snap, d.row)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			rows[d.id] = v
+		}
+		out[table] = rows
+	}
+	s.writeJSON(w, r, http.StatusCreated, out)
+}
+
+// rendered is a row as the entity endpoints answer it.
+func (s *Server) rendered(e *entity, snap *store.Snapshot, row store.Row) (map[string]any, error) {
+	v := any(row)
+	if e.view != nil {
+		var err error
+		if v, err = e.view(snap, row); err != nil {
+			return nil, err
+		}
+	}
+	return entityToMap(s.present(v))
+}
+
+// handleConfigGet is GET /config: {"config": "<YAML>"}, a document that
+// POST /config accepts back unchanged. Entities are listed flat with their
+// ids and references by id; timestamps and nulls are left out.
+func (s *Server) handleConfigGet(w http.ResponseWriter, r *http.Request) {
+	doc, err := s.exportConfig(s.store.Snapshot())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("admin: encode config: %w", err))
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"config": string(b)})
+}
+
+func (s *Server) exportConfig(snap *store.Snapshot) (map[string]any, error) {
+	doc := map[string]any{"_format_version": "3.0", "_transform": false}
+	for _, k := range s.store.Kinds() {
+		e := s.entities[k.Table]
+		if e == nil {
+			continue
+		}
+		var list []any
+		var werr error
+		err := snap.Walk(k.Table, "", func(row store.Row) bool {
+			if e.hidden != nil && e.hidden(row, e.now()) {
+				return true
+			}
+			m, err := s.rendered(e, snap, row)
+			if err != nil {
+				werr = err
+				return false
+			}
+			delete(m, "created_at")
+			delete(m, "updated_at")
+			for key, v := range m {
+				if v == nil {
+					delete(m, key)
+				}
+			}
+			list = append(list, m)
+			return true
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(list) > 0 {
+			doc[k.Table] = list
+		}
+	}
+	return doc, nil
+}
