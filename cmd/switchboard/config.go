@@ -46,6 +46,10 @@ type serveConfig struct {
 	// rather than a warning (the default port may be another node's).
 	ManagerListen   string
 	ManagerExplicit bool
+	// RateLimitListen is the rate-limit service's address ("off": none);
+	// RateLimitExplicit, as for the Manager, makes a bind failure fatal.
+	RateLimitListen   string
+	RateLimitExplicit bool
 }
 
 func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
@@ -80,6 +84,7 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.AdminHosts, "admin-hosts", "", "comma-separated host names the Admin API answers besides IP addresses and localhost while it (and the Manager) listen on loopback only (DNS rebinding protection)")
 	fs.StringVar(&c.DNSResolver, "dns-resolver", "", "comma-separated DNS servers (host:port, Kong's dns_resolver) used instead of /etc/resolv.conf")
 	fs.StringVar(&c.ManagerListen, "manager-listen", "127.0.0.1:8002", "address of switchboard Manager, the web UI (Kong Manager's port); \"off\" for none")
+	fs.StringVar(&c.RateLimitListen, "ratelimit-listen", "127.0.0.1:18001", "address of the gRPC rate-limit service Envoys call for the rate-limiting plugin's policy=cluster|redis; \"off\" for none")
 	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")
 	if err := parseWithEnv(fs, args); err != nil {
 		return nil, fs, err
@@ -88,6 +93,12 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 		return nil, fs, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	fs.Visit(func(f *flag.Flag) { c.ManagerExplicit = c.ManagerExplicit || f.Name == "manager-listen" })
+	fs.Visit(func(f *flag.Flag) { c.RateLimitExplicit = c.RateLimitExplicit || f.Name == "ratelimit-listen" })
+	if c.RateLimitListen == "off" {
+		c.RateLimitListen = ""
+	} else if _, _, err := splitHostPort(c.RateLimitListen); err != nil {
+		return nil, fs, fmt.Errorf("--ratelimit-listen: %w", err)
+	}
 	if c.ManagerListen == "off" {
 		c.ManagerListen = ""
 	}

@@ -178,6 +178,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer stopManager()
+	_, stopRateLimit, err := startRateLimit(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopRateLimit()
 
 	// Envoy must never see an empty or partial config: catch up with the
 	// log, publish the first snapshot, and only then accept ADS streams.
