@@ -94,5 +94,55 @@ func TestWalkthroughPlugins(t *testing.T) {
 		if !strings.HasPrefix(last, "429") || !strings.Contains(last, `{"message":"API rate limit exceeded"}`) {
 			t.Errorf("6th request: %q, want 429 API rate limit exceeded", last)
 		}
+		out = run("rate-limiting-scoped")
+		if n := strings.Count(out, `"name":"rate-limiting"`) + strings.Count(out, `"name": "rate-limiting"`); n != 3 {
+			t.Errorf("%d rate-limiting instances created, want 3:\n%s", n, out)
+		}
+	})
+
+	t.Run("key-auth", func(t *testing.T) {
+		out := run("key-auth")
+		if n := strings.Count(out, "HTTP/1.1 201"); n != 2 {
+			t.Fatalf("%d of consumer and credential created, want 2:\n%s", n, out)
+		}
+		s.converge("key-auth plugin", func() (bool, string) {
+			code, _, err := proxyProbe(s, "/mock/anything", nil)
+			return code == 401, fmt.Sprint(code, err)
+		})
+		answers := strings.Split(run("key-auth-validate"), "HTTP/1.1 ")[1:]
+		if len(answers) != 3 {
+			t.Fatalf("%d answers, want 3", len(answers))
+		}
+		for i, want := range []struct{ status, text string }{
+			{"401", `{"message":"No API key found in request"}`},
+			{"401", `{"message":"Unauthorized"}`},
+			{"200", "X-Consumer-Username"},
+		} {
+			if !strings.HasPrefix(answers[i], want.status) || !strings.Contains(answers[i], want.text) {
+				t.Errorf("request %d: want %s with %q, got:\n%s", i+1, want.status, want.text, answers[i])
+			}
+		}
+		if !strings.Contains(answers[0], "Www-Authenticate: Key") {
+			t.Errorf("401 lacks WWW-Authenticate: Key:\n%s", answers[0])
+		}
+		if !strings.Contains(strings.ToLower(answers[2]), "luka") {
+			t.Errorf("the upstream did not see consumer luka:\n%s", answers[2])
+		}
+		run("key-auth-scoped")
+		if _, err := exec.LookPath("jq"); err != nil {
+			t.Skip("no jq on PATH for the disable step")
+		}
+		out = run("key-auth-disable")
+		if n := strings.Count(strings.ReplaceAll(out, `": `, `":`), `"enabled":false`); n != 3 {
+			t.Errorf("%d key-auth instances disabled, want 3:\n%s", n, out)
+		}
+		s.converge("key-auth disabled", func() (bool, string) {
+			code, _, err := proxyProbe(s, "/mock/anything", nil)
+			return code == 200, fmt.Sprint(code, err)
+		})
+		out = run("key-auth-disabled-validate")
+		if !strings.Contains(out, "HTTP/1.1 200") {
+			t.Errorf("with key-auth disabled: want 200:\n%s", out)
+		}
 	})
 }

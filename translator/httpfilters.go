@@ -33,6 +33,8 @@ type httpFilter interface {
 // cache right before the router. The router forwards the request and must
 // be last (Envoy rejects a chain whose terminal filter is not last).
 var httpFilters = []httpFilter{
+	keyAuthFilter{},
+	identityStage{},
 	rateLimitHeadersStage{},
 	rateLimitingFilter{},
 	routerFilter{},

@@ -2,6 +2,7 @@ package translator
 
 import (
 	"fmt"
+	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 
@@ -44,6 +45,9 @@ type routePlan struct {
 	// decides between per request. Both are empty until plugins exist.
 	plugins     []pluginInstance
 	perConsumer []pluginInstance
+	// keyAuthCredentials are every consumer's keys (keyauth.go), for the
+	// routes a key-auth instance applies to.
+	keyAuthCredentials []*apikeyauthv3.Credential
 }
 
 // planRoute resolves r; ok is false for a route that is left out: not an
@@ -70,6 +74,7 @@ func (t *translator) planRoute(r *store.Route) (rp *routePlan, ok bool) {
 		serviceID = rp.service.ID
 	}
 	rp.plugins, rp.perConsumer = resolvePlugins(r.ID, serviceID, t.plugins)
+	rp.keyAuthCredentials = t.keyAuth
 	return rp, true
 }
 
