@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/admin"
 	"github.com/switchboard-gw/switchboard/manager"
 	"github.com/switchboard-gw/switchboard/store/raftstore"
 )
@@ -40,12 +41,13 @@ func startManager(cfg *serveConfig, api http.Handler, log *slog.Logger) (stop fu
 		}
 		api.ServeHTTP(w, r)
 	})
-	srv := &http.Server{
-		Handler: manager.Handler(manager.Options{
-			API: public, Logger: log.With("component", "manager"), Hosts: managerHosts(cfg),
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	// The same timeouts, header cap and connection bound as the Admin API:
+	// the Manager serves that API under /api/, so a slow or greedy client
+	// must not hold more of it here than there.
+	lis = admin.LimitListener(lis, admin.MaxConnections)
+	srv := admin.NewHTTPServer(manager.Handler(manager.Options{
+		API: public, Logger: log.With("component", "manager"), Hosts: managerHosts(cfg),
+	}))
 	go func() {
 		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("switchboard Manager stopped", "err", err)
@@ -81,4 +83,16 @@ func managerHosts(cfg *serveConfig) []string {
 		out = append(out, h)
 	}
 	return out
+}
+
+// managerExposureWarning is the Manager's line of exposureWarnings: a
+// Manager reachable from other machines when the Admin API takes no token.
+// Its listener is plain HTTP, so an Admin API client certificate
+// (--admin-tls-ca) does not guard it; only tokens do.
+func managerExposureWarning(cfg *serveConfig, tokens bool) []string {
+	if cfg.ManagerListen == "" || isLoopback(cfg.ManagerListen) || tokens {
+		return nil
+	}
+	return []string{fmt.Sprintf("switchboard Manager listens on %s, beyond loopback, without Admin API tokens: "+
+		"anyone who reaches it controls all traffic through its /api/ (set --admin-token/--admin-tokens-file)", cfg.ManagerListen)}
 }

@@ -238,6 +238,7 @@ func loadSecurity(cfg *serveConfig) (*security, error) {
 		sec.xdsTLS = sec.localEnvoy.serve(sec.xdsTLS)
 	}
 	sec.warnings = exposureWarnings(cfg, len(sec.tokens) > 0 || cfg.AdminTLSCA != "")
+	sec.warnings = append(sec.warnings, managerExposureWarning(cfg, len(sec.tokens) > 0)...)
 	return &sec, nil
 }
 
