@@ -65,7 +65,7 @@ chromium:
 # screenshots re-takes docs/manager-*.png from a real run of the browser test.
 screenshots: build envoy chromium
 	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) MANAGER_SCREENSHOTS=$(CURDIR)/docs \
-		$(GO) test -count=1 -run 'TestManager_(Browser|PluginsAndConsumers)' -v -timeout 10m ./e2e/
+		$(GO) test -count=1 -run 'TestManager_(Browser|PluginsAndConsumers|Certificates)' -v -timeout 10m ./e2e/
 
 # run: Kong's ports (Admin API 127.0.0.1:8001, proxy :8000) and a local Envoy.
 # Extra flags go in RUN_ARGS, e.g. make run RUN_ARGS=--dns-hostsfile=./hosts

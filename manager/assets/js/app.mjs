@@ -3,14 +3,15 @@
 import { html, render, useState, useEffect } from '../vendor/preact-htm.mjs';
 import { onAuthNeeded, setToken, hasToken, get } from './api.mjs';
 import { navigate, useLocation } from './util.mjs';
-import { kinds, ListPage, DetailPage, FormPage, ServiceRoutes, EntityPlugins, PluginSelect } from './entities.mjs';
+import { kinds, ListPage, DetailPage, FormPage, ServiceRoutes, EntityPlugins, PluginSelect, CertificateSNIs, ConsumerCredentials } from './entities.mjs';
 import { Targets, UpstreamHealth, HealthPage } from './health.mjs';
 import { DataPlanesPage, Propagation } from './dataplanes.mjs';
 import { OverviewPage } from './overview.mjs';
 
 const nav = [
   ['Gateway', [['/overview', 'Overview', 'grid'], ['/services', 'Gateway Services', 'cloud'], ['/routes', 'Routes', 'route'],
-    ['/consumers', 'Consumers', 'user'], ['/plugins', 'Plugins', 'plug'], ['/upstreams', 'Upstreams', 'stack']]],
+    ['/consumers', 'Consumers', 'user'], ['/plugins', 'Plugins', 'plug'], ['/upstreams', 'Upstreams', 'stack'],
+    ['/certificates', 'Certificates', 'cert'], ['/ca-certificates', 'CA Certificates', 'shield'], ['/snis', 'SNIs', 'tag']]],
   ['Envoy', [['/health', 'Live health', 'pulse'], ['/data-planes', 'Data Plane Nodes', 'nodes']]],
 ];
 
@@ -23,6 +24,9 @@ const icons = {
   user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0',
   plug: 'M9 3v5M15 3v5M6 8h12v3a6 6 0 0 1-12 0zM12 17v4',
   nodes: 'M5 5h4v4H5zM15 5h4v4h-4zM10 15h4v4h-4zM7 9v3h10V9M12 12v3',
+  cert: 'M4 4h16v11H4zM8 8h8M8 11h5M15 15l-1 6 3-2 3 2-1-6',
+  shield: 'M12 3 4 6v6c0 5 3.5 8 8 9 4.5-1 8-4 8-9V6zM9 12l2 2 4-4',
+  tag: 'M3 12V3h9l9 9-9 9zM7.5 7.5h.01',
 };
 
 function Icon({ name }) {
@@ -36,13 +40,15 @@ const routes = [
   ['/data-planes', () => html`<${DataPlanesPage} />`],
   ['/plugins/select', () => html`<${PluginSelect} />`],
   ['/plugins/create', (p, q) => html`<${FormPage} kind=${kinds.plugins} preset=${{ name: q.get('name') }} />`],
+  ['/snis/create', (p, q) => html`<${FormPage} kind=${kinds.snis} preset=${q.get('certificate') ? { certificate: { id: q.get('certificate') } } : null} />`],
   ['/routes/create', (p, q) => html`<${FormPage} kind=${kinds.routes} preset=${q.get('service') ? { service: { id: q.get('service') } } : null} />`],
   ['/:kind', (p) => html`<${ListPage} kind=${kinds[p.kind]} />`],
   ['/:kind/create', (p) => html`<${FormPage} kind=${kinds[p.kind]} />`],
   ['/:kind/:id/edit', (p) => html`<${FormPage} kind=${kinds[p.kind]} id=${p.id} />`],
   ['/:kind/:id', (p) => html`<${DetailPage} kind=${kinds[p.kind]} id=${p.id} />`],
   ['/:kind/:id/:tab', (p) => html`<${DetailPage} kind=${kinds[p.kind]} id=${p.id} tab=${p.tab}
-    tabPages=${{ routes: ServiceRoutes, plugins: EntityPlugins, targets: Targets, health: UpstreamHealth }} />`],
+    tabPages=${{ routes: ServiceRoutes, plugins: EntityPlugins, targets: Targets, health: UpstreamHealth, snis: CertificateSNIs,
+      credentials: ConsumerCredentials }} />`],
 ];
 
 function match(path) {

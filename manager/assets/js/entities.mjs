@@ -1,10 +1,12 @@
-// entities.mjs: Gateway Services, Routes and Upstreams with Kong Manager's
+// entities.mjs: Gateway Services, Routes, Consumers, Plugins, Upstreams,
+// Certificates, SNIs and CA Certificates with Kong Manager's
 // URLs, column names and wording: a paged list with an exact name-or-ID
 // filter, a detail page with tabs, and create/edit forms from /schemas.
 import { html, useState } from '../vendor/preact-htm.mjs';
 import { api, get, getOrNull, enc } from './api.mjs';
 import { navigate, useLoad, ago, fmtTime, display, ErrorBox, Empty } from './util.mjs';
 import { EntityForm, defaults, fieldsOf, prune } from './form.mjs';
+import { certInfo } from './cert.mjs';
 
 export const PAGE_SIZES = [15, 30, 50, 100];
 
@@ -26,7 +28,7 @@ export const kinds = {
   consumers: {
     key: 'consumers', title: 'Consumers', one: 'Consumer', article: 'a', newLabel: 'New consumer',
     columns: [['username', 'Username'], ['custom_id', 'Custom ID'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
-    tabs: [['', 'Configuration'], ['plugins', 'Plugins']],
+    tabs: [['', 'Configuration'], ['credentials', 'Credentials'], ['plugins', 'Plugins']],
     blurb: 'Consumers are the users and applications of your APIs: plugins can identify them and apply per-consumer settings.',
   },
   plugins: {
@@ -49,7 +51,66 @@ export const kinds = {
     tabs: [['', 'Configuration'], ['targets', 'Targets'], ['health', 'Live health']],
     blurb: 'An Upstream is a virtual hostname that balances requests over its Targets, with Envoy running the health checks.',
   },
+  certificates: {
+    key: 'certificates', title: 'Certificates', one: 'Certificate', article: 'a', newLabel: 'New certificate',
+    columns: [['subject', 'Subject'], ['expiry', 'Expiry'], ['san', 'SAN Names'], ['snis', 'SNIs'], ['tags', 'Tags'],
+      ['updated_at', 'Last Modified']],
+    tabs: [['', 'Configuration'], ['snis', 'SNIs']],
+    textareas: ['cert', 'key', 'cert_alt', 'key_alt'],
+    certSummary: true,
+    // snis is Kong's shorthand (the certificate's SNI names, in and out);
+    // /schemas/certificates does not list it, the form does.
+    loadSchema: async () => {
+      const base = await get('/schemas/certificates');
+      const fields = fieldsOf(base).map(([n, d]) => ({ [n]: d }));
+      const at = fields.findIndex((f) => 'tags' in f);
+      fields.splice(at < 0 ? fields.length : at, 0, { snis: { type: 'array', elements: { type: 'string' } } });
+      return { ...base, fields };
+    },
+    blurb: 'A Certificate is a PEM certificate and its private key; Envoy serves it to TLS clients that ask for one of its SNIs.',
+  },
+  snis: {
+    key: 'snis', title: 'SNIs', one: 'SNI', article: 'an', newLabel: 'New SNI',
+    columns: [['name', 'Name'], ['certificate', 'Certificate'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
+    tabs: [['', 'Configuration']],
+    pickers: { certificate: describeCertificate },
+    blurb: 'An SNI maps a hostname (or a wildcard) a TLS client asks for to the Certificate served for it.',
+  },
+  ca_certificates: {
+    key: 'ca_certificates', path: 'ca-certificates', title: 'CA Certificates', one: 'CA Certificate', article: 'a',
+    newLabel: 'New CA certificate',
+    columns: [['subject', 'Subject'], ['issuer', 'Issuer'], ['expiry', 'Expiry'], ['tags', 'Tags'], ['updated_at', 'Last Modified']],
+    tabs: [['', 'Configuration']],
+    textareas: ['cert'],
+    skip: ['cert_digest'],
+    certSummary: true,
+    blurb: 'CA Certificates are trusted roots: services verify the upstream\'s certificate against them (tls_verify, ca_certificates).',
+  },
 };
+// Kong Manager's URL for CA certificates has a dash; the API's has not.
+kinds['ca-certificates'] = kinds.ca_certificates;
+
+// ui is the Manager's path of a kind's pages.
+export const ui = (kind) => '/' + (kind.path || kind.key);
+
+// describeCertificate is a certificate as the SNI form's picker shows it.
+function describeCertificate(c) {
+  const info = certInfo(c.cert);
+  const names = (c.snis || []).join(', ');
+  return [info ? info.subject : c.id.slice(0, 8), names && `(${names})`].filter(Boolean).join(' ');
+}
+
+// certCell renders the columns read from a PEM (Subject, Expiry, ...).
+function certCell(row, key) {
+  const info = certInfo(row.cert);
+  if (!info) return '–';
+  if (key === 'subject') return html`<span class="strong">${info.subject || '–'}</span>`;
+  if (key === 'issuer') return info.issuer || '–';
+  if (key === 'san') return display(info.sans);
+  const left = info.notAfter - Date.now();
+  const cls = left < 0 ? 'bad' : left < 30 * 86400e3 ? 'warn' : '';
+  return html`<span class=${cls} title=${info.notAfter.toISOString()}>${info.notAfter.toISOString().slice(0, 10)}${left < 0 ? ' (expired)' : ''}</span>`;
+}
 
 // scope is Kong Manager's "Applied To" of a plugin.
 function scope(row) {
@@ -60,6 +121,8 @@ function scope(row) {
 
 function cell(row, key) {
   if (key === 'scope') return scope(row);
+  if (['subject', 'issuer', 'san', 'expiry'].includes(key)) return certCell(row, key);
+  if (key === 'certificate' && row.certificate) return html`<a class="mono" href=${`/certificates/${row.certificate.id}`}>${row.certificate.id.slice(0, 8)}</a>`;
   if (key === 'updated_at' || key === 'created_at') return html`<span title=${fmtTime(row[key])}>${ago(row[key])}</span>`;
   if (key === 'name' || key === 'username') return html`<span class="strong">${row[key] || row.id}</span>`;
   return display(row[key]);
@@ -149,9 +212,9 @@ export function ListPage({ kind }) {
   return html`<div>
     <div class="page-head">
       <div><h1>${kind.title}</h1><p class="lede">${kind.blurb}</p></div>
-      <a class="btn btn-primary" href=${kind.createPath || `/${kind.key}/create`} id="new-entity">+ ${kind.newLabel}</a>
+      <a class="btn btn-primary" href=${kind.createPath || `${ui(kind)}/create`} id="new-entity">+ ${kind.newLabel}</a>
     </div>
-    <${EntityTable} kind=${kind} listPath=${'/' + kind.key} basePath=${'/' + kind.key} />
+    <${EntityTable} kind=${kind} listPath=${'/' + kind.key} basePath=${ui(kind)} />
   </div>`;
 }
 
@@ -203,11 +266,12 @@ export function FormPage({ kind, id, preset, parentPath, returnTo, skip }) {
     } else {
       res = await api('POST', collection, prune(body) || {});
     }
-    navigate(returnTo ? returnTo(res.data) : `/${kind.key}/${res.data.id}`);
+    navigate(returnTo ? returnTo(res.data) : `${ui(kind)}/${res.data.id}`);
   }
   return html`<div>
     <div class="page-head"><div><h1>${title}</h1>${entity && html`<p class="lede mono">${entity.name || entity.username || entity.id}</p>`}</div></div>
     <${EntityForm} key=${id || 'new'} schema=${schema} initial=${initial} submit=${submit} skip=${skip || kind.skip}
+      opts=${{ textareas: kind.textareas, pickers: kind.pickers }}
       submitLabel="Save" onCancel=${() => history.back()} />
   </div>`;
 }
@@ -220,11 +284,12 @@ export function DetailPage({ kind, id, tab, tabPages }) {
   if (load.error) return html`<${ErrorBox} error=${load.error} />`;
   if (!load.data) return html`<p class="muted">Loading…</p>`;
   const e = load.data;
-  const base = `/${kind.key}/${e.id}`;
-  const title = e.username || e.name || e.id;
+  const base = `${ui(kind)}/${e.id}`;
+  const info = kind.certSummary && certInfo(e.cert);
+  const title = e.username || e.name || (info && info.subject) || e.id;
   const Tab = tab && tabPages && tabPages[tab];
   return html`<div>
-    <div class="crumbs"><a href=${'/' + kind.key}>${kind.title}</a> <span>/</span> <span>${title}</span></div>
+    <div class="crumbs"><a href=${ui(kind)}>${kind.title}</a> <span>/</span> <span>${title}</span></div>
     <div class="page-head">
       <div><h1>${title}</h1><p class="lede mono">${e.id}</p></div>
       <div class="head-actions">
@@ -233,9 +298,9 @@ export function DetailPage({ kind, id, tab, tabPages }) {
       </div>
     </div>
     <nav class="tabs">${kind.tabs.map(([t, title]) => html`<a class=${'tab' + ((tab || '') === t ? ' active' : '')} href=${t ? `${base}/${t}` : base}>${title}</a>`)}</nav>
-    ${Tab ? html`<${Tab} entity=${e} kind=${kind} />` : html`<${Configuration} entity=${e} />`}
+    ${Tab ? html`<${Tab} entity=${e} kind=${kind} />` : html`${kind.certSummary && html`<${CertSummary} pem=${e.cert} />`}<${Configuration} entity=${e} />`}
     ${deleting && html`<${DeleteDialog} what=${kind.one} name=${title} onClose=${() => setDeleting(false)}
-      onConfirm=${async () => { await api('DELETE', base); navigate('/' + kind.key); }} />`}
+      onConfirm=${async () => { await api('DELETE', `/${kind.key}/${e.id}`); navigate(ui(kind)); }} />`}
   </div>`;
 }
 
@@ -251,7 +316,8 @@ function Configuration({ entity }) {
 // service links to it.
 function value(k, v) {
   if (k.endsWith('_at')) return fmtTime(v);
-  const ref = { service: 'services', route: 'routes', consumer: 'consumers' }[k];
+  const ref = { service: 'services', route: 'routes', consumer: 'consumers', certificate: 'certificates' }[k];
+  if (typeof v === 'string' && v.startsWith('-----BEGIN')) return html`<pre class="json-block pem">${v}</pre>`;
   if (ref && v && v.id) return html`<a class="mono" href=${`/${ref}/${v.id}`}>${v.id}</a>`;
   if (v && typeof v === 'object' && !Array.isArray(v)) return html`<pre class="json-block">${JSON.stringify(v, null, 2)}</pre>`;
   return display(v);
@@ -276,5 +342,56 @@ export function PluginSelect() {
     <${ErrorBox} error=${load.error} />
     <div class="stats">${names.map((n) => html`<a class="stat" href=${`/plugins/create?name=${enc(n)}`} data-plugin=${n}>
       <div class="stat-n small-n">${n}</div><div class="stat-l">Enable</div></a>`)}</div>
+  </div>`;
+}
+
+// CertSummary is what the PEM says, above a certificate's configuration.
+function CertSummary({ pem }) {
+  const info = certInfo(pem);
+  if (!info) return html`<div class="alert alert-error">The certificate could not be read in the browser.</div>`;
+  const rows = [['Subject', info.subject], ['Issuer', info.issuer], ['Valid from', info.notBefore && info.notBefore.toISOString()],
+    ['Expiry', info.notAfter && info.notAfter.toISOString()], ['SAN Names', info.sans.join(', ') || '–']];
+  return html`<div class="card cert-summary"><dl class="kv">${rows.map(([k, v]) => html`<div class="kv-row" data-cert=${k}>
+    <dt>${k}</dt><dd>${v || '–'}</dd></div>`)}</dl></div>`;
+}
+
+// CertificateSNIs is the SNIs tab of a certificate.
+export function CertificateSNIs({ entity }) {
+  return html`<${EntityTable} kind=${kinds.snis} listPath=${`/certificates/${entity.id}/snis`} basePath="/snis"
+    emptyAction=${html`<a class="btn btn-primary btn-small" id="add-sni" href=${`/snis/create?certificate=${entity.id}`}>+ Add an SNI</a>`} />`;
+}
+
+// Key-auth credentials as Kong's /consumers/{c}/key-auth takes them: the
+// key is generated when left empty, ttl is a write option (seconds).
+const keyAuthSchema = { fields: [{ key: { type: 'string' } }, { ttl: { type: 'integer', between: [0, 100000000] } },
+  { tags: { type: 'set', elements: { type: 'string' } } }] };
+
+// ConsumerCredentials is a consumer's Credentials tab (Key Auth; the only
+// credential plugin switchboard runs).
+export function ConsumerCredentials({ entity }) {
+  const path = `/consumers/${entity.id}/key-auth`;
+  const [adding, setAdding] = useState(false);
+  const [deleting, setDeleting] = useState(null);
+  const list = useLoad(() => get(`${path}?size=100`), [path]);
+  const rows = (list.data && list.data.data) || [];
+  return html`<div class="card table-card" id="key-auth">
+    <div class="toolbar"><h3>Key Auth</h3><span class="spacer" />
+      <button class="btn btn-primary btn-small" id="new-key-auth" onClick=${() => setAdding(!adding)}>+ New Key Auth Credential</button></div>
+    ${adding && html`<${EntityForm} schema=${keyAuthSchema} initial=${{}} submitLabel="Create" onCancel=${() => setAdding(false)}
+      submit=${async (body) => { await api('POST', path, prune(body) || {}); setAdding(false); list.reload(); }} />`}
+    <${ErrorBox} error=${list.error} />
+    <table class="table" data-kind="key-auth">
+      <thead><tr><th>Key</th><th>Tags</th><th>Expires</th><th>Created</th><th class="actions-col"></th></tr></thead>
+      <tbody>${rows.map((c) => html`<tr key=${c.id} data-id=${c.id} data-key=${c.key}>
+        <td class="mono" data-col="key">${c.key}</td><td>${display(c.tags)}</td>
+        <td>${c.expires_at ? fmtTime(c.expires_at) : 'never'}</td>
+        <td><span title=${fmtTime(c.created_at)}>${ago(c.created_at)}</span></td>
+        <td class="actions-col"><button class="btn btn-small btn-danger-ghost" onClick=${() => setDeleting(c)}>Delete</button></td>
+      </tr>`)}</tbody>
+    </table>
+    ${!list.loading && rows.length === 0 && html`<${Empty}>No key-auth credentials yet.</${Empty}>`}
+    ${list.data && list.data.next && html`<p class="muted">Showing the first 100; the rest are at ${path}.</p>`}
+    ${deleting && html`<${DeleteDialog} what="Key Auth Credential" name=${deleting.key} onClose=${() => setDeleting(null)}
+      onConfirm=${async () => { await api('DELETE', `${path}/${deleting.id}`); list.reload(); }} />`}
   </div>`;
 }

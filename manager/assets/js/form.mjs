@@ -3,6 +3,7 @@
 // the fallback for anything the fields do not cover. Errors from Kong's
 // error body ("fields") are shown under the field they name.
 import { html, useState, useEffect, useRef } from '../vendor/preact-htm.mjs';
+import { get } from './api.mjs';
 
 // fieldsOf turns Kong's [{name: def}, ...] into [[name, def], ...].
 export const fieldsOf = (schema) => (schema.fields || []).map((f) => Object.entries(f)[0]);
@@ -97,9 +98,32 @@ function JSONField({ id, value, onChange }) {
   </div>`;
 }
 
-function Input({ name, def, path, value, onChange }) {
+// Picker chooses a foreign entity from the first page of its collection
+// (a certificate for an SNI); "other" falls back to typing an ID.
+function Picker({ id, def, value, onChange, describe }) {
+  const [rows, setRows] = useState(null);
+  useEffect(() => {
+    get(`/${def.reference}?size=100`).then((r) => setRows(r.data || [])).catch(() => setRows([]));
+  }, [def.reference]);
+  const cur = (value && value.id) || '';
+  if (rows === null) return html`<select id=${id} disabled><option>Loading…</option></select>`;
+  const known = rows.some((r) => r.id === cur);
+  return html`<select id=${id} value=${cur} onChange=${(e) => onChange(e.target.value ? { id: e.target.value } : null)}>
+    <option value="">Select…</option>
+    ${!known && cur && html`<option value=${cur}>${cur}</option>`}
+    ${rows.map((r) => html`<option value=${r.id}>${describe(r)}</option>`)}
+  </select>`;
+}
+
+function Input({ name, def, path, value, onChange, opts }) {
   const id = 'f-' + path.replace(/\./g, '-');
   const el = def.elements || {};
+  const picker = opts.pickers && opts.pickers[path];
+  if (def.type === 'foreign' && picker) return html`<${Picker} id=${id} def=${def} value=${value} onChange=${onChange} describe=${picker} />`;
+  if (def.type === 'string' && opts.textareas && opts.textareas.includes(path)) {
+    return html`<textarea id=${id} class="mono pem" rows="8" spellcheck="false" value=${value ?? ''}
+      onInput=${(e) => onChange(e.target.value === '' ? null : e.target.value)} />`;
+  }
   switch (def.type) {
     case 'string':
       if (def.one_of) {
@@ -138,7 +162,10 @@ function Input({ name, def, path, value, onChange }) {
 
 // Fields renders a record's fields; nested records become collapsible
 // groups (upstream health checks nest four deep).
-export function Fields({ fields, value, onChange, errors, prefix, skip }) {
+// opts: textareas (paths edited as multi-line text: PEM blocks) and
+// pickers (path → row description, for a foreign field chosen from a list).
+export function Fields({ fields, value, onChange, errors, prefix, skip, opts }) {
+  opts = opts || {};
   return fields.filter(([name, def]) => !hidden(def) && !(skip && skip.includes(name))).map(([name, def]) => {
     const path = prefix ? `${prefix}.${name}` : name;
     const v = value ? value[name] : undefined;
@@ -149,17 +176,18 @@ export function Fields({ fields, value, onChange, errors, prefix, skip }) {
         <summary>${label(name)} <code>${path}</code></summary>
         <${FieldError} path=${path} errors=${errors} />
         <div class="group-body form-grid">
-          <${Fields} fields=${fieldsOf(def)} value=${v} onChange=${set} errors=${errors} prefix=${path} />
+          <${Fields} fields=${fieldsOf(def)} value=${v} onChange=${set} errors=${errors} prefix=${path} opts=${opts} />
         </div>
       </details>`;
     }
     const required = def.required && def.default === undefined;
     const el = def.elements || {};
     const scalarList = (def.type === 'set' || def.type === 'array') && !el.one_of && ['string', 'integer', 'number'].includes(el.type);
-    const wide = !['string', 'integer', 'number', 'boolean', 'foreign'].includes(def.type) && !scalarList;
+    const wide = (!['string', 'integer', 'number', 'boolean', 'foreign'].includes(def.type) && !scalarList) ||
+      (opts.textareas || []).includes(path);
     return html`<div class=${'field' + (wide ? ' wide' : '') + (errors[path] ? ' has-error' : '')} data-field=${path}>
       <label for=${'f-' + path.replace(/\./g, '-')}>${label(name)}${required && html`<span class="req">*</span>`} <code>${name}</code></label>
-      <${Input} name=${name} def=${def} path=${path} value=${v} onChange=${set} />
+      <${Input} name=${name} def=${def} path=${path} value=${v} onChange=${set} opts=${opts} />
       <${FieldError} path=${path} errors=${errors} />
     </div>`;
   });
@@ -168,7 +196,7 @@ export function Fields({ fields, value, onChange, errors, prefix, skip }) {
 // EntityForm is the create/edit form: a Form tab rendered from the schema
 // and a JSON tab editing the same body. submit(body) returns a promise;
 // an ApiError's fields land under their inputs.
-export function EntityForm({ schema, initial, submit, submitLabel, onCancel, skip }) {
+export function EntityForm({ schema, initial, submit, submitLabel, onCancel, skip, opts }) {
   const fields = fieldsOf(schema);
   const [value, setValue] = useState(initial);
   const [mode, setMode] = useState('form');
@@ -211,7 +239,7 @@ export function EntityForm({ schema, initial, submit, submitLabel, onCancel, ski
     </div>
     ${message && html`<div class="alert alert-error" role="alert" id="form-error">${message}</div>`}
     ${mode === 'form'
-      ? html`<div class="form-grid"><${Fields} fields=${fields} value=${value} onChange=${setValue} errors=${errors} skip=${skip} /></div>`
+      ? html`<div class="form-grid"><${Fields} fields=${fields} value=${value} onChange=${setValue} errors=${errors} skip=${skip} opts=${opts} /></div>`
       : html`<textarea class="mono json-editor" rows="22" value=${raw} onInput=${(e) => setRaw(e.target.value)} aria-label="JSON body" />`}
     <div class="form-actions">
       <button type="button" class="btn" onClick=${onCancel}>Cancel</button>
