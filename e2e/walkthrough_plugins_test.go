@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +36,19 @@ func proxyProbe(s *stack, path string, hdr map[string]string) (int, http.Header,
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode, resp.Header, nil
+}
+
+// listenerVersionRe matches the version_info of Envoy's dynamic listeners
+// in /config_dump.
+var listenerVersionRe = regexp.MustCompile(`"version_info":\s*"([^"]*)"`)
+
+// listenerVersions are the versions of the listeners Envoy runs.
+func listenerVersions(s *stack) []string {
+	var out []string
+	for _, m := range listenerVersionRe.FindAllStringSubmatch(s.envoyAdmin("/config_dump?resource=dynamic_listeners"), -1) {
+		out = append(out, m[1])
+	}
+	return out
 }
 
 // TestWalkthroughPlugins runs e2e/walkthrough_plugins.sh, the Get Started
@@ -66,6 +81,19 @@ func TestWalkthroughPlugins(t *testing.T) {
 	s.converge("example_route", func() (bool, string) {
 		code, _, err := proxyProbe(s, "/mock/anything", nil)
 		return code == 200, fmt.Sprint(code, err)
+	})
+
+	// No listener churn: every plugin, consumer and credential change below
+	// reaches Envoy through the route table, so the listener Envoy runs
+	// keeps its version (and its connections) throughout.
+	listenerBefore := listenerVersions(s)
+	if len(listenerBefore) == 0 {
+		t.Fatal("Envoy reports no dynamic listener")
+	}
+	t.Cleanup(func() {
+		if after := listenerVersions(s); !slices.Equal(after, listenerBefore) {
+			t.Errorf("Envoy's listener version moved during the plugin chapters: %v → %v", listenerBefore, after)
+		}
 	})
 
 	t.Run("rate-limiting", func(t *testing.T) {
