@@ -9,7 +9,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	commonrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -172,7 +172,7 @@ func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
 		TokenBucket: tokenBucket(windows[len(windows)-1]),
 	}
 	if !cfg.HideClientHeaders {
-		lrl.EnableXRatelimitHeaders = commonrlv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03
+		lrl.EnableXRatelimitHeaders = rlcommonv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03
 		lrl.EnableRetryAfterHeader = true
 	}
 	ident := rateLimitIdentity(cfg)
@@ -180,14 +180,14 @@ func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
 		actions := []*routev3.RateLimit_Action{{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{
 			GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorKey: "window", DescriptorValue: w.name},
 		}}}
-		entries := []*commonrlv3.RateLimitDescriptor_Entry{{Key: "window", Value: w.name}}
+		entries := []*rlcommonv3.RateLimitDescriptor_Entry{{Key: "window", Value: w.name}}
 		if ident != nil {
 			actions = append(actions, ident.action)
 			// No value: one bucket per distinct client value.
-			entries = append(entries, &commonrlv3.RateLimitDescriptor_Entry{Key: ident.key})
+			entries = append(entries, &rlcommonv3.RateLimitDescriptor_Entry{Key: ident.key})
 		}
 		lrl.RateLimits = append(lrl.RateLimits, &routev3.RateLimit{Actions: actions})
-		lrl.Descriptors = append(lrl.Descriptors, &commonrlv3.LocalRateLimitDescriptor{
+		lrl.Descriptors = append(lrl.Descriptors, &rlcommonv3.LocalRateLimitDescriptor{
 			Entries: entries, TokenBucket: tokenBucket(w),
 		})
 	}
