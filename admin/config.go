@@ -38,6 +38,12 @@ func (s *Server) handleConfigPost(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusBadRequest, body)
 		return
 	}
+	// dry_run=1 (switchboard's own) answers what the file would change,
+	// for `switchboard config diff|validate`.
+	if r.URL.Query().Get("dry_run") == "1" {
+		s.writeJSON(w, r, http.StatusOK, map[string]any{"changes": append([]configChange{}, p.changes...)})
+		return
+	}
 	if len(p.batch) == 0 && r.URL.Query().Get("check_hash") == "1" {
 		w.WriteHeader(http.StatusNotModified)
 		return

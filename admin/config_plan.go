@@ -45,6 +45,14 @@ type configPlan struct {
 	fields  schema.FieldErrors // Kong's error tree, mirroring the input
 	flat    []map[string]any   // flatten_errors=1
 	batch   []store.Mutation
+	changes []configChange // what batch does, entity by entity (dry_run=1)
+}
+
+// configChange is one entity a file creates, updates or deletes.
+type configChange struct {
+	Op     string `json:"op"` // "create", "update", "delete"
+	Entity string `json:"entity"`
+	ID     string `json:"id"`
 }
 
 func (p *configPlan) fail(d *declEntry, errs schema.FieldErrors) {
@@ -381,11 +389,17 @@ func (p *configPlan) plan(s *Server, snap *store.Snapshot, ids map[string]map[st
 			if old, err := snap.GetUnique(d.e.table(), u.Name, vals...); err == nil && old != nil {
 				if oid := d.e.id(old); oid != d.id && gone[d.e.table()+"\x00"+oid] {
 					early = append(early, d.e.remove(oid))
+					p.changes = append(p.changes, configChange{Op: "delete", Entity: d.e.table(), ID: oid})
 					delete(gone, d.e.table()+"\x00"+oid)
 				}
 			}
 		}
 		upserts = append(upserts, d.e.upsert(d.row, false))
+		op := "update"
+		if prev, _ := snap.Get(d.e.table(), d.id); prev == nil {
+			op = "create"
+		}
+		p.changes = append(p.changes, configChange{Op: op, Entity: d.e.table(), ID: d.id})
 	}
 	for i := len(kinds) - 1; i >= 0; i-- {
 		k := kinds[i]
@@ -396,6 +410,7 @@ func (p *configPlan) plan(s *Server, snap *store.Snapshot, ids map[string]map[st
 		_ = snap.Walk(k.Table, "", func(row store.Row) bool {
 			if id := k.RowID(row); gone[k.Table+"\x00"+id] {
 				late = append(late, e.remove(id))
+				p.changes = append(p.changes, configChange{Op: "delete", Entity: k.Table, ID: id})
 			}
 			return true
 		})

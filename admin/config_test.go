@@ -211,3 +211,19 @@ func TestConfig_Inputs(t *testing.T) {
 		t.Errorf("target %v", got)
 	}
 }
+
+// dry_run=1 lists the changes entity by entity and writes nothing.
+func TestConfig_DryRun(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.postConfig("?dry_run=1", "application/yaml", getStartedYAML).mustStatus(t, http.StatusOK)
+	if n := len(r.obj()["changes"].([]any)); n != 11 || ts.store.Revision() != 0 {
+		t.Fatalf("%d changes, revision %d: %s", n, ts.store.Revision(), r.raw)
+	}
+	ts.postConfig("", "application/yaml", getStartedYAML).mustStatus(t, http.StatusCreated)
+	r = ts.postConfig("?dry_run=1", "application/yaml", getStartedYAML).mustStatus(t, http.StatusOK)
+	jsonEqual(t, r.obj(), `{"changes": []}`)
+	r = ts.postConfig("?dry_run=1", "application/json", `{"_format_version": "3.0"}`).mustStatus(t, http.StatusOK)
+	if n := len(r.obj()["changes"].([]any)); n != 11 {
+		t.Errorf("%d deletes: %s", n, r.raw)
+	}
+}

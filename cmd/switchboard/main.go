@@ -28,6 +28,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runEnvoyBootstrap(args[1:], stdout, stderr)
 	case "snapshot":
 		return runSnapshot(args[1:], stdout, stderr)
+	case "config":
+		return runConfig(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "switchboard %s\n", version)
 		return 0
@@ -48,6 +50,7 @@ commands:
   serve             run the Admin API (:8001) and the xDS server (:18000); --envoy also runs a local Envoy
   envoy-bootstrap   print a bootstrap YAML for an external Envoy that connects to this control plane
   snapshot          save FILE | restore FILE: back up or restore the whole state of a running node
+  config            validate|diff|apply FILE, dump: a declarative kong.yaml against a running node
   version           print the version
 
 Run 'switchboard <command> -h' for the flags of a command.
