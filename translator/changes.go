@@ -127,6 +127,9 @@ func ChangesFromFeed(revs []store.RevisionChanges) Changes {
 						add(&ch.EndpointUpstreams, "endpoints", h.UpstreamID)
 					}
 				}
+			case "certificates", "snis", "ca_certificates":
+				// Not translated: TLS does not reach Envoy yet. The HTTPS
+				// listener and upstream TLS must route these here.
 			default:
 				ch.All = true
 			}
