@@ -93,10 +93,16 @@ func (s *Server) DataPlanesHandler() http.Handler {
 			_, _ = w.Write([]byte(`{"message":"Method not allowed"}` + "\n"))
 			return
 		}
+		// quarantined (ours) lists the entities left out after a NACK
+		// (quarantine.go); Kong clients ignore the extra key.
 		body := struct {
-			Data []dataPlaneJSON `json:"data"`
-			Next *string         `json:"next"`
-		}{Data: s.nodes.dataPlanes(s.acks)}
+			Data        []dataPlaneJSON `json:"data"`
+			Next        *string         `json:"next"`
+			Quarantined []quarantined   `json:"quarantined"`
+		}{Data: s.nodes.dataPlanes(s.acks), Quarantined: s.pub.quarantine.list()}
+		if body.Quarantined == nil {
+			body.Quarantined = []quarantined{}
+		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_ = json.NewEncoder(w).Encode(body)
 	})

@@ -58,6 +58,10 @@ func (p *publisher) incremental(ctx context.Context, snap *store.Snapshot) (stri
 			return modeIncremental, fmt.Errorf("change feed: %w", err)
 		default:
 			ch = translator.ChangesFromFeed(revs)
+			for _, e := range p.quarantine.release(revs) {
+				p.log.Info("xds: quarantined entity written again, released", "entity", e.Table, "id", e.ID)
+			}
+			p.m.quarantined.Set(float64(p.quarantine.len()))
 		}
 	}
 
@@ -78,6 +82,8 @@ func (p *publisher) incremental(ctx context.Context, snap *store.Snapshot) (stri
 		ch.DNS = movedNames(p.lastDNS, dns, names)
 	}
 	p.dnsDirty = false
+	// Read last: nothing between here and Update can fail.
+	ch.Exclude = p.quarantine.exclude()
 	if ch.Empty() {
 		p.lastDNS = dns
 		return modeNoop, nil

@@ -20,6 +20,7 @@ type metrics struct {
 	responses   *prometheus.CounterVec
 	nacks       *prometheus.CounterVec
 	connected   prometheus.Gauge
+	quarantined prometheus.Gauge
 	translation *prometheus.HistogramVec
 	commitToPub prometheus.Histogram
 	propagation *prometheus.HistogramVec
@@ -60,6 +61,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "switchboard_xds_nacks_total",
 			Help: "xDS responses rejected by Envoys (requests carrying error_detail), by resource type.",
 		}, []string{"type"}),
+		quarantined: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_xds_quarantined_entities",
+			Help: "Entities left out of the configuration after an Envoy rejected a version that changed them.",
+		}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "switchboard_xds_connected_proxies",
 			Help: "Envoy nodes with at least one open ADS stream.",
@@ -107,7 +112,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	for _, s := range publishStages {
 		m.errors.WithLabelValues(s)
 	}
-	reg.MustRegister(m.responses, m.nacks, m.connected, m.translation, m.commitToPub, m.propagation, m.publishes, m.errors, m.revision)
+	reg.MustRegister(m.responses, m.nacks, m.connected, m.quarantined, m.translation, m.commitToPub, m.propagation, m.publishes, m.errors, m.revision)
 	return m
 }
 

@@ -36,6 +36,9 @@ type registry struct {
 	// nil means none.
 	revisionOf func(typeURL, version string) (uint64, bool)
 	commitTime func(rev uint64) (time.Time, bool)
+	// onNack hands a NACK to the publish loop for isolation
+	// (quarantine.go); it must not block. nil: none.
+	onNack func(nackEvent)
 
 	mu      sync.Mutex
 	streams map[int64]*streamState
@@ -203,6 +206,9 @@ func (r *registry) recordNackLocked(dp *dataPlane, typeURL, version string, code
 		dp.rejected[t] = true
 	}
 	r.log.Warn("xds: envoy rejected configuration", "node", id, "type", t, "version", version, "error", msg)
+	if dp != nil && r.onNack != nil {
+		r.onNack(nackEvent{node: id, typeURL: typeURL, version: version, acked: dp.Acked[t], message: msg, at: r.now()})
+	}
 }
 
 func (r *registry) recordAckLocked(dp *dataPlane, typeURL, version string) {

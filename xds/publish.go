@@ -65,6 +65,12 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-kick:
 		case <-dnsChanged:
 			s.pub.dnsDirty = true
+		case ev := <-s.nacks:
+			// Republish at once without the suspects, or keep the
+			// rejected watch parked when there are none.
+			if !s.pub.isolate(s.st.Snapshot(), ev) {
+				continue
+			}
 		}
 		if wait := s.opts.MinPublishInterval - time.Since(last); wait > 0 {
 			t := time.NewTimer(wait)
@@ -87,7 +93,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		last = time.Now()
 		snap := s.st.Snapshot()
-		if snap.Revision() == s.pub.revision && !s.pub.dnsDirty {
+		if snap.Revision() == s.pub.revision && !s.pub.dnsDirty && !s.pub.quarantine.pending() {
 			continue
 		}
 		mode, err := s.pub.publish(ctx, snap)

@@ -30,6 +30,8 @@ const (
 	grpcMaxConcurrentStreams = 1000000
 	// gracefulStopTimeout bounds Stop: ADS streams never end on their own.
 	gracefulStopTimeout = 5 * time.Second
+	// maxPendingNacks bounds the NACKs waiting for the publish loop.
+	maxPendingNacks = 64
 )
 
 // Defaults for Options.
@@ -85,6 +87,10 @@ type Server struct {
 	stopped  chan struct{}
 	stopOnce sync.Once
 
+	// nacks carries NACKs from the stream callbacks to the publish loop
+	// (quarantine.go); a NACK arriving while it is full is not isolated.
+	nacks chan nackEvent
+
 	pubMu  sync.Mutex
 	pubRev uint64
 	pubCh  chan struct{} // closed and replaced on every publish
@@ -124,6 +130,14 @@ func New(st *store.Store, res Resolver, opts Options) *Server {
 	s.commits = newCommitLog()
 	s.nodes.commitTime = s.commits.lookup
 	s.nodes.revisionOf = s.cache.RevisionOf
+	s.nacks = make(chan nackEvent, maxPendingNacks)
+	s.nodes.onNack = func(ev nackEvent) {
+		select {
+		case s.nacks <- ev:
+		default:
+			s.log.Warn("xds: NACK not isolated: publish loop busy", "node", ev.node, "type", typeName(ev.typeURL))
+		}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	xds := serverv3.NewServer(s.ctx, s.cache, s.nodes, sotw.WithOrderedADS())

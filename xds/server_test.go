@@ -328,10 +328,12 @@ func TestServer_BurstCoalesces(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// The fallback when a NACK cannot be isolated (here: a translator without
+// the incremental API, so no quarantine): recorded, and not resent.
 func TestServer_NackIsRecordedAndNotResent(t *testing.T) {
 	forBothProtocols(t, func(t *testing.T, delta bool) {
 		st := newStore(t, walkthrough()...)
-		h := startServer(t, st, nil, Options{MinPublishInterval: -1})
+		h := startServer(t, st, nil, Options{MinPublishInterval: -1, Translator: fakeTranslator{}})
 		e := dialEnvoy(t, h.addr, "envoy-1", delta)
 		h.waitConverged(e)
 

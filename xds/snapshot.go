@@ -78,6 +78,9 @@ type publisher struct {
 	// proto (marshalRoutes); rcLen its last size.
 	routeBytes map[string]map[*routev3.Route][]byte
 	rcLen      map[string]int
+
+	// quarantine holds the entities left out after a NACK (quarantine.go).
+	quarantine *quarantine
 }
 
 func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logger, m *metrics) *publisher {
@@ -86,6 +89,8 @@ func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logg
 		tables:  map[string]uint64{},
 		held:    map[string]map[string][]byte{},
 		scratch: make([][]byte, len(publishTypes)),
+
+		quarantine: newQuarantine(),
 	}
 	p.inc, _ = tr.(incTranslator)
 	return p
