@@ -17,6 +17,8 @@
 //   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs,
 //     commit → ACK propagation
 //   - acked_revision.go which store revision each Envoy has ACKed
+//   - quarantine.go NACK isolation: a NACK's suspects left out, released
+//     when written again
 //   - dataplanes.go GET /clustering/data-planes
 //   - node_admin.go the admin address each Envoy advertises (node metadata),
 //     for the health poller

@@ -48,16 +48,21 @@ type incTranslator interface {
 // repairs apply) or inconsistent, and after any failure (stale), so the
 // cache never drifts from the translation.
 func (p *publisher) incremental(ctx context.Context, snap *store.Snapshot) (string, error) {
-	ch := translator.Changes{All: !p.published || p.incStale}
-	if !ch.All {
+	all := !p.published || p.incStale
+	ch := translator.Changes{All: all}
+	if p.published {
+		// Read even when everything is translated again (stale): the
+		// feed still says which quarantined entities were written.
 		revs, err := snap.ChangesSince(p.revision)
 		switch {
 		case errors.Is(err, store.ErrChangesTruncated):
 			ch.All = true
-		case err != nil:
+		case err != nil && !all:
 			return modeIncremental, fmt.Errorf("change feed: %w", err)
-		default:
-			ch = translator.ChangesFromFeed(revs)
+		case err == nil:
+			if !all {
+				ch = translator.ChangesFromFeed(revs)
+			}
 			for _, e := range p.quarantine.release(revs) {
 				p.log.Info("xds: quarantined entity written again, released", "entity", e.Table, "id", e.ID)
 			}
