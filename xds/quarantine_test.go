@@ -144,3 +144,28 @@ func rev(n uint64, tableIDs ...string) store.RevisionChanges {
 }
 
 func feedOf(revs ...store.RevisionChanges) []store.RevisionChanges { return revs }
+
+// A NACK of the republish without the suspect (content Envoy ACKed before)
+// names no new suspect: the fallback parks the watch, no resend loop, and
+// the next write still flows.
+func TestServer_NackOfTheQuarantineRepublishDoesNotLoop(t *testing.T) {
+	forBothProtocols(t, func(t *testing.T, delta bool) {
+		st := newStore(t, walkthrough()...)
+		h := startServer(t, st, nil, Options{MinPublishInterval: -1})
+		e := dialEnvoy(t, h.addr, "envoy-1", delta)
+		h.waitConverged(e)
+
+		e.NackNextN(resourcev3.RouteType, "route rejected: test says no", 2)
+		apply(t, st, upsertRoute(kongRoute("r2", "bad_route", "s1", "/bad")))
+		e.waitUntil("the second NACK", func() bool { return e.NACKs() == 2 })
+		if q := quarantineList(t, h.srv); len(q) != 1 || q[0].ID != "r2" {
+			t.Fatalf("quarantined = %+v, want r2 only", q)
+		}
+
+		apply(t, st, upsertRoute(kongRoute("r3", "good_route", "s1", "/good")))
+		e.waitUntil("the good route", func() bool { return slices.Contains(routeNames(e), "good_route") })
+		if n := e.NACKs(); n != 2 {
+			t.Fatalf("NACKs = %d, want 2", n)
+		}
+	})
+}

@@ -86,6 +86,7 @@ type Client struct {
 	got       map[string]bool             // types that had a response
 	log       []Response
 	nackNext  map[string]string // type → NACK message for its next response
+	nackMore  map[string]int    // type → further responses to NACK after it
 	nacks     int
 	decodeErr []error
 	started   time.Time
@@ -116,7 +117,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	c := &Client{
 		ID: node.GetId(), opts: opts, node: node, conn: conn,
 		state: map[string]map[string]entry{}, versions: map[string]string{}, nonces: map[string]string{},
-		subs: map[string][]string{}, got: map[string]bool{}, nackNext: map[string]string{},
+		subs: map[string][]string{}, got: map[string]bool{}, nackNext: map[string]string{}, nackMore: map[string]int{},
 		started:  time.Now(),
 		complete: make(chan struct{}), changed: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -253,6 +254,10 @@ func (c *Client) rejectLocked(typeURL string, decodeErr error) string {
 	}
 	if msg, ok := c.nackNext[typeURL]; ok {
 		delete(c.nackNext, typeURL)
+		if c.nackMore[typeURL] > 0 {
+			c.nackMore[typeURL]--
+			c.nackNext[typeURL] = msg
+		}
 		return msg
 	}
 	return ""

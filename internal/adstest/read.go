@@ -15,6 +15,19 @@ func (c *Client) NackNext(typeURL, msg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nackNext[typeURL] = msg
+	delete(c.nackMore, typeURL)
+}
+
+// NackNextN rejects the next n responses of typeURL with msg (a resource
+// Envoy keeps rejecting, whatever else the response holds).
+func (c *Client) NackNextN(typeURL, msg string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n <= 0 {
+		return
+	}
+	c.nackNext[typeURL] = msg
+	c.nackMore[typeURL] = n - 1
 }
 
 // Mark returns the current length of the response log, to look at later
