@@ -9,15 +9,21 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
+var probes atomic.Uint32
+
 // probeClient sends requests from a loopback address of its own, so the
 // test can watch a plugin reach Envoy without spending the per-IP rate
 // limit of the script's curl (which comes from 127.0.0.1).
+// Each probe comes from the next address, so convergence polls never
+// exhaust a per-IP bucket either.
 func probeClient() *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 77)}, Timeout: 2 * time.Second}
+	n := byte(100 + probes.Add(1)%100)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, n)}, Timeout: 2 * time.Second}
 	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
 }
 
