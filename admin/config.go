@@ -141,3 +141,25 @@ func (s *Server) exportConfig(snap *store.Snapshot) (map[string]any, error) {
 	}
 	return doc, nil
 }
+
+// ApplyDeclarative applies a declarative document (YAML or JSON) as POST
+// /config does, for `serve --declarative-config`. It returns how many
+// entities it created, updated or deleted: 0 when the store already holds
+// exactly that file, and then nothing is written.
+func (s *Server) ApplyDeclarative(raw []byte) (int, error) {
+	doc, err := parseDeclarative(raw)
+	if err != nil {
+		return 0, err
+	}
+	p := s.planConfig(s.store.Snapshot(), doc)
+	if len(p.fields) > 0 {
+		return 0, fmt.Errorf("declarative config is invalid: %s", prettyValue(p.fields))
+	}
+	if len(p.batch) == 0 {
+		return 0, nil
+	}
+	if _, err := s.store.Apply(&store.Mutation{Op: store.OpBatch, Batch: p.batch}); err != nil {
+		return 0, err
+	}
+	return len(p.changes), nil
+}

@@ -16,6 +16,7 @@ type serveConfig struct {
 	ProxyListen      string
 	EnvoyAdminListen string
 	DataDir          string
+	DeclarativeFile  string // --declarative-config: a kong.yaml loaded at start
 	Envoy            bool
 	EnvoyBin         string
 	DNSHostsFile     string
@@ -59,6 +60,7 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.XDSListen, "xds-listen", "127.0.0.1:18000", "address of the xDS (ADS gRPC) server Envoys connect to")
 	fs.StringVar(&c.ProxyListen, "proxy-listen", "0.0.0.0:8000", "address of the Envoy listener pushed over LDS (Kong's proxy port)")
 	fs.StringVar(&c.EnvoyAdminListen, "envoy-admin-listen", "127.0.0.1:9901", "admin address of the local Envoy started by --envoy")
+	fs.StringVar(&c.DeclarativeFile, "declarative-config", "", "a kong.yaml (or JSON) applied at start through POST /config's validation, as one write; nothing is written when the store already holds exactly that file")
 	fs.StringVar(&c.DataDir, "data-dir", "./switchboard-data", "directory for switchboard's state: the raft log and snapshots, the node id, the local Envoy's bootstrap")
 	fs.BoolVar(&c.Envoy, "envoy", false, "start a local Envoy as a child process, connected to this control plane")
 	fs.StringVar(&c.EnvoyBin, "envoy-bin", "", "Envoy binary for --envoy (default: $ENVOY_BIN, envoy on PATH, or ./.venv from 'make envoy')")

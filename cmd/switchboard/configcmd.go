@@ -131,3 +131,22 @@ func (c *configClient) call(method, path, ctype string, body []byte, want int, o
 	}
 	return nil
 }
+
+// loadDeclarative applies --declarative-config before the Admin API and
+// xDS open, so that no Envoy sees the state without the file. The file goes
+// through the same validation as POST /config; a file the store already
+// holds writes nothing.
+func loadDeclarative(api interface {
+	ApplyDeclarative(raw []byte) (int, error)
+}, file string, log interface{ Info(string, ...any) }) error {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("--declarative-config: %w", err)
+	}
+	n, err := api.ApplyDeclarative(raw)
+	if err != nil {
+		return fmt.Errorf("--declarative-config %s: %w", file, err)
+	}
+	log.Info("declarative config loaded", "file", file, "changed_entities", n)
+	return nil
+}

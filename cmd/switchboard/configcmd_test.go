@@ -74,3 +74,32 @@ func TestConfigCommand(t *testing.T) {
 		t.Errorf("dump without the token: exit %d", code)
 	}
 }
+
+// serve --declarative-config: the file is applied once; a restart with the
+// same file writes nothing; an invalid file is an error.
+func TestLoadDeclarative(t *testing.T) {
+	st, err := store.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := admin.New(st, admin.Options{Logger: log})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kong.yaml")
+	if err := os.WriteFile(file, []byte(cliFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := loadDeclarative(api, file, log); err != nil {
+		t.Fatal(err)
+	}
+	rev := st.Revision()
+	if err := loadDeclarative(api, file, log); err != nil || st.Revision() != rev {
+		t.Fatalf("second load: %v, revision %d -> %d", err, rev, st.Revision())
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(cliFile, "/mock", "mock", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := loadDeclarative(api, file, log); err == nil || !strings.Contains(err.Error(), "paths") || st.Revision() != rev {
+		t.Fatalf("invalid file: %v", err)
+	}
+}

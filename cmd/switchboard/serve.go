@@ -191,6 +191,12 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		log.Warn("serving before the log caught up", "err", err)
 	}
 	cancelReady()
+	if cfg.DeclarativeFile != "" {
+		if err := loadDeclarative(api, cfg.DeclarativeFile, log); err != nil {
+			_ = shutdown(httpSrv, xsrv, nil, log)
+			return err
+		}
+	}
 	gate.open()
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
