@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	commonrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -45,7 +45,7 @@ func benchService(b *testing.B, policy string, s *Service) {
 	client := rlsv3.NewRateLimitServiceClient(conn)
 	reqs := make([]*rlsv3.RateLimitRequest, 1000)
 	for i := range reqs {
-		reqs[i] = &rlsv3.RateLimitRequest{Domain: "switchboard", Descriptors: []*commonrlv3.RateLimitDescriptor{
+		reqs[i] = &rlsv3.RateLimitRequest{Domain: "switchboard", Descriptors: []*rlcommonv3.RateLimitDescriptor{
 			desc("kong_minute=1000000000", "kong_hour=1000000000", "kong_policy="+policy, "kong_plugin=p1",
 				"kong_route=r1", "remote_address=10.0.0."+strconv.Itoa(i)),
 		}}

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strconv"
 
-	commonrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 )
 
 // Descriptor entry keys (the format is in the package doc).
@@ -55,7 +55,7 @@ var windowKeys = func() map[string]Window {
 
 // ParseDescriptor reads a descriptor in the package's format. ok is false for
 // a descriptor that configures no window (not ours); err reports a malformed one.
-func ParseDescriptor(d *commonrlv3.RateLimitDescriptor) (l Limit, ok bool, err error) {
+func ParseDescriptor(d *rlcommonv3.RateLimitDescriptor) (l Limit, ok bool, err error) {
 	l = Limit{Route: zeroUUID, Service: zeroUUID, Policy: PolicyCluster, ErrorMessage: DefaultErrorMessage}
 	var remote string
 	for _, e := range d.GetEntries() {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	commonrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 )
 
@@ -16,7 +16,7 @@ import (
 func TestMemoryExactUnderConcurrency(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
 	s := New(Options{Now: clock.Now})
-	req := &rlsv3.RateLimitRequest{Descriptors: []*commonrlv3.RateLimitDescriptor{desc("kong_minute=100", "kong_hour=1000", "remote_address=1.1.1.1")}}
+	req := &rlsv3.RateLimitRequest{Descriptors: []*rlcommonv3.RateLimitDescriptor{desc("kong_minute=100", "kong_hour=1000", "remote_address=1.1.1.1")}}
 	var admitted atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {

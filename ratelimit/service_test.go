@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	commonrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -24,11 +24,11 @@ func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // desc builds a descriptor from "key=value" pairs.
-func desc(kv ...string) *commonrlv3.RateLimitDescriptor {
-	d := &commonrlv3.RateLimitDescriptor{}
+func desc(kv ...string) *rlcommonv3.RateLimitDescriptor {
+	d := &rlcommonv3.RateLimitDescriptor{}
 	for _, p := range kv {
 		k, v, _ := strings.Cut(p, "=")
-		d.Entries = append(d.Entries, &commonrlv3.RateLimitDescriptor_Entry{Key: k, Value: v})
+		d.Entries = append(d.Entries, &rlcommonv3.RateLimitDescriptor_Entry{Key: k, Value: v})
 	}
 	return d
 }
@@ -39,7 +39,7 @@ type result struct {
 	body    string
 }
 
-func ask(t *testing.T, s *Service, ds ...*commonrlv3.RateLimitDescriptor) result {
+func ask(t *testing.T, s *Service, ds ...*rlcommonv3.RateLimitDescriptor) result {
 	t.Helper()
 	resp, err := s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Domain: "switchboard", Descriptors: ds})
 	if err != nil {
@@ -161,7 +161,7 @@ func TestCounterScopes(t *testing.T) {
 	s := New(Options{Now: clock.Now})
 	ask(t, s, desc("kong_minute=3", "kong_route=r1", "remote_address=10.0.0.1"))
 	for _, c := range []struct {
-		d    *commonrlv3.RateLimitDescriptor
+		d    *rlcommonv3.RateLimitDescriptor
 		want string
 	}{
 		{desc("kong_minute=3", "kong_route=r1", "remote_address=10.0.0.1"), "1"}, // same counter
@@ -191,7 +191,7 @@ func TestHideHeadersMessageAndForeignDescriptors(t *testing.T) {
 	if r.over || r.headers["X-RateLimit-Remaining-Minute"] != "0" {
 		t.Fatalf("mixed: %+v", r)
 	}
-	_, err := s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*commonrlv3.RateLimitDescriptor{desc("kong_minute=-1")}})
+	_, err := s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*rlcommonv3.RateLimitDescriptor{desc("kong_minute=-1")}})
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("bad limit: %v", err)
 	}
@@ -206,7 +206,7 @@ func (failingStore) Take(context.Context, []Counter, func([]int64) bool) ([]int6
 // A store failure is Unavailable: Envoy's failure_mode_deny (= !fault_tolerant) decides.
 func TestStoreErrorIsUnavailable(t *testing.T) {
 	s := New(Options{Memory: failingStore{}})
-	_, err := s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*commonrlv3.RateLimitDescriptor{desc("kong_minute=1")}})
+	_, err := s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*rlcommonv3.RateLimitDescriptor{desc("kong_minute=1")}})
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("memory failure: %v", err)
 	}
@@ -216,12 +216,12 @@ func TestStoreErrorIsUnavailable(t *testing.T) {
 	d := desc("kong_minute=5", "kong_policy=redis", "remote_address=1.1.1.1")
 	ask(t, s, d)
 	srv.stop()
-	_, err = s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*commonrlv3.RateLimitDescriptor{d}})
+	_, err = s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*rlcommonv3.RateLimitDescriptor{d}})
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("redis down: %v", err)
 	}
 	s = New(Options{})
-	_, err = s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*commonrlv3.RateLimitDescriptor{d}})
+	_, err = s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*rlcommonv3.RateLimitDescriptor{d}})
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("redis not configured: %v", err)
 	}

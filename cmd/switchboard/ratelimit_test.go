@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
-	commonrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -48,11 +48,11 @@ func TestStartRateLimit(t *testing.T) {
 	}
 	defer conn.Close()
 	client := rlsv3.NewRateLimitServiceClient(conn)
-	entry := func(k, v string) *commonrlv3.RateLimitDescriptor_Entry {
-		return &commonrlv3.RateLimitDescriptor_Entry{Key: k, Value: v}
+	entry := func(k, v string) *rlcommonv3.RateLimitDescriptor_Entry {
+		return &rlcommonv3.RateLimitDescriptor_Entry{Key: k, Value: v}
 	}
-	req := &rlsv3.RateLimitRequest{Domain: "switchboard", Descriptors: []*commonrlv3.RateLimitDescriptor{{
-		Entries: []*commonrlv3.RateLimitDescriptor_Entry{entry("kong_minute", "1"), entry("remote_address", "127.0.0.1")},
+	req := &rlsv3.RateLimitRequest{Domain: "switchboard", Descriptors: []*rlcommonv3.RateLimitDescriptor{{
+		Entries: []*rlcommonv3.RateLimitDescriptor_Entry{entry("kong_minute", "1"), entry("remote_address", "127.0.0.1")},
 	}}}
 	codesSeen := []rlsv3.RateLimitResponse_Code{}
 	for range 2 {
