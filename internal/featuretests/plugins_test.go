@@ -66,10 +66,8 @@ func keys(e *env) []string {
 // connection is drained.
 func TestFeature_PluginsNeverTouchTheListener(t *testing.T) {
 	for _, delta := range []bool{false, true} {
-		// Not parallel: run next to TestFeature_GetStarted, its sotw weight
-		// change went missing within the bound (2 of 20 with -race -cpu 1);
-		// left for the xds owners, see the closing note of this change.
 		t.Run(map[bool]string{false: "sotw", true: "delta"}[delta], func(t *testing.T) {
+			t.Parallel()
 			e := start(t, delta)
 			e.must("POST", "/services", http.StatusCreated, "name", "example_service", "url", "http://127.0.0.1:9")
 			e.must("POST", "/services/example_service/routes", http.StatusCreated, "paths[]", "/mock", "name", "example_route")

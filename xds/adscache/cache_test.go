@@ -263,3 +263,34 @@ func TestSotw(t *testing.T) {
 		t.Errorf("Names = %v", got)
 	}
 }
+
+// TestSotw_DroppedResponseIsResent: go-control-plane's server drops a
+// response still queued for a watch it cancels (the stream sent a newer
+// request first) and records returned resources only for responses it sends.
+// The next watch must therefore still see the change as unsent. It was lost
+// while the cache wrote the versions into the subscription's own map.
+func TestSotw_DroppedResponseIsResent(t *testing.T) {
+	c := New(cds)
+	c.Update(eds, 1, res("x", "X1"), nil, nil)
+	ch := make(chan cachev3.Response, 4)
+	sub := stream.NewSotwSubscription([]string{"x"}, true)
+	req := &discoveryv3.DiscoveryRequest{TypeUrl: eds, ResourceNames: []string{"x"}}
+	c.CreateWatch(req, &sub, ch)
+	r := <-ch
+	sub.SetReturnedResources(r.GetReturnedResources()) // sent and held
+	ack := &discoveryv3.DiscoveryRequest{TypeUrl: eds, ResourceNames: []string{"x"}, VersionInfo: r.GetResponseVersion()}
+	cancel, _ := c.CreateWatch(ack, &sub, ch)
+
+	c.Update(eds, 2, res("x", "X2"), nil, nil)
+	<-ch     // queued for the old watch ...
+	cancel() // ... and dropped: a newer request replaced the watch
+	c.CreateWatch(ack, &sub, ch)
+	select {
+	case r := <-ch:
+		if out, _ := r.GetDiscoveryResponse(); len(out.GetResources()) != 1 {
+			t.Fatalf("resent %d resources, want x", len(out.GetResources()))
+		}
+	default:
+		t.Fatal("the change to x was never re-sent after its response was dropped")
+	}
+}

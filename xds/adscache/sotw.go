@@ -2,6 +2,7 @@ package adscache
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -53,7 +54,12 @@ func (c *Cache) sotwNotifyLocked(ts *typeState, w *sotwWatch, changed []string) 
 // sotwRespondLocked answers w if there is something to send; changed nil
 // means "consider every subscribed name".
 func (c *Cache) sotwRespondLocked(ts *typeState, w *sotwWatch, changed []string) bool {
-	returned := w.sub.ReturnedResources()
+	// A copy: the subscription's map is what the client is known to hold,
+	// and this response may be dropped unsent (the server cancels a watch
+	// whose stream sent a newer request first). Writing the versions into
+	// the subscription's own map would make the next watch believe the
+	// client already has them, and the change would never be sent.
+	returned := maps.Clone(w.sub.ReturnedResources())
 	if ts.full {
 		if w.req.GetVersionInfo() == ts.version {
 			return false
@@ -93,8 +99,8 @@ func (c *Cache) sotwRespondLocked(ts *typeState, w *sotwWatch, changed []string)
 		}
 		out = append(out, e.any)
 		if returned != nil {
-			// The server stores this map back into the subscription; it
-			// touches it only between this watch and the next.
+			// The server stores this map into the subscription when it
+			// sends the response.
 			returned[n] = e.version
 		}
 	}
