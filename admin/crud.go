@@ -184,6 +184,7 @@ func (e *entity) create(s *Server, w http.ResponseWriter, r *http.Request, force
 // read is GET on a top-level entity.
 func (e *entity) read(s *Server, w http.ResponseWriter, r *http.Request, key string) {
 	if row := e.find(s, w, r, s.store.Snapshot(), key); row != nil {
+		s.markQuarantined(w, e.id(row))
 		e.writeRow(s, w, r, http.StatusOK, row)
 	}
 }

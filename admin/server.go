@@ -58,6 +58,11 @@ type Options struct {
 	// Warnings are shown in GET / (e.g. an exposed listener without
 	// authentication).
 	Warnings []string
+	// Quarantined reports why an entity is left out of the Envoy
+	// configuration after an Envoy rejected it (the xds server's
+	// Quarantined); GET of that entity then carries the reason in
+	// QuarantineHeader. Nil: nothing is ever quarantined.
+	Quarantined func(id string) (reason string, ok bool)
 }
 
 // Server is the Admin API. Create it with New and serve Handler().

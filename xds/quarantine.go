@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -61,6 +62,26 @@ type quarantine struct {
 }
 
 func newQuarantine() *quarantine { return &quarantine{entries: map[string]quarantined{}} }
+
+// get returns the entry of one entity id.
+func (q *quarantine) get(id string) (quarantined, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, ok := q.entries[id]
+	return e, ok
+}
+
+// Quarantined reports why the entity with this id is left out of the
+// configuration after an Envoy rejected it, so the Admin API can show it on
+// the entity itself (admin cannot import xds; cmd passes this method in).
+func (s *Server) Quarantined(id string) (reason string, ok bool) {
+	e, ok := s.pub.quarantine.get(id)
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("left out of the Envoy configuration since revision %d: Envoy %s rejected it (%s): %s",
+		e.Revision, e.Node, e.Type, e.Message), true
+}
 
 // list returns the entries sorted by table and id.
 func (q *quarantine) list() []quarantined {

@@ -63,6 +63,9 @@ func TestServer_NackedRouteIsQuarantined(t *testing.T) {
 		if n := metricValue(t, h.srv, "switchboard_xds_quarantined_entities", ""); n != 1 {
 			t.Fatalf("switchboard_xds_quarantined_entities = %v, want 1", n)
 		}
+		if why, ok := h.srv.Quarantined("r2"); !ok || !strings.Contains(why, "test says no") || !strings.Contains(why, "envoy-1") {
+			t.Fatalf("Quarantined(r2) = %q, %v; want Envoy's message and node", why, ok)
+		}
 
 		// A later good route reaches Envoy; the quarantined one does not.
 		apply(t, st, upsertRoute(kongRoute("r3", "good_route", "s1", "/good")))
@@ -80,6 +83,9 @@ func TestServer_NackedRouteIsQuarantined(t *testing.T) {
 		e.waitUntil("the released route", func() bool { return slices.Contains(routeNames(e), "bad_route") })
 		if q := quarantineList(t, h.srv); len(q) != 0 {
 			t.Fatalf("quarantined after the rewrite = %+v, want none", q)
+		}
+		if _, ok := h.srv.Quarantined("r2"); ok {
+			t.Fatal("Quarantined(r2) after the rewrite, want released")
 		}
 		if n := metricValue(t, h.srv, "switchboard_xds_quarantined_entities", ""); n != 0 {
 			t.Fatalf("switchboard_xds_quarantined_entities = %v, want 0", n)

@@ -163,6 +163,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		LoopbackOnly: isLoopback(cfg.AdminListen) && (cfg.ManagerListen == "" || isLoopback(cfg.ManagerListen)),
 		AllowedHosts: splitList(cfg.AdminHosts),
 		Warnings:     sec.warnings,
+		Quarantined:  xsrv.Quarantined,
 	})
 	mountInternal(api, node, xsrv)
 	xsrv.Registry().MustRegister(newCertExpiry(st))
