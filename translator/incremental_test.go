@@ -137,20 +137,7 @@ func benchStore(t testing.TB, in *Input) (*store.Store, *Incremental, *Input) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch := &store.Mutation{Op: store.OpBatch}
-	for _, u := range in.Upstreams {
-		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertUpstream, Upstream: u})
-	}
-	for _, tg := range in.Targets {
-		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertTarget, Target: tg})
-	}
-	for _, s := range in.Services {
-		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertService, Service: s})
-	}
-	for _, r := range in.Routes {
-		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertRoute, Route: r})
-	}
-	if _, err := st.Apply(batch); err != nil {
+	if _, err := st.Apply(inputBatch(in)); err != nil {
 		t.Fatal(err)
 	}
 	inc := NewIncremental(Options{})

@@ -23,23 +23,7 @@ func TestFromSnapshot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			batch := &store.Mutation{Op: store.OpBatch}
-			for _, u := range in.Upstreams {
-				batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertUpstream, Upstream: u})
-			}
-			for _, tg := range in.Targets {
-				batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertTarget, Target: tg})
-			}
-			for _, h := range in.TargetHealth {
-				batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpSetTargetHealth, TargetHealth: h})
-			}
-			for _, svc := range in.Services {
-				batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertService, Service: svc})
-			}
-			for _, r := range in.Routes {
-				batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertRoute, Route: r})
-			}
-			rev, err := s.Apply(batch)
+			rev, err := s.Apply(inputBatch(in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,4 +103,27 @@ func TestTranslate_EntityErrors(t *testing.T) {
 	if _, err := Translate(nil); err == nil {
 		t.Error("Translate(nil): no error")
 	}
+}
+
+// inputBatch is one store batch writing a fixture's entities in
+// reference order (upstreams and targets before the services and routes
+// that name them).
+func inputBatch(in *Input) *store.Mutation {
+	batch := &store.Mutation{Op: store.OpBatch}
+	for _, u := range in.Upstreams {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertUpstream, Upstream: u})
+	}
+	for _, tg := range in.Targets {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertTarget, Target: tg})
+	}
+	for _, h := range in.TargetHealth {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpSetTargetHealth, TargetHealth: h})
+	}
+	for _, svc := range in.Services {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertService, Service: svc})
+	}
+	for _, r := range in.Routes {
+		batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertRoute, Route: r})
+	}
+	return batch
 }
