@@ -5,6 +5,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/switchboard-gw/switchboard/store"
 )
@@ -24,6 +25,12 @@ type Input struct {
 	Plugins            []*store.Plugin
 	Consumers          []*store.Consumer
 	KeyAuthCredentials []*store.KeyAuthCredential
+	// Certificates, SNIs and CACertificates are the TLS entities: each
+	// certificate becomes SDS secrets (secrets.go), SNIs select them on
+	// the TLS listener.
+	Certificates   []*store.Certificate
+	SNIs           []*store.SNI
+	CACertificates []*store.CACertificate
 	// DNS maps a hostname (target host or plain service host) to what the
 	// control plane's resolver last learned of it. A hostname absent from
 	// the map has not been resolved yet; IP literals never need an entry.
@@ -77,6 +84,10 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	// Secrets are the SDS secrets (secrets.go names them) that listeners
+	// and clusters refer to by name; a publisher must hand them to Envoy
+	// before the resources that name them, and withdraw them after.
+	Secrets []*tlsv3.Secret
 
 	// ClusterUpstream maps the name of every cluster that balances over a
 	// Kong upstream's targets to that upstream's name (clusters of plain

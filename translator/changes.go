@@ -39,7 +39,28 @@ func ChangesBetween(before, after Reader) (Changes, error) {
 	if ch.All, err = pluginEntitiesChanged(before, after); err != nil {
 		return ch, err
 	}
-	return ch, nil
+	return ch, tlsChangesBetween(before, after, &ch)
+}
+
+// tlsChangesBetween fills ch's TLS entity lists when both readers can read
+// them.
+func tlsChangesBetween(before, after Reader, ch *Changes) error {
+	b, okB := before.(tlsReader)
+	a, okA := after.(tlsReader)
+	if !okB || !okA {
+		return nil
+	}
+	var err error
+	if ch.Certificates, err = diffRows(b.Certificates, a.Certificates, func(c *store.Certificate) string { return c.ID }); err != nil {
+		return fmt.Errorf("translator: certificates: %w", err)
+	}
+	if ch.SNIs, err = diffRows(b.SNIs, a.SNIs, func(n *store.SNI) string { return n.ID }); err != nil {
+		return fmt.Errorf("translator: snis: %w", err)
+	}
+	if ch.CACertificates, err = diffRows(b.CACertificates, a.CACertificates, func(c *store.CACertificate) string { return c.ID }); err != nil {
+		return fmt.Errorf("translator: ca certificates: %w", err)
+	}
+	return nil
 }
 
 // diffRows returns the sorted keys of rows added, removed or replaced.
@@ -127,15 +148,18 @@ func ChangesFromFeed(revs []store.RevisionChanges) Changes {
 						add(&ch.EndpointUpstreams, "endpoints", h.UpstreamID)
 					}
 				}
-			case "certificates", "snis", "ca_certificates":
-				// Not translated: TLS does not reach Envoy yet. The HTTPS
-				// listener and upstream TLS must route these here.
+			case "certificates":
+				add(&ch.Certificates, c.Table, c.ID)
+			case "snis":
+				add(&ch.SNIs, c.Table, c.ID)
+			case "ca_certificates":
+				add(&ch.CACertificates, c.Table, c.ID)
 			default:
 				ch.All = true
 			}
 		}
 	}
-	for _, l := range [][]string{ch.Services, ch.Routes, ch.Upstreams, ch.EndpointUpstreams} {
+	for _, l := range [][]string{ch.Services, ch.Routes, ch.Upstreams, ch.EndpointUpstreams, ch.Certificates, ch.SNIs, ch.CACertificates} {
 		slices.Sort(l)
 	}
 	return ch

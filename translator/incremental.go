@@ -10,6 +10,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-gw/switchboard/store"
@@ -44,6 +45,11 @@ type Changes struct {
 	EndpointUpstreams []string
 	// DNS lists hostnames whose answers moved; every CLA is rebuilt.
 	DNS []string
+	// Certificates, SNIs and CACertificates are the TLS entities written:
+	// a certificate moves only its own secrets.
+	Certificates   []string
+	SNIs           []string
+	CACertificates []string
 	// All asks for a reset: everything is read and translated again (the
 	// first Update always is one).
 	All bool
@@ -55,7 +61,8 @@ type Changes struct {
 
 // Empty reports whether nothing changed.
 func (c Changes) Empty() bool {
-	return !c.All && c.Exclude == nil && len(c.Services)+len(c.Routes)+len(c.Upstreams)+len(c.EndpointUpstreams)+len(c.DNS) == 0
+	return !c.All && c.Exclude == nil && len(c.Services)+len(c.Routes)+len(c.Upstreams)+len(c.EndpointUpstreams)+len(c.DNS)+
+		len(c.Certificates)+len(c.SNIs)+len(c.CACertificates) == 0
 }
 
 // Delta is what one Update changed in the Envoy configuration: resources
@@ -66,15 +73,19 @@ type Delta struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	Secrets   []*tlsv3.Secret
 	// RemovedClusters and RemovedEndpoints name resources to withdraw
-	// (a cluster and its CLA go together).
+	// (a cluster and its CLA go together); RemovedSecrets are withdrawn
+	// after the listeners and clusters that stopped naming them.
 	RemovedClusters  []string
 	RemovedEndpoints []string
+	RemovedSecrets   []string
 }
 
 // Empty reports whether the configuration did not move.
 func (d *Delta) Empty() bool {
-	return len(d.Listeners)+len(d.Routes)+len(d.Clusters)+len(d.Endpoints)+len(d.RemovedClusters)+len(d.RemovedEndpoints) == 0
+	return len(d.Listeners)+len(d.Routes)+len(d.Clusters)+len(d.Endpoints)+len(d.Secrets)+
+		len(d.RemovedClusters)+len(d.RemovedEndpoints)+len(d.RemovedSecrets) == 0
 }
 
 // Incremental keeps a translation and updates it from what changed, with
@@ -109,6 +120,10 @@ type Incremental struct {
 	clusters    map[string]*clusterv3.Cluster
 	clas        map[string]*endpointv3.ClusterLoadAssignment
 	claErrs     map[string]error
+	// secrets by owner (secretSet), and the owners whose secrets could
+	// not be built.
+	secrets    secretSet
+	secretErrs map[string]error
 }
 
 // routeState is one route's translation.
@@ -185,7 +200,11 @@ func (x *Incremental) Update(r Reader, dns map[string]DNSAnswer, ch Changes) (*D
 		w.routes[id] = true
 	}
 	w.allCLAs = len(ch.DNS) > 0
-	return x.finish(w)
+	d, err := x.finish(w)
+	if serr := x.updateCertificates(r, ch.Certificates, d); serr != nil {
+		return nil, serr
+	}
+	return d, err
 }
 
 // work collects what one Update must redo.
@@ -211,7 +230,7 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 		return nil, err
 	}
 	in.Exclude = x.exclude
-	prevClusters, prevCLAs, prevRC, prevListener := x.clusters, x.clas, x.rc, x.listener
+	prevClusters, prevCLAs, prevRC, prevListener, prevSecrets := x.clusters, x.clas, x.rc, x.listener, x.secrets
 	*x = Incremental{
 		opts: x.opts, t: newTranslator(in), init: true, exclude: x.exclude,
 		upstreamsByID: map[string]*store.Upstream{}, routes: map[string]*store.Route{},
@@ -219,7 +238,7 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 		out: map[string]*routeState{}, planRefs: map[string]int{}, upstreamPlns: map[string]map[string]bool{},
 		table:    newRouteTable(nil),
 		clusters: map[string]*clusterv3.Cluster{}, clas: map[string]*endpointv3.ClusterLoadAssignment{},
-		claErrs: map[string]error{},
+		claErrs: map[string]error{}, secrets: secretSet{}, secretErrs: map[string]error{},
 	}
 	x.t.in = &Input{DNS: dns, Options: x.opts, Exclude: x.exclude}
 	w := x.newWork()
@@ -244,6 +263,7 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 		w.plans[name] = true
 	}
 	d, _ := x.finish(w) // its error is w.errs, joined below
+	x.resetSecrets(in, prevSecrets, d, w)
 	l, lerr := buildListener(x.t.opts)
 	x.listenerErr = lerr
 	if lerr != nil {
@@ -293,6 +313,9 @@ func readAll(r Reader, dns map[string]DNSAnswer, opts Options) (*Input, error) {
 		return nil, fmt.Errorf("translator: read target health: %w", err)
 	}
 	if err := readPluginEntities(r, in); err != nil {
+		return nil, err
+	}
+	if err := readTLSEntities(r, in); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -659,6 +682,7 @@ func (x *Incremental) Resources() *Resources {
 		res.Listeners = []*listenerv3.Listener{x.listener}
 		res.Routes = []*routev3.RouteConfiguration{x.rc}
 	}
+	res.Secrets = x.secrets.sorted()
 	return res
 }
 
@@ -702,6 +726,7 @@ func (x *Incremental) Err() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, x.secretErrors()...)
 	if x.listenerErr != nil {
 		errs = append(errs, fmt.Errorf("listener: %w", x.listenerErr))
 	}

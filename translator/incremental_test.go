@@ -160,13 +160,15 @@ func sameChanges(feed, diff Changes) bool {
 		return true
 	}
 	return feed.All || (covers(feed.Services, diff.Services) && covers(feed.Routes, diff.Routes) &&
-		covers(feed.Upstreams, diff.Upstreams) && covers(feed.EndpointUpstreams, diff.EndpointUpstreams))
+		covers(feed.Upstreams, diff.Upstreams) && covers(feed.EndpointUpstreams, diff.EndpointUpstreams) &&
+		covers(feed.Certificates, diff.Certificates) && covers(feed.SNIs, diff.SNIs) && covers(feed.CACertificates, diff.CACertificates))
 }
 
 func isEntityErrors(err error) bool {
 	// Quarantined entities are entity errors too.
 	for _, line := range errorLines(err) {
-		if !strings.HasPrefix(line, "route ") && !strings.HasPrefix(line, "service ") && !strings.HasPrefix(line, "upstream ") {
+		if !strings.HasPrefix(line, "route ") && !strings.HasPrefix(line, "service ") && !strings.HasPrefix(line, "upstream ") &&
+			!strings.HasPrefix(line, "certificate ") {
 			return false
 		}
 	}
@@ -217,7 +219,10 @@ func sameView(a, b resourceView) bool {
 type resourceView map[string]map[string]proto.Message
 
 func viewOf(res *Resources) resourceView {
-	v := resourceView{"listeners": {}, "routes": {}, "clusters": {}, "endpoints": {}}
+	v := resourceView{"listeners": {}, "routes": {}, "clusters": {}, "endpoints": {}, "secrets": {}}
+	for _, s := range res.Secrets {
+		v["secrets"][s.GetName()] = s
+	}
 	for _, l := range res.Listeners {
 		v["listeners"][l.GetName()] = l
 	}
@@ -251,6 +256,12 @@ func (v resourceView) apply(d *Delta) {
 	}
 	for _, n := range d.RemovedEndpoints {
 		delete(v["endpoints"], n)
+	}
+	for _, s := range d.Secrets {
+		v["secrets"][s.GetName()] = s
+	}
+	for _, n := range d.RemovedSecrets {
+		delete(v["secrets"], n)
 	}
 }
 
@@ -310,7 +321,7 @@ func (g *mutator) population() *store.Mutation {
 // next returns a mutation, or nil with the hostnames whose DNS answers it
 // moved instead.
 func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
-	switch g.pick(22) {
+	switch g.pick(24) {
 	case 0, 1, 2:
 		return &store.Mutation{Op: store.OpUpsertService, Service: g.service()}, nil
 	case 3, 4, 5, 6, 7:
@@ -339,6 +350,10 @@ func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
 			{Op: store.OpUpsertRoute, Route: g.route(snap)},
 			{Op: store.OpUpsertTarget, Target: g.target()},
 		}}, nil
+	case 20:
+		return g.certificate(), nil
+	case 21:
+		return &store.Mutation{Op: store.OpDelete, Table: "certificates", ID: fmt.Sprintf("c%d", g.pick(3))}, nil
 	case 19:
 		// Quarantine (or release) one entity of any kind.
 		id := pickOf(g, fmt.Sprintf("r%d", g.pick(10)), fmt.Sprintf("s%d", g.pick(5)), fmt.Sprintf("u%d", g.pick(4)), fmt.Sprintf("t%d", g.pick(8)))
@@ -364,6 +379,25 @@ func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
 		g.dns[name] = a
 	}
 	return nil, []string{name}
+}
+
+// certificate writes one of three certificates, with or without an
+// alternate pair, or one of its SNIs. The translator never parses the
+// PEMs (the Admin API has), so placeholders do.
+func (g *mutator) certificate() *store.Mutation {
+	id := fmt.Sprintf("c%d", g.pick(3))
+	if g.pick(3) == 0 {
+		return store.Upsert("snis", &store.SNI{
+			ID: fmt.Sprintf("n%d", g.pick(4)), Name: pickOf(g, "a.test", "*.test", "api.*", "*"),
+			Certificate: store.ForeignKey{ID: id},
+		})
+	}
+	c := &store.Certificate{ID: id, Cert: pickOf(g, "CERT-1", "CERT-2"), Key: pickOf(g, "KEY-1", "KEY-2")}
+	if g.pick(2) == 0 {
+		alt, altKey := pickOf(g, "ALT-1", "ALT-2"), "ALT-KEY"
+		c.CertAlt, c.KeyAlt = &alt, &altKey
+	}
+	return store.Upsert("certificates", c)
 }
 
 func (g *mutator) service() *store.Service {

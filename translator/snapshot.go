@@ -30,5 +30,8 @@ func FromSnapshot(snap *store.Snapshot, dns map[string]DNSAnswer, opts Options) 
 	if err := readPluginEntities(snap, in); err != nil {
 		return nil, err
 	}
+	if err := readTLSEntities(snap, in); err != nil {
+		return nil, err
+	}
 	return in, nil
 }

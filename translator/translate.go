@@ -96,6 +96,10 @@ func Translate(in *Input) (*Resources, error) {
 		res.Endpoints = append(res.Endpoints, cla)
 	}
 
+	secrets, serrs := secretsOf(in)
+	t.errs = append(t.errs, serrs...)
+	res.Secrets = secrets.sorted()
+
 	rc := newRouteTable(routes).build()
 	l, err := buildListener(t.opts)
 	if err != nil {

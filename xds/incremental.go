@@ -131,6 +131,7 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		resourcev3.EndpointType: asResources(d.Endpoints),
 		resourcev3.ListenerType: asResources(d.Listeners),
 		resourcev3.RouteType:    asResources(d.Routes),
+		resourcev3.SecretType:   asResources(d.Secrets),
 	}
 	for t, rs := range byType {
 		for _, r := range rs {
@@ -196,6 +197,8 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 			p.edsUpserted = p.cache.Version(t)
 		}
 	}
+	// Secrets before what names them, withdrawn after (as apply).
+	update(resourcev3.SecretType, ups[resourcev3.SecretType], nil, nil)
 	update(resourcev3.EndpointType, ups[resourcev3.EndpointType], nil, nil)
 	update(resourcev3.ClusterType, ups[resourcev3.ClusterType], nil, nil)
 	update(resourcev3.EndpointType, nil, nil, changedClusterEndpoints(d.Clusters, replaced, ups[resourcev3.EndpointType]))
@@ -203,6 +206,8 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 	update(resourcev3.RouteType, ups[resourcev3.RouteType], nil, nil)
 	update(resourcev3.ClusterType, nil, d.RemovedClusters, nil)
 	update(resourcev3.EndpointType, nil, d.RemovedEndpoints, nil)
+	update(resourcev3.SecretType, nil, d.RemovedSecrets, nil)
+	p.refs.apply(d)
 	if len(d.Clusters)+len(d.RemovedClusters) > 0 {
 		p.updateChecked(d)
 	}
@@ -284,6 +289,9 @@ func (p *publisher) deltaConsistent(d *translator.Delta) error {
 		if _, held := heldCLA[n]; held && !goneCLA[n] {
 			return fmt.Errorf("cluster %q removed, endpoints kept", n)
 		}
+	}
+	if err := p.refs.deltaConsistent(d, p.held[resourcev3.SecretType]); err != nil {
+		return err
 	}
 	if len(d.Listeners) > 0 {
 		ls := map[string]types.ResourceWithTTL{}

@@ -35,7 +35,7 @@ type metrics struct {
 var latencyBuckets = prometheus.ExponentialBuckets(0.00005, 1.6, 27)
 
 // servedTypes are the type URLs the cache serves, for the type label.
-var servedTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
+var servedTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.SecretType}
 
 // publishStages are the label values of switchboard_xds_publish_errors_total.
 var publishStages = []string{"translate", "validate", "consistency"}

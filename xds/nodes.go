@@ -117,6 +117,8 @@ func typeName(typeURL string) string {
 		return "listeners"
 	case resourcev3.RouteType:
 		return "routes"
+	case resourcev3.SecretType:
+		return "secrets"
 	}
 	return typeURL[strings.LastIndexByte(typeURL, '.')+1:]
 }

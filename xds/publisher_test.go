@@ -239,16 +239,47 @@ func TestPublisher_IncrementalMatchesFull(t *testing.T) {
 		{{Op: store.OpDeleteRoute, ID: "r1"}, {Op: store.OpDeleteService, ID: "s2"}},
 		{{Op: store.OpDeleteService, ID: "s1"}},
 		{{Op: store.OpDeleteUpstream, ID: "u1"}},
+		// Certificates move their secrets only: created with an
+		// alternate pair, rotated, the pair dropped, deleted.
+		{store.Upsert("certificates", testCertificate("c1", "CERT-1", "ALT-1"))},
+		{store.Upsert("certificates", testCertificate("c1", "CERT-2", "ALT-1"))},
+		{store.Upsert("certificates", testCertificate("c1", "CERT-2", ""))},
+		{store.Delete("certificates", "c1")},
 	} {
+		before := map[string]string{}
+		for _, typeURL := range []string{resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType} {
+			before[typeURL] = p.cache.Version(typeURL)
+		}
 		apply(t, st, m...)
 		if got := mustPublish(t, p, st); got != modeIncremental {
 			t.Errorf("step %d: mode %q, want incremental", i, got)
 		}
 		assertCacheIsFullTranslation(t, p, st)
+		if i >= 7 {
+			for typeURL, v := range before {
+				if now := p.cache.Version(typeURL); now != v {
+					t.Errorf("step %d: a certificate write moved %s (%s → %s)", i, typeName(typeURL), v, now)
+				}
+			}
+			if len(p.cache.Names(resourcev3.SecretType)) == 0 && i < 10 {
+				t.Errorf("step %d: no secret in the cache", i)
+			}
+		}
 		if i == 2 {
 			if got := p.checked.Load(); got == nil || !slices.Equal(*got, []string{"second"}) {
 				t.Errorf("health-checked upstreams %v, want [second]", got)
 			}
 		}
 	}
+}
+
+// testCertificate is a certificate row with placeholder PEMs (nothing on
+// the publish path parses them); alt "" means no alternate pair.
+func testCertificate(id, cert, alt string) *store.Certificate {
+	c := &store.Certificate{ID: id, Cert: cert, Key: "KEY"}
+	if alt != "" {
+		k := "ALT-KEY"
+		c.CertAlt, c.KeyAlt = &alt, &k
+	}
+	return c
 }

@@ -79,6 +79,10 @@ type publisher struct {
 	routeBytes map[string]map[*routev3.Route][]byte
 	rcLen      map[string]int
 
+	// refs are the secret names each held listener and cluster refers
+	// to (secretrefs.go), so that a delta never withdraws a secret in use.
+	refs secretRefs
+
 	// quarantine holds the entities left out after a NACK (quarantine.go).
 	quarantine *quarantine
 }
@@ -90,6 +94,7 @@ func newPublisher(c *adscache.Cache, tr Translator, res Resolver, log *slog.Logg
 		held:    map[string]map[string][]byte{},
 		scratch: make([][]byte, len(publishTypes)),
 
+		refs:       secretRefs{},
 		quarantine: newQuarantine(),
 	}
 	p.inc, _ = tr.(incTranslator)
@@ -209,7 +214,10 @@ func (p *publisher) apply(snap *store.Snapshot, res *translator.Resources) error
 		}
 		return changed
 	}
-	cds, eds := diffs[resourcev3.ClusterType], diffs[resourcev3.EndpointType]
+	cds, eds, sds := diffs[resourcev3.ClusterType], diffs[resourcev3.EndpointType], diffs[resourcev3.SecretType]
+	// Secrets first: a listener or cluster naming a secret Envoy cannot
+	// fetch warms until its initial_fetch_timeout, then fails handshakes.
+	update(resourcev3.SecretType, sds.upserts, nil, nil)
 	update(resourcev3.EndpointType, eds.upserts, nil, nil)
 	update(resourcev3.ClusterType, cds.upserts, nil, nil)
 	// Envoy re-creates a cluster whose definition changed and keeps it
@@ -223,9 +231,11 @@ func (p *publisher) apply(snap *store.Snapshot, res *translator.Resources) error
 	}
 	update(resourcev3.ClusterType, nil, cds.deletes, nil)
 	update(resourcev3.EndpointType, nil, eds.deletes, nil)
+	update(resourcev3.SecretType, nil, sds.deletes, nil)
 	for t, d := range diffs {
 		p.held[t] = d.held
 	}
+	p.refs = secretRefsOf(res)
 
 	p.changes = changes
 	p.clusters = map[string][]string{}
@@ -249,7 +259,7 @@ func (p *publisher) apply(snap *store.Snapshot, res *translator.Resources) error
 
 // publishTypes are the types a full publish diffs, in a fixed order (each
 // has its scratch buffer).
-var publishTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
+var publishTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.SecretType}
 
 // byType groups a translation's resources by type URL.
 func byType(res *translator.Resources) map[string][]types.Resource {
@@ -258,6 +268,7 @@ func byType(res *translator.Resources) map[string][]types.Resource {
 		resourcev3.EndpointType: asResources(res.Endpoints),
 		resourcev3.ListenerType: asResources(res.Listeners),
 		resourcev3.RouteType:    asResources(res.Routes),
+		resourcev3.SecretType:   asResources(res.Secrets),
 	}
 }
 

@@ -77,6 +77,14 @@ func sanitize(res *translator.Resources, held func(typeURL, name string) bool, p
 		}
 		out.Routes = append(out.Routes, rc)
 	}
+	for _, s := range res.Secrets {
+		// The error names the field that failed, never a key.
+		if err := validate(resourcev3.SecretType, s.GetName(), s); err != nil {
+			errs = append(errs, fmt.Errorf("secret %q: %w", s.GetName(), err))
+			continue
+		}
+		out.Secrets = append(out.Secrets, s)
+	}
 	for _, l := range res.Listeners {
 		if err := validate(resourcev3.ListenerType, l.GetName(), l); err != nil {
 			errs = append(errs, fmt.Errorf("listener %q: %w", l.GetName(), err))
@@ -127,6 +135,17 @@ func consistent(res *translator.Resources) error {
 		}
 	}
 	if err := snap.Consistent(); err != nil {
+		return fmt.Errorf("consistency: %w", err)
+	}
+	// Snapshot.Consistent does not look at secrets (kong-tls.md §6.1).
+	secrets := make(map[string]bool, len(res.Secrets))
+	for _, s := range res.Secrets {
+		if secrets[s.GetName()] {
+			return fmt.Errorf("consistency: two secrets named %q", s.GetName())
+		}
+		secrets[s.GetName()] = true
+	}
+	if err := secretRefsOf(res).missing(secrets); err != nil {
 		return fmt.Errorf("consistency: %w", err)
 	}
 	return nil
