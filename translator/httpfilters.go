@@ -34,7 +34,7 @@ type httpFilter interface {
 // be last (Envoy rejects a chain whose terminal filter is not last).
 var httpFilters = []httpFilter{
 	keyAuthFilter{},
-	identityStage{},
+	consumerHashStage{},
 	rateLimitHeadersStage{},
 	rateLimitingFilter{},
 	routerFilter{},

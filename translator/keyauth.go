@@ -1,115 +1,113 @@
 package translator
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	_ "embed"
 	"encoding/json"
 	"fmt"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	celv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
-	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"google.golang.org/protobuf/types/known/wrapperspb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/switchboard-gw/switchboard/store"
 )
 
 const (
 	pluginKeyAuth = "key-auth"
-	// apiKeyAuthFilter checks the key against the route's credential list.
-	apiKeyAuthFilter = "envoy.filters.http.api_key_auth"
-	// identityFilter is the Lua stage that turns the authenticated client
-	// into Kong's X-Consumer-* request headers.
-	identityFilter = "switchboard.kong_identity"
-	// identityHeader carries the matched client from api_key_auth to the
-	// Lua stage; api_key_auth overwrites a client-sent copy.
-	identityHeader = "x-sb-auth"
-	identityScript = "kong-identity"
-
-	msgNoAPIKey     = "No API key found in request"
-	msgUnauthorized = "Unauthorized"
+	// keyAuthFilter is the Lua filter serving Kong's key-auth
+	// (keyauth.lua), disabled in the HCM and enabled per route.
+	keyAuthFilterName = "switchboard.key_auth"
+	keyAuthScript     = "key-auth"
+	// credentialField prefixes each credential's key in a route's filter
+	// context (keyauth.lua looks a key up by its own field).
+	credentialField = "key:"
 )
 
-// identityLua clears client-sent identity headers (Kong clears them on an
-// authenticated route) and sets Kong's from the forwarded client record:
-// consumer id | username | custom_id | credential id, each %-escaped.
-const identityLua = `
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-function envoy_on_request(h)
-  local hd = h:headers()
-  local rec = hd:get("` + identityHeader + `")
-  for _, n in ipairs({"x-consumer-id", "x-consumer-username", "x-consumer-custom-id",
-                      "x-credential-identifier", "x-anonymous-consumer", "` + identityHeader + `"}) do
-    hd:remove(n)
-  end
-  if rec == nil then return end
-  local f = {}
-  for v in string.gmatch(rec .. "|", "([^|]*)|") do f[#f + 1] = unescape(v) end
-  local names = {"X-Consumer-ID", "X-Consumer-Username", "X-Consumer-Custom-ID", "X-Credential-Identifier"}
-  for i, n in ipairs(names) do
-    if f[i] ~= nil and f[i] ~= "" then hd:add(n, f[i]) end
-  end
-end
-`
+// keyAuthLua is Kong 3.9's key-auth for Envoy's Lua filter. Lua rather
+// than api_key_auth: api_key_auth always rejects (no anonymous), takes the
+// first of repeated keys (Kong: 401 Duplicate), reads no bodies, re-sorts
+// the query string when hiding the key and strips a "Bearer " prefix.
+//
+//go:embed keyauth.lua
+var keyAuthLua string
 
-// sentinelKey keeps a route's credential list non-empty when no consumer
-// has a key (api_key_auth answers every request "missing credentials"
-// otherwise, which is mapped like a missing key). It is random per process
-// and matches nobody.
-var sentinelKey = func() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return "sb-sentinel-" + hex.EncodeToString(b)
-}()
-
+// keyAuthConfig is what the translator reads of a key-auth instance's
+// config (Kong's defaults are filled in by the schema).
 type keyAuthConfig struct {
 	KeyNames        []string `json:"key_names"`
 	HideCredentials bool     `json:"hide_credentials"`
+	Anonymous       *string  `json:"anonymous"`
 	KeyInHeader     bool     `json:"key_in_header"`
 	KeyInQuery      bool     `json:"key_in_query"`
+	KeyInBody       bool     `json:"key_in_body"`
+	RunOnPreflight  bool     `json:"run_on_preflight"`
+	Realm           *string  `json:"realm"`
 }
 
-// keyAuthCredentials is every unexpired key-auth credential as
-// api_key_auth credentials, sorted by key (Kong's credentials are global:
-// any key-auth instance accepts any consumer's key).
-func keyAuthCredentials(in *Input, now time.Time) []*apikeyauthv3.Credential {
-	consumers := make(map[string]*store.Consumer, len(in.Consumers))
-	for _, c := range in.Consumers {
-		consumers[c.ID] = c
+// keyAuthData is what every key-auth route shares in one translation:
+// each unexpired credential as a filter-context field, and the consumers
+// an `anonymous` may name.
+type keyAuthData struct {
+	credentials map[string]*structpb.Value
+	consumers   map[string]*store.Consumer // by id
+	byUsername  map[string]*store.Consumer
+}
+
+// newKeyAuthData indexes in's consumers and credentials. Credentials
+// expired at now are left out; one that expires later carries its expiry,
+// which keyauth.lua checks on every request, so it stops at its time
+// without waiting for a translation.
+func newKeyAuthData(in *Input, now time.Time) *keyAuthData {
+	d := &keyAuthData{
+		credentials: make(map[string]*structpb.Value, len(in.KeyAuthCredentials)),
+		consumers:   make(map[string]*store.Consumer, len(in.Consumers)),
+		byUsername:  map[string]*store.Consumer{},
 	}
-	var out []*apikeyauthv3.Credential
+	for _, c := range in.Consumers {
+		d.consumers[c.ID] = c
+		if c.Username != nil {
+			d.byUsername[*c.Username] = c
+		}
+	}
 	for _, k := range in.KeyAuthCredentials {
-		c := consumers[k.Consumer.ID]
+		c := d.consumers[k.Consumer.ID]
 		if c == nil || k.Key == "" || k.Expired(now) {
 			continue
 		}
-		custom, user := "", ""
-		if c.CustomID != nil {
-			custom = *c.CustomID
-		}
-		if c.Username != nil {
-			user = *c.Username
-		}
-		out = append(out, &apikeyauthv3.Credential{
-			Key:    k.Key,
-			Client: strings.Join([]string{escapeField(c.ID), escapeField(user), escapeField(custom), escapeField(k.ID)}, "|"),
-		})
+		rec := consumerRecord(c) + "|" + escapeField(k.ID) + "|" + strconv.FormatInt(k.ExpiresAt, 10)
+		d.credentials[credentialField+k.Key] = structpb.NewStringValue(rec)
 	}
-	slices.SortFunc(out, func(a, b *apikeyauthv3.Credential) int { return strings.Compare(a.Key, b.Key) })
-	return out
+	return d
 }
 
-// escapeField %-escapes what cannot travel in one header field of the
-// client record: the separator, the escape, and control characters.
+// consumerRecord is "id|username|custom_id", each %-escaped.
+func consumerRecord(c *store.Consumer) string {
+	user, custom := "", ""
+	if c.Username != nil {
+		user = *c.Username
+	}
+	if c.CustomID != nil {
+		custom = *c.CustomID
+	}
+	return escapeField(c.ID) + "|" + escapeField(user) + "|" + escapeField(custom)
+}
+
+// anonymous resolves config.anonymous as Kong does: a consumer id, else a
+// username.
+func (d *keyAuthData) anonymous(ref string) *store.Consumer {
+	if c := d.consumers[ref]; c != nil {
+		return c
+	}
+	return d.byUsername[ref]
+}
+
+// escapeField %-escapes what cannot travel in one field of a record: the
+// separator, the escape, and control characters.
 func escapeField(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -123,48 +121,32 @@ func escapeField(s string) string {
 	return b.String()
 }
 
-// keyAuthFilter serves key-auth with api_key_auth per route: the route's
-// config lists the credentials, so a new or revoked key is an RDS push.
+// keyAuthFilter serves key-auth with keyauth.lua: the HCM holds the fixed
+// script (disabled), and each route a key-auth instance applies to enables
+// it with its filter context, so a plugin, consumer or credential change
+// is an RDS push and never a listener change.
 type keyAuthFilter struct{}
 
-func (keyAuthFilter) name() string { return apiKeyAuthFilter }
+func (keyAuthFilter) name() string { return keyAuthFilterName }
 
 func (f keyAuthFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:       f.name(),
-		Disabled:   true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&apikeyauthv3.ApiKeyAuth{})},
-	})
-	// Kong's 401 bodies, chosen by what api_key_auth reports.
-	hcm.LocalReplyConfig.Mappers = append(hcm.LocalReplyConfig.Mappers,
-		keyAuthMapper("response.code_details == 'missing_api_key' || response.code_details == 'missing_credentials'", msgNoAPIKey),
-		keyAuthMapper("response.code_details == 'unknown_api_key'", msgUnauthorized),
-	)
-	return nil
-}
-
-func keyAuthMapper(expr, message string) *hcmv3.ResponseMapper {
-	return &hcmv3.ResponseMapper{
-		Filter: &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_ExtensionFilter{
-			ExtensionFilter: &accesslogv3.ExtensionFilter{
-				Name:       "envoy.access_loggers.extension_filters.cel",
-				ConfigType: &accesslogv3.ExtensionFilter_TypedConfig{TypedConfig: mustAny(&celv3.ExpressionFilter{Expression: expr})},
+		Name:     f.name(),
+		Disabled: true,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&luav3.Lua{
+			StatPrefix: "key_auth",
+			SourceCodes: map[string]*corev3.DataSource{
+				keyAuthScript: {Specifier: &corev3.DataSource_InlineString{InlineString: keyAuthLua}},
 			},
-		}},
-		StatusCode: wrapperspb.UInt32(401),
-		Body:       &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: jsonMessage(message)}},
-		BodyFormatOverride: &corev3.SubstitutionFormatString{
-			Format: &corev3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &corev3.DataSource{
-				Specifier: &corev3.DataSource_InlineString{InlineString: "%LOCAL_REPLY_BODY%"},
-			}},
-			ContentType: jsonContentType,
-		},
-		HeadersToAdd: []*corev3.HeaderValueOption{setHeader("WWW-Authenticate", "Key")},
-	}
+		})},
+	})
+	return nil
 }
 
 func (keyAuthFilter) patchResources(*Resources) error { return nil }
 
+// keyAuthInstance returns the key-auth instance that applies to rp, with
+// its config; ok is false when none does.
 func keyAuthInstance(rp *routePlan) (cfg keyAuthConfig, ok bool, err error) {
 	for _, p := range rp.plugins {
 		if p.name != pluginKeyAuth || p.row == nil {
@@ -178,70 +160,45 @@ func keyAuthInstance(rp *routePlan) (cfg keyAuthConfig, ok bool, err error) {
 	return cfg, false, nil
 }
 
-// keySources lists where Kong looks for the key, in its order: per name
-// the header (nginx treats _ and - alike, so both spellings) then the
-// query argument.
-func keySources(cfg keyAuthConfig) []*apikeyauthv3.KeySource {
-	var out []*apikeyauthv3.KeySource
-	for _, n := range cfg.KeyNames {
-		if cfg.KeyInHeader {
-			out = append(out, &apikeyauthv3.KeySource{Header: n})
-			if alt := strings.NewReplacer("_", "-", "-", "_").Replace(n); alt != n {
-				out = append(out, &apikeyauthv3.KeySource{Header: alt})
-			}
-		}
-		if cfg.KeyInQuery {
-			out = append(out, &apikeyauthv3.KeySource{Query: n})
-		}
-	}
-	return out
-}
-
 func (f keyAuthFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
 	cfg, ok, err := keyAuthInstance(rp)
-	if err != nil || !ok {
+	if err != nil || !ok || rp.keyAuth == nil {
 		return err
 	}
-	creds := rp.keyAuthCredentials
-	if len(creds) == 0 {
-		creds = []*apikeyauthv3.Credential{{Key: sentinelKey, Client: "sentinel"}}
-	}
-	sources := keySources(cfg)
-	if len(sources) == 0 {
-		// Neither header nor query: Kong finds no key, ever.
-		sources = []*apikeyauthv3.KeySource{{Header: "x-sb-no-key-source"}}
-	}
-	if err := setPerFilterConfig(er, apiKeyAuthFilter, &apikeyauthv3.ApiKeyAuthPerRoute{
-		Credentials: creds,
-		KeySources:  sources,
-		Forwarding:  &apikeyauthv3.Forwarding{Header: identityHeader, HideCredentials: cfg.HideCredentials},
-	}); err != nil {
-		return err
-	}
-	return setPerFilterConfig(er, identityFilter, &luav3.LuaPerRoute{Override: &luav3.LuaPerRoute_Name{Name: identityScript}})
-}
-
-// identityStage is the HCM entry of the Lua identity script, disabled
-// unless a key-auth route enables it; it runs right after api_key_auth.
-type identityStage struct{}
-
-func (identityStage) name() string { return identityFilter }
-
-func (f identityStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&luav3.Lua{
-			StatPrefix: "kong_identity",
-			SourceCodes: map[string]*corev3.DataSource{
-				identityScript: {Specifier: &corev3.DataSource_InlineString{InlineString: identityLua}},
-			},
-		})},
+	return setPerFilterConfig(er, keyAuthFilterName, &luav3.LuaPerRoute{
+		Override:      &luav3.LuaPerRoute_Name{Name: keyAuthScript},
+		FilterContext: keyAuthContext(cfg, rp.keyAuth),
 	})
-	return nil
 }
 
-// patchRoute is done by keyAuthFilter.
-func (identityStage) patchRoute(*routev3.Route, *routePlan) error { return nil }
-
-func (identityStage) patchResources(*Resources) error { return nil }
+// keyAuthContext is the route's filter context (layout in keyauth.lua).
+func keyAuthContext(cfg keyAuthConfig, d *keyAuthData) *structpb.Struct {
+	fields := make(map[string]*structpb.Value, len(d.credentials)+9)
+	for k, v := range d.credentials {
+		fields[k] = v
+	}
+	names := make([]*structpb.Value, len(cfg.KeyNames))
+	for i, n := range cfg.KeyNames {
+		names[i] = structpb.NewStringValue(n)
+	}
+	fields["key_names"] = structpb.NewListValue(&structpb.ListValue{Values: names})
+	fields["key_in_header"] = structpb.NewBoolValue(cfg.KeyInHeader)
+	fields["key_in_query"] = structpb.NewBoolValue(cfg.KeyInQuery)
+	fields["key_in_body"] = structpb.NewBoolValue(cfg.KeyInBody)
+	fields["hide_credentials"] = structpb.NewBoolValue(cfg.HideCredentials)
+	fields["run_on_preflight"] = structpb.NewBoolValue(cfg.RunOnPreflight)
+	// Kong 3.8+: "Key", or Key realm="<realm>" when one is configured.
+	www := "Key"
+	if cfg.Realm != nil {
+		www = `Key realm="` + *cfg.Realm + `"`
+	}
+	fields["www_authenticate"] = structpb.NewStringValue(www)
+	if cfg.Anonymous != nil && *cfg.Anonymous != "" {
+		if c := d.anonymous(*cfg.Anonymous); c != nil {
+			fields["anonymous"] = structpb.NewStringValue(consumerRecord(c))
+		} else {
+			fields["anonymous_missing"] = structpb.NewBoolValue(true)
+		}
+	}
+	return &structpb.Struct{Fields: fields}
+}

@@ -2,7 +2,6 @@ package translator
 
 import (
 	"fmt"
-	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 
@@ -45,9 +44,9 @@ type routePlan struct {
 	// decides between per request. Both are empty until plugins exist.
 	plugins     []pluginInstance
 	perConsumer []pluginInstance
-	// keyAuthCredentials are every consumer's keys (keyauth.go), for the
-	// routes a key-auth instance applies to.
-	keyAuthCredentials []*apikeyauthv3.Credential
+	// keyAuth holds every consumer's keys (keyauth.go), for the routes a
+	// key-auth instance applies to.
+	keyAuth *keyAuthData
 }
 
 // planRoute resolves r; ok is false for a route that is left out: not an
@@ -74,7 +73,7 @@ func (t *translator) planRoute(r *store.Route) (rp *routePlan, ok bool) {
 		serviceID = rp.service.ID
 	}
 	rp.plugins, rp.perConsumer = resolvePlugins(r.ID, serviceID, t.plugins)
-	rp.keyAuthCredentials = t.keyAuth
+	rp.keyAuth = t.keyAuth
 	return rp, true
 }
 

@@ -100,7 +100,7 @@ func (t *translator) envoyRoutes(rp *routePlan, p *kongPath, headers []*routev3.
 		case svc == nil:
 			setDirectJSON(er, 503, msgNoService)
 		default:
-			er.Action = &routev3.Route_Route{Route: t.routeAction(r, svc, plan, p, rule)}
+			er.Action = &routev3.Route_Route{Route: t.routeAction(r, svc, plan, p, rule, authenticates(rp))}
 			// Kong tells the upstream which prefix it stripped.
 			if strip && p != nil && !p.isRegex() {
 				er.RequestHeadersToAdd = []*corev3.HeaderValueOption{

@@ -26,8 +26,9 @@ const retryOn = "connect-failure,refused-stream,reset"
 
 // routeAction forwards to the plan's cluster with the service's timeouts,
 // retries and Host rule, the path rewrite of rule, and the upstream's hash
-// policy.
-func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clusterPlan, p *kongPath, rule pathRule) *routev3.RouteAction {
+// policy. authenticated says whether an auth plugin applies to the route
+// (only then is there a consumer to hash on).
+func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clusterPlan, p *kongPath, rule pathRule, authenticated bool) *routev3.RouteAction {
 	read := msOrDefault(svc.ReadTimeout)
 	write := msOrDefault(svc.WriteTimeout)
 	ra := &routev3.RouteAction{
@@ -52,7 +53,7 @@ func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clust
 		t.shared.setHostRewrite(ra, plan)
 	}
 	if u := plan.upstream; u != nil && u.Algorithm == "consistent-hashing" {
-		ra.HashPolicy = hashPolicies(u, p)
+		ra.HashPolicy = hashPolicies(u, p, authenticated)
 	}
 	return ra
 }
@@ -183,26 +184,35 @@ func hostForHeader(host string) string {
 // (terminal), fallback" is Kong's fallback. Difference: when neither yields
 // a value Kong hashes the empty string (one fixed target) where Envoy picks
 // a random one.
-func hashPolicies(u *store.Upstream, p *kongPath) []*routev3.RouteAction_HashPolicy {
-	primary := hashPolicy(u.HashOn, u.HashOnHeader, u.HashOnQueryArg, u.HashOnURICapture, u, p)
-	if primary == nil {
+func hashPolicies(u *store.Upstream, p *kongPath, authenticated bool) []*routev3.RouteAction_HashPolicy {
+	primary := hashPolicy(u.HashOn, u.HashOnHeader, u.HashOnQueryArg, u.HashOnURICapture, u, p, authenticated)
+	fallback := hashPolicy(u.HashFallback, u.HashFallbackHeader, u.HashFallbackQueryArg, u.HashFallbackURICapture, u, p, authenticated)
+	switch {
+	case primary == nil && u.HashOn == "consumer" && fallback != nil:
+		// No auth plugin on the route: no request has a consumer, and Kong
+		// hashes on the fallback.
+		return []*routev3.RouteAction_HashPolicy{fallback}
+	case primary == nil:
 		return nil
-	}
-	fallback := hashPolicy(u.HashFallback, u.HashFallbackHeader, u.HashFallbackQueryArg, u.HashFallbackURICapture, u, p)
-	if fallback == nil {
+	case fallback == nil:
 		return []*routev3.RouteAction_HashPolicy{primary}
 	}
 	primary.Terminal = true
 	return []*routev3.RouteAction_HashPolicy{primary, fallback}
 }
 
-func hashPolicy(on string, header, queryArg, uriCapture *string, u *store.Upstream, p *kongPath) *routev3.RouteAction_HashPolicy {
+func hashPolicy(on string, header, queryArg, uriCapture *string, u *store.Upstream, p *kongPath, authenticated bool) *routev3.RouteAction_HashPolicy {
 	switch on {
 	case "consumer":
-		// The consumer id reaches the router as the header Kong's auth
-		// plugins set; without an auth filter there is none and the
-		// fallback applies, as in Kong for anonymous requests.
-		return headerHash("x-consumer-id", nil)
+		// The consumer exists only where an auth plugin runs; there
+		// keyauth.lua publishes it and consumerHashStage makes it filter
+		// state, which no client can write (a header could be spoofed).
+		if !authenticated {
+			return nil
+		}
+		return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_FilterState_{
+			FilterState: &routev3.RouteAction_HashPolicy_FilterState{Key: consumerHashKey},
+		}}
 	case "ip":
 		return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_ConnectionProperties_{
 			ConnectionProperties: &routev3.RouteAction_HashPolicy_ConnectionProperties{SourceIp: true},

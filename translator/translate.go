@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	"slices"
 	"time"
 
@@ -135,8 +134,8 @@ type translator struct {
 	// plugins are every plugin instance of the snapshot; planRoute picks
 	// each route's.
 	plugins []pluginInstance
-	// keyAuth are the key-auth credentials of every consumer (keyauth.go).
-	keyAuth []*apikeyauthv3.Credential
+	// keyAuth holds the key-auth credentials of every consumer (keyauth.go).
+	keyAuth *keyAuthData
 	// lastPlan is the cluster plan the last routeTarget resolved, kept even
 	// when the route then failed: a plan once resolved is emitted, and an
 	// Incremental counts its users.
@@ -170,7 +169,7 @@ func newTranslator(in *Input) *translator {
 		t.health[h.UpstreamID] = append(t.health[h.UpstreamID], h)
 	}
 	t.plugins = pluginInstances(in.Plugins)
-	t.keyAuth = keyAuthCredentials(in, time.Now())
+	t.keyAuth = newKeyAuthData(in, time.Now())
 	return t
 }
 

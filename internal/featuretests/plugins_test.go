@@ -4,11 +4,12 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 )
@@ -49,13 +50,15 @@ func bucket(e *env) uint32 {
 
 // keys are the keys the /mock route accepts, nil without key-auth.
 func keys(e *env) []string {
-	ka := &apikeyauthv3.ApiKeyAuthPerRoute{}
-	if !perRoute(e, "envoy.filters.http.api_key_auth", ka) {
+	ka := &luav3.LuaPerRoute{}
+	if !perRoute(e, "switchboard.key_auth", ka) {
 		return nil
 	}
 	out := []string{}
-	for _, c := range ka.GetCredentials() {
-		out = append(out, c.GetKey())
+	for k := range ka.GetFilterContext().GetFields() {
+		if key, ok := strings.CutPrefix(k, "key:"); ok {
+			out = append(out, key)
+		}
 	}
 	return out
 }
