@@ -99,6 +99,9 @@ func (s *stack) serveArgs() []string {
 	c := testenv.Serve{AdminAddr: s.adminAddr, XDSAddr: s.xdsAddr, ProxyAddr: s.proxyAddr, EnvoyAdminAddr: s.envoyAdminAddr,
 		DataDir: s.dataDir, HostsFile: s.hostsFile, NodeID: s.nodeID, Delta: s.delta,
 		Extra: append(dnsResolverArgs(s.t), s.extraArgs...)}
+	if s.env != nil {
+		c.RateLimitAddr = s.env.RateLimitAddr
+	}
 	if s.withEnvoy {
 		c.EnvoyBin = envoyBin
 	}

@@ -16,11 +16,18 @@ const (
 	KeyPlugin            = "kong_plugin"
 	KeyHideClientHeaders = "kong_hide_client_headers"
 	KeyErrorMessage      = "kong_error_message"
+	KeyErrorCode         = "kong_error_code"
 	KeyIdentifier        = "kong_identifier"
 	KeyRemoteAddress     = "remote_address"
 	// KeyWindowPrefix + Window.Name() carries that window's limit.
 	KeyWindowPrefix = "kong_"
 )
+
+// StatusHeader carries a rejection's error_code back to Envoy when it is not
+// 429: Envoy's ratelimit filter answers with one status per filter, so a
+// response stage of the translator's rewrites :status from this header
+// (and removes it).
+const StatusHeader = "x-sb-rl-status"
 
 // Policies the service implements.
 const (
@@ -43,6 +50,7 @@ type Limit struct {
 	Plugin       string
 	HideHeaders  bool
 	ErrorMessage string
+	ErrorCode    int // 0: Kong's default 429
 }
 
 var windowKeys = func() map[string]Window {
@@ -81,6 +89,12 @@ func ParseDescriptor(d *rlcommonv3.RateLimitDescriptor) (l Limit, ok bool, err e
 			l.HideHeaders = e.GetValue() == "true"
 		case KeyErrorMessage:
 			l.ErrorMessage = e.GetValue()
+		case KeyErrorCode:
+			code, cerr := strconv.Atoi(e.GetValue())
+			if cerr != nil || code < 400 || code > 599 {
+				return l, false, fmt.Errorf("descriptor entry %s: %q is not a status 400-599", KeyErrorCode, e.GetValue())
+			}
+			l.ErrorCode = code
 		case KeyIdentifier:
 			l.Identifier = e.GetValue()
 		case KeyRemoteAddress:

@@ -22,6 +22,8 @@
 //	kong_plugin              the plugin id; policy=redis finds its redis.* settings by it
 //	kong_hide_client_headers "true": no headers on allowed nor rejected responses
 //	kong_error_message       the rejection's message (default "API rate limit exceeded")
+//	kong_error_code          the rejection's status when not 429 (400-599): sent back in
+//	                         the x-sb-rl-status response header (StatusHeader)
 //	kong_identifier          the identifier (consumer/credential id, header value, path,
 //	                         service id); remote_address (Envoy's remote_address action)
 //	                         is the IP fallback and is used when kong_identifier is absent

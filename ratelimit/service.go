@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -80,6 +81,10 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 			resp.OverallCode = rlsv3.RateLimitResponse_OVER_LIMIT
 			if message == "" {
 				message = l.ErrorMessage
+				if l.ErrorCode != 0 && l.ErrorCode != 429 {
+					resp.ResponseHeadersToAdd = append(resp.ResponseHeadersToAdd,
+						&corev3.HeaderValue{Key: StatusHeader, Value: strconv.Itoa(l.ErrorCode)})
+				}
 			}
 		}
 		for _, h := range d.Headers {

@@ -226,3 +226,27 @@ func TestStoreErrorIsUnavailable(t *testing.T) {
 		t.Fatalf("redis not configured: %v", err)
 	}
 }
+
+// Kong's "blocks with a custom error code and message": the code travels in
+// StatusHeader on the rejection only; 429 (the default) sends nothing.
+func TestErrorCodeHeader(t *testing.T) {
+	s := New(Options{})
+	d := desc("kong_minute=1", "kong_error_code=404", "kong_error_message=Fake Not Found", "remote_address=1.2.3.4")
+	if r := ask(t, s, d); r.over || r.headers[StatusHeader] != "" {
+		t.Fatalf("1st: %+v", r)
+	}
+	if r := ask(t, s, d); !r.over || r.headers[StatusHeader] != "404" || r.body != `{"message":"Fake Not Found"}` {
+		t.Fatalf("2nd: %+v", r)
+	}
+	d = desc("kong_minute=1", "kong_error_code=429", "remote_address=1.2.3.5")
+	ask(t, s, d)
+	if r := ask(t, s, d); !r.over || r.headers[StatusHeader] != "" {
+		t.Fatalf("429: %+v", r)
+	}
+	for _, bad := range []string{"kong_error_code=200", "kong_error_code=x"} {
+		_, err := s.ShouldRateLimit(context.Background(), &rlsv3.RateLimitRequest{Descriptors: []*rlcommonv3.RateLimitDescriptor{desc("kong_minute=1", bad)}})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -54,6 +54,10 @@ type Options struct {
 	// naming another port is left out.
 	ProxyAddress string
 	ProxyPort    uint32
+	// RateLimitAddress is ip:port of the rate-limit service this process
+	// serves (--ratelimit-listen) for rate-limiting policy=cluster|redis;
+	// its Envoys get a cluster to it. Empty: no service, no cluster.
+	RateLimitAddress string
 }
 
 // DNSAnswer is one hostname's resolution.

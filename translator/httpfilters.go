@@ -35,8 +35,11 @@ type httpFilter interface {
 var httpFilters = []httpFilter{
 	keyAuthFilter{},
 	consumerHashStage{},
+	rateLimitStatusStage{},
 	rateLimitHeadersStage{},
 	rateLimitingFilter{},
+	rateLimitServiceFilter{failureDeny: false},
+	rateLimitServiceFilter{failureDeny: true},
 	routerFilter{},
 }
 

@@ -262,8 +262,23 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 	for name := range x.clas {
 		w.plans[name] = true
 	}
+	// The rate-limit service's cluster depends on the options alone: set
+	// once here, never withdrawn by a plan (there is none for it).
+	delete(w.plans, rateLimitServiceCluster)
 	d, _ := x.finish(w) // its error is w.errs, joined below
 	x.resetSecrets(in, prevSecrets, d, w)
+	if c, cla, err := rateLimitServiceResources(x.opts); err != nil {
+		w.errs = append(w.errs, err)
+	} else if c != nil {
+		if old, ok := x.clusters[c.Name]; !ok || !proto.Equal(old, c) {
+			x.clusters[c.Name] = c
+			d.Clusters = append(d.Clusters, c)
+		}
+		if old, ok := x.clas[c.Name]; !ok || !proto.Equal(old, cla) {
+			x.clas[c.Name] = cla
+			d.Endpoints = append(d.Endpoints, cla)
+		}
+	}
 	l, lerr := buildListener(x.t.opts)
 	x.listenerErr = lerr
 	if lerr != nil {

@@ -35,7 +35,13 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 			if _, err := st.Apply(g.population()); err != nil {
 				t.Fatal(err)
 			}
-			inc := NewIncremental(Options{})
+			// Some seeds serve a rate-limit service: its cluster comes from
+			// the options alone and must survive every update.
+			opts := Options{}
+			if seed%4 == 2 {
+				opts.RateLimitAddress = "127.0.0.1:18001"
+			}
+			inc := NewIncremental(opts)
 			prev := st.Snapshot()
 			if _, err := inc.Update(prev, g.dns, Changes{}); err != nil && !isEntityErrors(err) {
 				t.Fatal(err)
@@ -73,7 +79,7 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 				if err != nil && !isEntityErrors(err) {
 					t.Fatalf("step %d (%v): %v", step, m, err)
 				}
-				in, err := FromSnapshot(snap, g.dns, Options{})
+				in, err := FromSnapshot(snap, g.dns, opts)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,9 +1,8 @@
 package translator
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,10 +52,32 @@ type rateLimitingConfig struct {
 	Year              *float64 `json:"year"`
 	LimitBy           string   `json:"limit_by"`
 	HeaderName        *string  `json:"header_name"`
+	Path              *string  `json:"path"`
 	Policy            string   `json:"policy"`
+	FaultTolerant     *bool    `json:"fault_tolerant"`
 	HideClientHeaders bool     `json:"hide_client_headers"`
+	ErrorCode         *float64 `json:"error_code"`
 	ErrorMessage      *string  `json:"error_message"`
 }
+
+// errorMessage and errorCode are the rejection's, with Kong's defaults.
+func (c rateLimitingConfig) errorMessage() string {
+	if c.ErrorMessage != nil {
+		return *c.ErrorMessage
+	}
+	return "API rate limit exceeded"
+}
+
+func (c rateLimitingConfig) errorCode() int {
+	if c.ErrorCode != nil && *c.ErrorCode >= 400 && *c.ErrorCode <= 599 {
+		return int(*c.ErrorCode)
+	}
+	return 429
+}
+
+// failureDeny is Envoy's failure_mode_deny: Kong's fault_tolerant (default
+// true) lets requests through when the counters cannot be reached.
+func (c rateLimitingConfig) failureDeny() bool { return c.FaultTolerant != nil && !*c.FaultTolerant }
 
 // rateLimitWindow is one configured window: Kong's header suffix, the
 // bucket's refill period and its size.
@@ -116,49 +137,43 @@ func (f rateLimitingFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 				StatPrefix: "rate_limiting",
 			})},
 		})
-	// Kong's body for a rejected request: the limiter's local reply (429,
-	// details local_rate_limited) gets {"message": <error_message>} from
-	// the route's metadata. Only the limiter answers 429 locally.
-	hcm.LocalReplyConfig.Mappers = append(hcm.LocalReplyConfig.Mappers, &hcmv3.ResponseMapper{
-		Filter: statusFilter(429),
-		BodyFormatOverride: &corev3.SubstitutionFormatString{
+	// Kong's body for a rejected request: the limiter's local reply
+	// (details local_rate_limited) gets {"message": <error_message>} from
+	// the route's metadata.
+	hcm.LocalReplyConfig.Mappers = append(hcm.LocalReplyConfig.Mappers,
+		celMapper("response.code_details == 'local_rate_limited'", &corev3.SubstitutionFormatString{
 			Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: map[string]*structpb.Value{
 				"message": structpb.NewStringValue("%METADATA(ROUTE:" + metadataNamespace + ":" + metaRateLimitMessage + ")%"),
 			}}},
 			ContentType: jsonContentType,
-		},
-	})
+		}))
 	return nil
 }
 
 func (rateLimitingFilter) patchResources(*Resources) error { return nil }
 
-// rateLimitInstance returns the rate-limiting instance of rp served by the
-// local limiter, with its config; ok is false when none applies.
-func rateLimitInstance(rp *routePlan) (cfg rateLimitingConfig, ok bool, err error) {
-	for _, p := range rp.plugins {
-		if p.name != pluginRateLimiting || p.row == nil {
-			continue
-		}
-		if err := json.Unmarshal(p.row.Config, &cfg); err != nil {
-			return cfg, false, fmt.Errorf("plugin %s: config: %w", p.id, err)
-		}
-		// policy=cluster and redis need a rate-limit service, which is not
-		// served yet: such an instance limits nothing (docs/plugins.md).
-		if cfg.Policy != "" && cfg.Policy != "local" {
-			return cfg, false, nil
-		}
-		return cfg, len(cfg.windows()) > 0, nil
-	}
-	return cfg, false, nil
-}
-
+// patchRoute configures the local limiter for the route's policy=local
+// instances: per instance, window and identifier variant one descriptor,
+// keyed by the plugin id (instances never share buckets) and, for
+// consumer-scoped candidates, conditioned on the consumer (ratelimit_apply.go).
 func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
-	cfg, ok, err := rateLimitInstance(rp)
-	if err != nil || !ok {
+	all, err := rateLimitApplies(rp)
+	if err != nil {
 		return err
 	}
-	windows := cfg.windows()
+	var applies []rateLimitApply
+	for _, a := range all {
+		if a.local() {
+			applies = append(applies, a)
+		}
+	}
+	if len(applies) == 0 {
+		return nil
+	}
+	// The route-wide parts (headers, message, status) follow the instance
+	// for every consumer without one of its own: the last in the list.
+	main := applies[len(applies)-1]
+	windows := main.cfg.windows()
 	lrl := &localrlv3.LocalRateLimit{
 		StatPrefix:                      "rate_limiting",
 		FilterEnabled:                   fullPercent("local_rate_limit_enabled"),
@@ -167,70 +182,47 @@ func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
 		MaxDynamicDescriptors:           wrapperspb.UInt32(maxRateLimitClients),
 		RateLimitedAsResourceExhausted:  true,
 		// A fallback bucket is required next to descriptors; it is never
-		// consumed (always_consume_default_token_bucket false) unless a
-		// request yields no descriptor, which the actions below exclude.
+		// consumed (always_consume_default_token_bucket false): a request
+		// matching no descriptor (another consumer's instance applies) is
+		// not limited here.
 		TokenBucket: tokenBucket(windows[len(windows)-1]),
 	}
-	if !cfg.HideClientHeaders {
+	if !main.cfg.HideClientHeaders {
 		lrl.EnableXRatelimitHeaders = rlcommonv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03
 		lrl.EnableRetryAfterHeader = true
 	}
-	ident := rateLimitIdentity(cfg)
-	for _, w := range windows {
-		actions := []*routev3.RateLimit_Action{{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{
-			GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorKey: "window", DescriptorValue: w.name},
-		}}}
-		entries := []*rlcommonv3.RateLimitDescriptor_Entry{{Key: "window", Value: w.name}}
-		if ident != nil {
-			actions = append(actions, ident.action)
-			// No value: one bucket per distinct client value.
-			entries = append(entries, &rlcommonv3.RateLimitDescriptor_Entry{Key: ident.key})
+	if code := main.cfg.errorCode(); code != 429 {
+		lrl.ResponseHeadersToAdd = []*corev3.HeaderValueOption{setHeader(RateLimitStatusHeader, strconv.Itoa(code))}
+	}
+	serviceID := ""
+	if rp.service != nil {
+		serviceID = rp.service.ID
+	}
+	for _, a := range applies {
+		condAction, condEntry := a.condition()
+		for _, w := range a.cfg.windows() {
+			for _, v := range rateLimitVariants(a, serviceID) {
+				actions := []*routev3.RateLimit_Action{genericKey("window", w.name), genericKey(rlKeyPlugin, a.inst.id)}
+				entries := []*rlcommonv3.RateLimitDescriptor_Entry{{Key: "window", Value: w.name}, {Key: rlKeyPlugin, Value: a.inst.id}}
+				if condAction != nil {
+					actions = append(actions, condAction)
+					entries = append(entries, condEntry)
+				}
+				lrl.RateLimits = append(lrl.RateLimits, &routev3.RateLimit{Actions: append(actions, v.actions...)})
+				lrl.Descriptors = append(lrl.Descriptors, &rlcommonv3.LocalRateLimitDescriptor{
+					Entries: append(entries, v.entries...), TokenBucket: tokenBucket(w),
+				})
+			}
 		}
-		lrl.RateLimits = append(lrl.RateLimits, &routev3.RateLimit{Actions: actions})
-		lrl.Descriptors = append(lrl.Descriptors, &rlcommonv3.LocalRateLimitDescriptor{
-			Entries: entries, TokenBucket: tokenBucket(w),
-		})
 	}
 	if err := setPerFilterConfig(er, f.name(), lrl); err != nil {
 		return err
 	}
-	msg := "API rate limit exceeded"
-	if cfg.ErrorMessage != nil {
-		msg = *cfg.ErrorMessage
-	}
-	setRouteMetadata(er, metaRateLimitMessage, msg)
-	if cfg.HideClientHeaders {
+	setRouteMetadata(er, metaRateLimitMessage, main.cfg.errorMessage())
+	if main.cfg.HideClientHeaders {
 		return nil
 	}
 	return setPerFilterConfig(er, rateLimitHeadersFilter, kongRateLimitHeaders(windows[len(windows)-1]))
-}
-
-// rateLimitIdent is the descriptor entry that separates clients.
-type rateLimitIdent struct {
-	key    string
-	action *routev3.RateLimit_Action
-}
-
-// rateLimitIdentity maps limit_by onto a descriptor entry. Without an
-// authenticated consumer Kong falls back to the client IP for consumer,
-// credential and path, which is what the local limiter does for them
-// today (docs/plugins.md); service shares one bucket per route.
-func rateLimitIdentity(cfg rateLimitingConfig) *rateLimitIdent {
-	switch cfg.LimitBy {
-	case "service":
-		return nil
-	case "header":
-		if cfg.HeaderName != nil && *cfg.HeaderName != "" {
-			return &rateLimitIdent{key: "header", action: &routev3.RateLimit_Action{
-				ActionSpecifier: &routev3.RateLimit_Action_RequestHeaders_{RequestHeaders: &routev3.RateLimit_Action_RequestHeaders{
-					HeaderName: strings.ToLower(*cfg.HeaderName), DescriptorKey: "header", SkipIfAbsent: false,
-				}},
-			}}
-		}
-	}
-	return &rateLimitIdent{key: "remote_address", action: &routev3.RateLimit_Action{
-		ActionSpecifier: &routev3.RateLimit_Action_RemoteAddress_{RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}},
-	}}
 }
 
 func tokenBucket(w rateLimitWindow) *typev3.TokenBucket {

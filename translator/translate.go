@@ -98,6 +98,12 @@ func Translate(in *Input) (*Resources, error) {
 	secrets, serrs := secretsOf(in)
 	t.errs = append(t.errs, serrs...)
 	res.Secrets = secrets.sorted()
+	if c, cla, err := rateLimitServiceResources(t.opts); err != nil {
+		t.errs = append(t.errs, err)
+	} else if c != nil {
+		res.Clusters = insertSorted(res.Clusters, c, (*clusterv3.Cluster).GetName)
+		res.Endpoints = insertSorted(res.Endpoints, cla, (*endpointv3.ClusterLoadAssignment).GetClusterName)
+	}
 
 	rc := newRouteTable(routes).build()
 	l, err := buildListener(t.opts)

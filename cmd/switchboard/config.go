@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 
 	"github.com/switchboard-gw/switchboard/admin"
@@ -51,6 +52,9 @@ type serveConfig struct {
 	// RateLimitExplicit, as for the Manager, makes a bind failure fatal.
 	RateLimitListen   string
 	RateLimitExplicit bool
+	// RateLimitAdvertise is the ip:port Envoys dial for it ("": the bound
+	// address, loopback for a wildcard bind).
+	RateLimitAdvertise string
 }
 
 func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
@@ -87,6 +91,7 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.DNSResolver, "dns-resolver", "", "comma-separated DNS servers (host:port, Kong's dns_resolver) used instead of /etc/resolv.conf")
 	fs.StringVar(&c.ManagerListen, "manager-listen", "127.0.0.1:8002", "address of switchboard Manager, the web UI (Kong Manager's port); \"off\" for none")
 	fs.StringVar(&c.RateLimitListen, "ratelimit-listen", "127.0.0.1:18001", "address of the gRPC rate-limit service Envoys call for the rate-limiting plugin's policy=cluster|redis; \"off\" for none")
+	fs.StringVar(&c.RateLimitAdvertise, "ratelimit-advertise", "", "ip:port the Envoys this node configures dial for its rate-limit service (default: the --ratelimit-listen address; loopback when that is a wildcard)")
 	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")
 	if err := parseWithEnv(fs, args); err != nil {
 		return nil, fs, err
@@ -100,6 +105,12 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 		c.RateLimitListen = ""
 	} else if _, _, err := splitHostPort(c.RateLimitListen); err != nil {
 		return nil, fs, fmt.Errorf("--ratelimit-listen: %w", err)
+	}
+	if c.RateLimitAdvertise != "" {
+		// An IP: Envoy gets it as an endpoint address, never resolved.
+		if _, err := netip.ParseAddrPort(c.RateLimitAdvertise); err != nil {
+			return nil, fs, fmt.Errorf("--ratelimit-advertise: want ip:port: %w", err)
+		}
 	}
 	if c.ManagerListen == "off" {
 		c.ManagerListen = ""

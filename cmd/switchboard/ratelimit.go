@@ -4,12 +4,26 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 
 	"google.golang.org/grpc"
 
 	"github.com/switchboard-gw/switchboard/ratelimit"
 	"github.com/switchboard-gw/switchboard/store"
 )
+
+// dialable is the address Envoys on this host dial for a listener bound to
+// a: an unspecified address (0.0.0.0, ::) becomes the loopback one.
+func dialable(a *net.TCPAddr) string {
+	ip := a.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+		if a.IP.To4() == nil {
+			ip = net.IPv6loopback
+		}
+	}
+	return netip.AddrPortFrom(netip.MustParseAddr(ip.String()), uint16(a.Port)).String()
+}
 
 // startRateLimit serves the rate-limiting plugin's policy=cluster|redis
 // counters (package ratelimit) on --ratelimit-listen, a gRPC listener of its
@@ -50,7 +64,11 @@ func startRateLimit(cfg *serveConfig, st *store.Store, log *slog.Logger) (addr s
 		}
 	}()
 	log.Info("rate-limit service listening", "addr", lis.Addr().String())
-	return lis.Addr().String(), func() {
+	addr = dialable(lis.Addr().(*net.TCPAddr))
+	if cfg.RateLimitAdvertise != "" {
+		addr = cfg.RateLimitAdvertise
+	}
+	return addr, func() {
 		g.GracefulStop()
 		_ = redisStores.Close()
 	}, nil

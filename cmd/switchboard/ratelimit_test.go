@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"testing"
 
 	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
@@ -13,7 +14,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/switchboard-gw/switchboard/ratelimit"
 	"github.com/switchboard-gw/switchboard/store"
+	"github.com/switchboard-gw/switchboard/translator"
 )
 
 func TestRateLimitListenFlag(t *testing.T) {
@@ -69,5 +72,24 @@ func TestStartRateLimit(t *testing.T) {
 	_, err = client.ShouldRateLimit(context.Background(), req)
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("redis, unknown plugin: %v", err)
+	}
+}
+
+// The translator's status stage reads the header the service writes.
+func TestRateLimitStatusHeaderAgrees(t *testing.T) {
+	if translator.RateLimitStatusHeader != ratelimit.StatusHeader {
+		t.Fatalf("translator reads %q, ratelimit writes %q", translator.RateLimitStatusHeader, ratelimit.StatusHeader)
+	}
+}
+
+func TestDialable(t *testing.T) {
+	for in, want := range map[string]string{"0.0.0.0:18001": "127.0.0.1:18001", "127.0.0.5:7": "127.0.0.5:7", "[::]:9": "[::1]:9"} {
+		a, err := net.ResolveTCPAddr("tcp", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dialable(a); got != want {
+			t.Errorf("dialable(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -139,11 +139,17 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	st.SetProposer(node)
 
 	proxyHost, proxyPort, _ := splitHostPort(cfg.ProxyListen)
+	// Before the translator: the Envoys it configures get a cluster to it.
+	rateLimitAddr, stopRateLimit, err := startRateLimit(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopRateLimit()
 	res := resolve.New(resolve.Options{
 		HostsFile: cfg.DNSHostsFile, Servers: splitList(cfg.DNSResolver), Logger: log.With("component", "dns"),
 	})
 	xsrv := xds.New(st, res, xds.Options{
-		TranslatorOptions: translator.Options{ProxyAddress: proxyHost, ProxyPort: proxyPort},
+		TranslatorOptions: translator.Options{ProxyAddress: proxyHost, ProxyPort: proxyPort, RateLimitAddress: rateLimitAddr},
 		Logger:            log.With("component", "xds"),
 		GRPCOptions:       sec.xdsGRPCOptions(),
 	})
@@ -179,11 +185,6 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer stopManager()
-	_, stopRateLimit, err := startRateLimit(cfg, st, log)
-	if err != nil {
-		return err
-	}
-	defer stopRateLimit()
 
 	// Envoy must never see an empty or partial config: catch up with the
 	// log, publish the first snapshot, and only then accept ADS streams.

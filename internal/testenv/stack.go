@@ -31,6 +31,9 @@ type Serve struct {
 	Delta    bool
 	// LogLevel is --log-level ("" keeps switchboard's default).
 	LogLevel string
+	// RateLimitAddr is --ratelimit-listen ("" keeps switchboard's default,
+	// which parallel stacks would contend for).
+	RateLimitAddr string
 	// Extra flags, appended as given.
 	Extra []string
 }
@@ -48,6 +51,9 @@ func (c Serve) Args() []string {
 	}
 	if c.LogLevel != "" {
 		args = append(args, "--log-level", c.LogLevel)
+	}
+	if c.RateLimitAddr != "" {
+		args = append(args, "--ratelimit-listen", c.RateLimitAddr)
 	}
 	if c.EnvoyBin != "" {
 		// Explicit both ways: delta is the product's default.
@@ -107,6 +113,8 @@ type Stack struct {
 	logDir    string // "" keeps output in memory only
 
 	AdminAddr, XDSAddr, ProxyAddr, EnvoyAdminAddr string
+	// RateLimitAddr is the stack's rate-limit service (policy=cluster|redis).
+	RateLimitAddr string
 }
 
 // StartStack starts switchboard serve in workDir/<name> (emptied first: the
@@ -140,11 +148,12 @@ func StartStack(bins Bins, workDir string, opts StackOptions) (*Stack, error) {
 	s.HostsFile = hosts
 	var last error
 	for attempt := 1; attempt <= 3; attempt++ {
-		ports, err := FreePorts(4)
+		ports, err := FreePorts(5)
 		if err != nil {
 			return nil, err
 		}
 		s.AdminAddr, s.XDSAddr, s.ProxyAddr, s.EnvoyAdminAddr = ports[0], ports[1], ports[2], ports[3]
+		s.RateLimitAddr = ports[4]
 		if s.Admin != nil {
 			s.Admin.Close()
 		}
@@ -156,7 +165,7 @@ func StartStack(bins Bins, workDir string, opts StackOptions) (*Stack, error) {
 		}
 		s.Serve = Serve{AdminAddr: s.AdminAddr, XDSAddr: s.XDSAddr, ProxyAddr: s.ProxyAddr, EnvoyAdminAddr: s.EnvoyAdminAddr,
 			DataDir: s.DataDir, HostsFile: s.HostsFile, NodeID: s.NodeID, Delta: opts.Delta,
-			LogLevel: opts.LogLevel, Extra: opts.ExtraArgs}
+			LogLevel: opts.LogLevel, RateLimitAddr: s.RateLimitAddr, Extra: opts.ExtraArgs}
 		if opts.Envoy && !opts.ExternalEnvoy {
 			s.Serve.EnvoyBin = bins.Envoy
 		}
