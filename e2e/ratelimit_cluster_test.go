@@ -188,11 +188,15 @@ func TestRateLimitingCluster(t *testing.T) {
 			t.Fatalf("alice (own instance, 1/hour): %v", alice)
 		}
 		bob := rlSeq(t, s, c, 4, "/keyed", "apikey", "bob-key")
+		if strings.Contains(strings.ToLower(bob[0].body), "x-sb-rl") {
+			t.Errorf("the internal identity headers reached the upstream: %s", bob[0].body)
+		}
 		if rlCodes(bob) != "200,200,200,429" || bob[0].header.Get("X-RateLimit-Limit-Hour") != "3" {
 			t.Fatalf("bob (route instance, 3/hour, his own counter): %v", bob)
 		}
-		// carol claims to be alice: the identity stage drops the header.
-		carol := rlGet(t, s, c, "/keyed", "apikey", "carol-key", "X-Consumer-ID", ids["alice"])
+		// carol claims to be alice, in Kong's header and in the internal
+		// one: the limits follow the key, never a header.
+		carol := rlGet(t, s, c, "/keyed", "apikey", "carol-key", "X-Consumer-ID", ids["alice"], "X-Sb-Rl-Consumer", ids["alice"])
 		if carol.status != 200 || carol.header.Get("X-RateLimit-Remaining-Hour") != "2" {
 			t.Fatalf("carol: %s", carol)
 		}

@@ -35,6 +35,7 @@ type httpFilter interface {
 var httpFilters = []httpFilter{
 	keyAuthFilter{},
 	consumerHashStage{},
+	rateLimitIdentityStage{},
 	rateLimitStatusStage{},
 	rateLimitHeadersStage{},
 	rateLimitingFilter{},

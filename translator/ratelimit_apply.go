@@ -19,18 +19,11 @@ type rateLimitApply struct {
 	// those of the consumers in except (their own instance wins).
 	consumer string
 	except   []string
-	// authenticated: key-auth applies to the route, so the identity stage
-	// has set (or cleared) X-Consumer-ID and X-Credential-Identifier and
-	// they can be trusted. Elsewhere they are the client's to choose.
+	// authenticated: key-auth applies to the route, so a request may carry
+	// an authenticated consumer (ratelimit_identity.go). Elsewhere no
+	// request has one, as in Kong.
 	authenticated bool
 }
-
-// consumerHeader and credentialHeader are the request headers the key-auth
-// identity stage sets after removing any client-sent copy (keyauth.go).
-const (
-	consumerHeader   = "x-consumer-id"
-	credentialHeader = "x-credential-identifier"
-)
 
 // rateLimitApplies lists the rate-limiting instances of rp, each with its
 // condition: the static instance (if any) and, on routes where key-auth
@@ -38,10 +31,7 @@ const (
 // each consumer. Consumer-scoped instances can never apply without an auth
 // plugin, as in Kong. Instances configuring no window are skipped.
 func rateLimitApplies(rp *routePlan) ([]rateLimitApply, error) {
-	_, authenticated, err := keyAuthInstance(rp)
-	if err != nil {
-		return nil, err
-	}
+	authenticated := authenticates(rp)
 	var out []rateLimitApply
 	var consumers []string
 	if authenticated {
