@@ -165,12 +165,16 @@ func TestAdminPlugins_Errors(t *testing.T) {
 
 // "update updated_at after config changed"
 func TestAdminPlugins_UpdatedAt(t *testing.T) {
-	now := testNow
-	ts := newTestServer(t, func(o *Options) { o.Now = func() time.Time { return now } })
-	p := ts.do(http.MethodPost, "/plugins", rateLimiting(), encJSON).mustStatus(t, http.StatusCreated)
-	now = now.Add(3 * time.Second)
-	r := ts.do(http.MethodPatch, "/plugins/"+p.str("id"), obj("config", obj("minute", 6)), encJSON).mustStatus(t, http.StatusOK)
-	subset(t, r.obj(), `{"created_at": 1700000000, "updated_at": 1700000003}`)
+	for _, enc := range allEncodings {
+		t.Run(string(enc), func(t *testing.T) {
+			now := testNow
+			ts := newTestServer(t, func(o *Options) { o.Now = func() time.Time { return now } })
+			p := ts.do(http.MethodPost, "/plugins", rateLimiting(), enc).mustStatus(t, http.StatusCreated)
+			now = now.Add(3 * time.Second)
+			r := ts.do(http.MethodPatch, "/plugins/"+p.str("id"), obj("config", obj("minute", 6)), enc).mustStatus(t, http.StatusOK)
+			subset(t, r.obj(), `{"created_at": 1700000000, "updated_at": 1700000003}`)
+		})
+	}
 }
 
 func TestAdminPlugins_Scopes(t *testing.T) {
@@ -282,7 +286,8 @@ func TestAdminPlugins_Protocols(t *testing.T) {
 
 func TestAdminPlugins_Schemas(t *testing.T) {
 	ts := newTestServer(t)
-	for _, name := range []string{"key-auth", "rate-limiting", "proxy-cache"} {
+	// "returns the schema of all bundled plugins"
+	for _, name := range enabledPlugins(t, ts) {
 		r := ts.do(http.MethodGet, "/schemas/plugins/"+name, nil, encJSON).mustStatus(t, http.StatusOK)
 		if _, ok := r.obj()["fields"].([]any); !ok {
 			t.Errorf("%s: fields is not an array", name)
@@ -319,39 +324,71 @@ func TestAdminPlugins_Schemas(t *testing.T) {
 }
 
 // The defaults /schemas/plugins/{name} advertises are what the plugins
-// store: decK fills a plugin from them and must see no diff afterwards.
+// store, for every plugin the node serves: decK fills a plugin from them,
+// writes it, and must see no diff on the next sync.
 func TestAdminPlugins_SchemaDefaultsEqualStored(t *testing.T) {
 	ts := newTestServer(t)
-	bodies := map[string]map[string]any{
-		"rate-limiting": obj("name", "rate-limiting", "config", obj("minute", 5)),
-		"proxy-cache":   obj("name", "proxy-cache", "config", obj("strategy", "memory")),
-		"key-auth":      obj("name", "key-auth"),
-	}
-	for name, body := range bodies {
-		stored := ts.do(http.MethodPost, "/plugins", body, encJSON).mustStatus(t, http.StatusCreated).obj()
-		sch := ts.do(http.MethodGet, "/schemas/plugins/"+name, nil, encJSON).mustStatus(t, http.StatusOK).obj()
-		defaults := map[string]any{}
-		for _, f := range sch["fields"].([]any) {
-			for fname, def := range f.(map[string]any) {
-				defaults[fname] = fieldDefault(def.(map[string]any))
+	for _, name := range enabledPlugins(t, ts) {
+		t.Run(name, func(t *testing.T) {
+			body, ok := minimalPluginBodies[name]
+			if !ok {
+				t.Fatalf("no minimal body for plugin %s in minimalPluginBodies", name)
 			}
-		}
-		jsonEqual(t, stored["protocols"], string(mustJSON(t, defaults["protocols"])))
-		cfg := stored["config"].(map[string]any)
-		want := defaults["config"].(map[string]any)
-		for k, v := range cfg {
+			stored := ts.do(http.MethodPost, "/plugins", body, encJSON).mustStatus(t, http.StatusCreated).obj()
+			sch := ts.do(http.MethodGet, "/schemas/plugins/"+name, nil, encJSON).mustStatus(t, http.StatusOK).obj()
+			defaults := map[string]any{}
+			for _, f := range sch["fields"].([]any) {
+				for fname, def := range f.(map[string]any) {
+					defaults[fname] = fieldDefault(def.(map[string]any))
+				}
+			}
+			jsonEqual(t, stored["protocols"], string(mustJSON(t, defaults["protocols"])))
+			cfg := stored["config"].(map[string]any)
+			want := defaults["config"].(map[string]any)
 			given, _ := body["config"].(map[string]any)
-			if _, ok := given[k]; ok {
-				continue
+			for k, v := range cfg {
+				if _, ok := given[k]; ok {
+					continue
+				}
+				if diff := string(mustJSON(t, v)); diff != string(mustJSON(t, want[k])) {
+					t.Errorf("config.%s: stored %s, schema default %s", k, diff, mustJSON(t, want[k]))
+				}
 			}
-			if diff := string(mustJSON(t, v)); diff != string(mustJSON(t, want[k])) {
-				t.Errorf("%s config.%s: stored %s, schema default %s", name, k, diff, mustJSON(t, want[k]))
+			if len(cfg) != len(want) {
+				t.Errorf("%d stored config fields, %d in the schema (shorthands included)", len(cfg), len(want))
 			}
-		}
-		if len(cfg) != len(want) {
-			t.Errorf("%s: %d stored config fields, %d in the schema (shorthands included)", name, len(cfg), len(want))
-		}
+
+			// decK's round trip: the file's config filled from the schema
+			// defaults is written back (PUT) and read again unchanged.
+			filled := map[string]any{}
+			for k, v := range want {
+				filled[k] = v
+			}
+			for k, v := range given {
+				filled[k] = v
+			}
+			id, _ := stored["id"].(string)
+			put := ts.do(http.MethodPut, "/plugins/"+id, obj("name", name, "config", filled), encJSON).mustStatus(t, http.StatusOK)
+			again := ts.do(http.MethodGet, "/plugins/"+id, nil, encJSON).mustStatus(t, http.StatusOK)
+			jsonEqual(t, again.obj()["config"], string(mustJSON(t, filled)))
+			jsonEqual(t, again.body, string(put.raw))
+			ts.do(http.MethodDelete, "/plugins/"+id, nil, encJSON).mustStatus(t, http.StatusNoContent)
+		})
 	}
+}
+
+// enabledPlugins are the names GET /plugins/enabled lists.
+func enabledPlugins(t *testing.T, ts *testServer) []string {
+	t.Helper()
+	r := ts.do(http.MethodGet, "/plugins/enabled", nil, encJSON).mustStatus(t, http.StatusOK)
+	var out []string
+	for _, n := range r.obj()["enabled_plugins"].([]any) {
+		out = append(out, n.(string))
+	}
+	if len(out) == 0 {
+		t.Fatal("no plugin enabled")
+	}
+	return out
 }
 
 // fieldDefault is how decK reads a field's default from a /schemas
