@@ -24,6 +24,10 @@ func nameKey(name func(Row) *string) UniqueKey {
 // errNoName rejects a row whose required name is empty.
 var errNoName = errors.New("name is required")
 
+// errDefaultCertificate rejects a default certificate row without an id
+// or a pair.
+var errDefaultCertificate = errors.New("default certificate: id, cert and key are required")
+
 // fkIDs is the id list of a nullable foreign key.
 func fkIDs(fk *ForeignKey) []string {
 	if fk == nil || fk.ID == "" {

@@ -49,6 +49,9 @@ var samples = map[string]func(i int) Row{
 	tableCACertificates: func(i int) Row {
 		return &CACertificate{ID: fmt.Sprintf("ca_certificates-%d", i), Cert: "c", CertDigest: fmt.Sprintf("d%d", i), CreatedAt: int64(10 + i)}
 	},
+	tableDefaultCertificate: func(i int) Row {
+		return &DefaultCertificate{ID: fmt.Sprintf("default-%d", i), Cert: "c", Key: "k", CertAlt: "ca", KeyAlt: "ka"}
+	},
 }
 
 // generic runs every write through JSON, as the raft log carries it.
@@ -305,7 +308,7 @@ func TestRegistry_SafetyNetCoversEveryRelation(t *testing.T) {
 		t.Error("targets take the endpoints-only path")
 	}
 	if !slices.Equal(Tables, []string{tableServices, tableRoutes, tableUpstreams, tableTargets, tableTargetHealth,
-		tableConsumers, tablePlugins, tableKeyAuthCred, tableCertificates, tableSNIs, tableCACertificates}) {
+		tableConsumers, tablePlugins, tableKeyAuthCred, tableCertificates, tableSNIs, tableCACertificates, tableDefaultCertificate}) {
 		t.Errorf("table order (the dump order of every release) changed: %v", Tables)
 	}
 }

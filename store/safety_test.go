@@ -117,6 +117,7 @@ func fixture(t *testing.T) *Store {
 		keyM("k1", "c1", "alice-key"), keyM("k2", "c2", "bob-key"),
 		certM("cert1"), certM("cert2"), sniM("sni1", "a.test", "cert1"), sniM("sni2", "*.b.test", "cert1"),
 		caM("ca1", "d1"), caM("ca2", "d2"), tlsSvcM("s4", "cert2", "ca1", "ca2"), tlsUpM("u3", "cert2"),
+		Upsert(tableDefaultCertificate, &DefaultCertificate{ID: DefaultCertificateID, Cert: "c", Key: "k", CertAlt: "ca", KeyAlt: "ka"}),
 	} {
 		mustApply(t, s, m)
 	}

@@ -29,7 +29,7 @@ const (
 // kinds is every entity table, in dump order. Adding an entity is one Kind
 // literal in its own file and one element here.
 var kinds = newRegistry(serviceKind, routeKind, upstreamKind, targetKind, targetHealthKind,
-	consumerKind, pluginKind, keyAuthKind, certificateKind, sniKind, caCertificateKind)
+	consumerKind, pluginKind, keyAuthKind, certificateKind, sniKind, caCertificateKind, defaultCertificateKind)
 
 // Tables lists every entity table, for callers that track per-table indexes.
 var Tables = kinds.tables()

@@ -31,6 +31,9 @@ type Input struct {
 	Certificates   []*store.Certificate
 	SNIs           []*store.SNI
 	CACertificates []*store.CACertificate
+	// DefaultCertificate is the cluster's generated default pair (nil
+	// until the first start stored it); Options.TLSCert replaces it.
+	DefaultCertificate *store.DefaultCertificate
 	// DNS maps a hostname (target host or plain service host) to what the
 	// control plane's resolver last learned of it. A hostname absent from
 	// the map has not been resolved yet; IP literals never need an entry.
@@ -58,6 +61,15 @@ type Options struct {
 	// serves (--ratelimit-listen) for rate-limiting policy=cluster|redis;
 	// its Envoys get a cluster to it. Empty: no service, no cluster.
 	RateLimitAddress string
+	// ProxyTLSAddress and ProxyTLSPort are where the TLS listener binds
+	// (--proxy-tls-listen, Kong's "8443 ssl http2"); port 0 means no TLS
+	// listener, an empty address 0.0.0.0.
+	ProxyTLSAddress string
+	ProxyTLSPort    uint32
+	// TLSCert and TLSKey (PEM, --proxy-tls-cert/--proxy-tls-key) replace
+	// the cluster's stored default pair on this node's listener.
+	TLSCert string
+	TLSKey  string
 }
 
 // DNSAnswer is one hostname's resolution.

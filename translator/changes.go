@@ -60,6 +60,15 @@ func tlsChangesBetween(before, after Reader, ch *Changes) error {
 	if ch.CACertificates, err = diffRows(b.CACertificates, a.CACertificates, func(c *store.CACertificate) string { return c.ID }); err != nil {
 		return fmt.Errorf("translator: ca certificates: %w", err)
 	}
+	bd, err := b.DefaultCertificate()
+	if err != nil {
+		return fmt.Errorf("translator: default certificate: %w", err)
+	}
+	ad, err := a.DefaultCertificate()
+	if err != nil {
+		return fmt.Errorf("translator: default certificate: %w", err)
+	}
+	ch.DefaultCertificate = bd != ad
 	return nil
 }
 
@@ -154,6 +163,8 @@ func ChangesFromFeed(revs []store.RevisionChanges) Changes {
 				add(&ch.SNIs, c.Table, c.ID)
 			case "ca_certificates":
 				add(&ch.CACertificates, c.Table, c.ID)
+			case "default_certificate":
+				ch.DefaultCertificate = true
 			default:
 				ch.All = true
 			}

@@ -19,10 +19,22 @@ const (
 	// statPrefix prefixes the HCM statistics (http.proxy.*).
 	statPrefix = "proxy"
 
+	// TLSListenerName and TLSRouteConfigName name the TLS listener and its
+	// own RouteConfiguration (one per listener port, kong-tls.md D1):
+	// https-only routes forward there and answer 426 on the plain one,
+	// route snis and host ports differ per listener.
+	TLSListenerName    = "proxy-tls"
+	TLSRouteConfigName = "proxy-tls"
+	tlsStatPrefix      = "proxy_tls"
+
 	// defaultProxyAddress and defaultProxyPort apply when Options leaves
 	// them empty: Kong's proxy_listen default is 0.0.0.0:8000.
 	defaultProxyAddress = "0.0.0.0"
 	defaultProxyPort    = 8000
+
+	// sniFilterStateKey holds the connection's SNI for route snis
+	// (set_filter_state on the TLS listener, matched per route).
+	sniFilterStateKey = "switchboard.sni"
 
 	// minRingSize is the smallest consistent-hashing continuum Kong builds
 	// (docs/kong-contract.md §6: slots when ≥ 1000, else 1000).

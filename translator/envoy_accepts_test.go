@@ -1,17 +1,29 @@
 package translator
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
@@ -58,7 +70,12 @@ func staticBootstrap(t *testing.T, res *Resources) []byte {
 	var listeners []json.RawMessage
 	for _, l := range res.Listeners {
 		l = proto.Clone(l).(*listenerv3.Listener)
-		for _, fc := range l.GetFilterChains() {
+		chains := slices.Clone(l.GetFilterChains())
+		if dc := l.GetDefaultFilterChain(); dc != nil {
+			chains = append(chains, dc)
+		}
+		for _, fc := range chains {
+			staticSecrets(t, fc)
 			for _, f := range fc.GetFilters() {
 				hcm := &hcmv3.HttpConnectionManager{}
 				if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
@@ -80,9 +97,16 @@ func staticBootstrap(t *testing.T, res *Resources) []byte {
 		c.LoadAssignment = res.Endpoints[i]
 		clusters = append(clusters, marshal(t, c))
 	}
+	// Secrets carry placeholder PEMs in the fixtures: Envoy gets a real
+	// throw-away pair under each name.
+	var secrets []json.RawMessage
+	for _, s := range res.Secrets {
+		cert, key := throwawayPair()
+		secrets = append(secrets, marshal(t, tlsCertificateSecret(s.GetName(), cert, key)))
+	}
 	b, err := json.Marshal(map[string]any{
 		"node":             map[string]any{"id": "validate", "cluster": "validate"},
-		"static_resources": map[string]any{"listeners": listeners, "clusters": clusters},
+		"static_resources": map[string]any{"listeners": listeners, "clusters": clusters, "secrets": secrets},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -98,3 +122,39 @@ func marshal(t *testing.T, m proto.Message) json.RawMessage {
 	}
 	return b
 }
+
+// staticSecrets makes a filter chain's SDS references name static secrets
+// (no sds_config).
+func staticSecrets(t *testing.T, fc *listenerv3.FilterChain) {
+	t.Helper()
+	ctx := &tlsv3.DownstreamTlsContext{}
+	if fc.GetTransportSocket().GetTypedConfig().UnmarshalTo(ctx) != nil {
+		return
+	}
+	for _, sc := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+		sc.SdsConfig = nil
+	}
+	fc.TransportSocket.ConfigType = &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)}
+}
+
+// throwawayPair is a self-signed ECDSA certificate for localhost, made once.
+var throwawayPair = sync.OnceValues(func() (string, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+})

@@ -50,6 +50,8 @@ type Changes struct {
 	Certificates   []string
 	SNIs           []string
 	CACertificates []string
+	// DefaultCertificate: the cluster's default pair was written.
+	DefaultCertificate bool
 	// All asks for a reset: everything is read and translated again (the
 	// first Update always is one).
 	All bool
@@ -62,7 +64,7 @@ type Changes struct {
 // Empty reports whether nothing changed.
 func (c Changes) Empty() bool {
 	return !c.All && c.Exclude == nil && len(c.Services)+len(c.Routes)+len(c.Upstreams)+len(c.EndpointUpstreams)+len(c.DNS)+
-		len(c.Certificates)+len(c.SNIs)+len(c.CACertificates) == 0
+		len(c.Certificates)+len(c.SNIs)+len(c.CACertificates) == 0 && !c.DefaultCertificate
 }
 
 // Delta is what one Update changed in the Envoy configuration: resources
@@ -80,12 +82,16 @@ type Delta struct {
 	RemovedClusters  []string
 	RemovedEndpoints []string
 	RemovedSecrets   []string
+	// RemovedListeners and RemovedRoutes: a listener that can no longer be
+	// built goes with its route configuration.
+	RemovedListeners []string
+	RemovedRoutes    []string
 }
 
 // Empty reports whether the configuration did not move.
 func (d *Delta) Empty() bool {
 	return len(d.Listeners)+len(d.Routes)+len(d.Clusters)+len(d.Endpoints)+len(d.Secrets)+
-		len(d.RemovedClusters)+len(d.RemovedEndpoints)+len(d.RemovedSecrets) == 0
+		len(d.RemovedClusters)+len(d.RemovedEndpoints)+len(d.RemovedSecrets)+len(d.RemovedListeners)+len(d.RemovedRoutes) == 0
 }
 
 // Incremental keeps a translation and updates it from what changed, with
@@ -109,28 +115,51 @@ type Incremental struct {
 	servicesByHost  map[string]map[string]bool // service host → service ids
 
 	out          map[string]*routeState     // by route id
-	planRefs     map[string]int             // cluster name → routes resolved to it
+	planRefs     map[string]int             // cluster name → routes resolved to it (per listener)
 	upstreamPlns map[string]map[string]bool // upstream id → its plans' names
-	table        *routeTable
+
+	// ls are the proxy listeners (plain first), each with its route table
+	// and what it last emitted; tls is what the TLS listener is built from.
+	ls  []*listenerState
+	tls tlsState
 
 	// What was last emitted, by name.
-	listener    *listenerv3.Listener
-	listenerErr error
-	rc          *routev3.RouteConfiguration
-	clusters    map[string]*clusterv3.Cluster
-	clas        map[string]*endpointv3.ClusterLoadAssignment
-	claErrs     map[string]error
+	clusters map[string]*clusterv3.Cluster
+	clas     map[string]*endpointv3.ClusterLoadAssignment
+	claErrs  map[string]error
 	// secrets by owner (secretSet), and the owners whose secrets could
 	// not be built.
 	secrets    secretSet
 	secretErrs map[string]error
 }
 
-// routeState is one route's translation.
+// routeState is one route's translation, per listener (x.ls order).
 type routeState struct {
+	per  []routeOut
+	errs []error
+}
+
+// routeOut is one route's translation on one listener.
+type routeOut struct {
 	tr   *translatedRoute // nil: left out
 	plan *clusterPlan     // the plan routeTarget resolved, nil for none
-	errs []error
+}
+
+// listenerState is one proxy listener's part of the translation.
+type listenerState struct {
+	spec     listenerSpec
+	table    *routeTable
+	rc       *routev3.RouteConfiguration // the table's last rendering
+	listener *listenerv3.Listener        // last emitted; nil: none (no RC either)
+	err      error
+}
+
+func newListenerStates(opts Options) []*listenerState {
+	var out []*listenerState
+	for _, spec := range opts.withDefaults().listenerSpecs() {
+		out = append(out, &listenerState{spec: spec, table: newRouteTable(spec.routeConfig, nil)})
+	}
+	return out
 }
 
 // NewIncremental starts an empty translation for opts; the first Update
@@ -200,8 +229,9 @@ func (x *Incremental) Update(r Reader, dns map[string]DNSAnswer, ch Changes) (*D
 		w.routes[id] = true
 	}
 	w.allCLAs = len(ch.DNS) > 0
-	d, err := x.finish(w)
-	if serr := x.updateCertificates(r, ch.Certificates, d); serr != nil {
+	d := &Delta{}
+	err := x.finish(w, d)
+	if serr := x.updateTLS(r, ch, d); serr != nil {
 		return nil, serr
 	}
 	return d, err
@@ -230,13 +260,13 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 		return nil, err
 	}
 	in.Exclude = x.exclude
-	prevClusters, prevCLAs, prevRC, prevListener, prevSecrets := x.clusters, x.clas, x.rc, x.listener, x.secrets
+	prevClusters, prevCLAs, prevLs, prevSecrets := x.clusters, x.clas, x.ls, x.secrets
 	*x = Incremental{
 		opts: x.opts, t: newTranslator(in), init: true, exclude: x.exclude,
 		upstreamsByID: map[string]*store.Upstream{}, routes: map[string]*store.Route{},
 		routesByService: map[string]map[string]bool{}, servicesByHost: map[string]map[string]bool{},
 		out: map[string]*routeState{}, planRefs: map[string]int{}, upstreamPlns: map[string]map[string]bool{},
-		table:    newRouteTable(nil),
+		ls:       newListenerStates(x.opts),
 		clusters: map[string]*clusterv3.Cluster{}, clas: map[string]*endpointv3.ClusterLoadAssignment{},
 		claErrs: map[string]error{}, secrets: secretSet{}, secretErrs: map[string]error{},
 	}
@@ -255,7 +285,7 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 	}
 	// Carry the previous protos over so that equal resources keep their
 	// pointers and do not show in the delta, and withdraw what is gone.
-	x.clusters, x.clas, x.rc = orEmpty(prevClusters), orEmptyCLA(prevCLAs), prevRC
+	x.clusters, x.clas = orEmpty(prevClusters), orEmptyCLA(prevCLAs)
 	for name := range x.clusters {
 		w.plans[name] = true
 	}
@@ -265,8 +295,22 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 	// The rate-limit service's cluster depends on the options alone: set
 	// once here, never withdrawn by a plan (there is none for it).
 	delete(w.plans, rateLimitServiceCluster)
-	d, _ := x.finish(w) // its error is w.errs, joined below
+	d := &Delta{}
 	x.resetSecrets(in, prevSecrets, d, w)
+	x.tls = newTLSState(in.Certificates, in.SNIs, x.secrets[defaultCertificateOwner])
+	for i, l := range x.ls {
+		var prev *listenerv3.Listener
+		if i < len(prevLs) && prevLs[i].spec == l.spec {
+			prev = prevLs[i].listener
+		}
+		l.listener = prev
+		x.buildListener(l, d)
+		if prev != nil && l.listener == nil {
+			d.RemovedListeners = append(d.RemovedListeners, l.spec.name)
+			d.RemovedRoutes = append(d.RemovedRoutes, l.spec.routeConfig)
+		}
+	}
+	_ = x.finish(w, d) // its error is w.errs, joined below
 	if c, cla, err := rateLimitServiceResources(x.opts); err != nil {
 		w.errs = append(w.errs, err)
 	} else if c != nil {
@@ -279,20 +323,35 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 			d.Endpoints = append(d.Endpoints, cla)
 		}
 	}
-	l, lerr := buildListener(x.t.opts)
-	x.listenerErr = lerr
-	if lerr != nil {
-		w.errs = append(w.errs, fmt.Errorf("listener: %w", lerr))
-	} else if prevListener != nil && proto.Equal(prevListener, l) {
-		x.listener = prevListener
-	} else {
-		x.listener = l
-		d.Listeners = append(d.Listeners, l)
-	}
-	if x.listener == nil {
-		d.Routes = nil // nothing would refer to it (Translate leaves it out too)
+	for _, l := range x.ls {
+		if l.listener != nil && !slices.Contains(d.Routes, l.rc) {
+			d.Routes = append(d.Routes, l.rc)
+		}
 	}
 	return d, errors.Join(w.errs...)
+}
+
+// buildListener rebuilds l's listener and adds it to d when it changed.
+// A listener that appears brings its route configuration; one that goes
+// (the TLS listener without a default certificate) is the caller's to
+// withdraw.
+func (x *Incremental) buildListener(l *listenerState, d *Delta) {
+	nl, err := buildProxyListener(l.spec, x.tls)
+	l.err = err
+	switch {
+	case nl == nil:
+		l.listener = nil
+	case l.listener != nil && proto.Equal(l.listener, nl):
+	default:
+		if l.listener == nil {
+			if l.rc == nil {
+				l.rc = l.table.build()
+			}
+			d.Routes = append(d.Routes, l.rc)
+		}
+		l.listener = nl
+		d.Listeners = append(d.Listeners, nl)
+	}
 }
 
 func orEmpty(m map[string]*clusterv3.Cluster) map[string]*clusterv3.Cluster {
@@ -501,49 +560,62 @@ func (x *Incremental) setRoute(id string, rt *store.Route) {
 
 // finish re-translates the marked routes, settles the plans and emits what
 // moved.
-func (x *Incremental) finish(w *work) (*Delta, error) {
-	d := &Delta{}
+// finish re-translates the marked routes on every listener, settles the
+// plans and adds what moved to d.
+func (x *Incremental) finish(w *work, d *Delta) error {
 	ids := make([]string, 0, len(w.routes))
 	for id := range w.routes {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	routesMoved := false
+	moved := make([]bool, len(x.ls))
 	for _, id := range ids {
 		if st := x.out[id]; st != nil {
-			if st.tr != nil {
-				x.table.remove(st.tr)
-				routesMoved = true
+			for i, o := range st.per {
+				if o.tr != nil {
+					x.ls[i].table.remove(o.tr)
+					moved[i] = true
+				}
+				x.release(o.plan, w)
 			}
-			x.release(st.plan, w)
 			delete(x.out, id)
 		}
 		rt := x.routes[id]
 		if rt == nil {
 			continue
 		}
-		x.t.errs, x.t.lastPlan = nil, nil
-		st := &routeState{tr: x.t.translateRoute(rt), plan: x.t.lastPlan, errs: x.t.errs}
+		st := &routeState{per: make([]routeOut, len(x.ls))}
+		for i, l := range x.ls {
+			x.t.errs, x.t.lastPlan = nil, nil
+			o := routeOut{tr: x.t.translateRoute(rt, l.spec), plan: x.t.lastPlan}
+			st.errs = append(st.errs, x.t.errs...)
+			if o.plan != nil {
+				x.planRefs[o.plan.name]++
+				x.track(o.plan, w)
+			}
+			if o.tr != nil {
+				l.table.add(o.tr)
+				moved[i] = true
+			}
+			st.per[i] = o
+		}
 		x.t.errs = nil
-		if st.plan != nil {
-			x.planRefs[st.plan.name]++
-			x.track(st.plan, w)
-		}
-		if st.tr != nil {
-			x.table.add(st.tr)
-			routesMoved = true
-		}
+		st.errs = uniqueErrors(st.errs)
 		w.errs = append(w.errs, st.errs...)
 		x.out[id] = st
 	}
 
 	x.settleUpstreams(w)
 	x.emitPlans(w, d)
-	if routesMoved || x.rc == nil {
-		x.rc = x.table.build()
-		d.Routes = append(d.Routes, x.rc)
+	for i, l := range x.ls {
+		if moved[i] || l.rc == nil {
+			l.rc = l.table.build()
+			if l.listener != nil {
+				d.Routes = append(d.Routes, l.rc)
+			}
+		}
 	}
-	return d, errors.Join(w.errs...)
+	return errors.Join(w.errs...)
 }
 
 // release drops one route's use of plan.
@@ -693,9 +765,11 @@ func (x *Incremental) Resources() *Resources {
 			res.ClusterUpstream[name] = plan.upstream.Name
 		}
 	}
-	if x.listener != nil {
-		res.Listeners = []*listenerv3.Listener{x.listener}
-		res.Routes = []*routev3.RouteConfiguration{x.rc}
+	for _, l := range x.ls {
+		if l.listener != nil {
+			res.Listeners = append(res.Listeners, l.listener)
+			res.Routes = append(res.Routes, l.rc)
+		}
 	}
 	res.Secrets = x.secrets.sorted()
 	return res
@@ -742,8 +816,10 @@ func (x *Incremental) Err() error {
 		}
 	}
 	errs = append(errs, x.secretErrors()...)
-	if x.listenerErr != nil {
-		errs = append(errs, fmt.Errorf("listener: %w", x.listenerErr))
+	for _, l := range x.ls {
+		if l.err != nil {
+			errs = append(errs, listenerError(l.spec, l.err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -9,17 +9,55 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// updateCertificates rebuilds the secrets of the certificates ids names
-// (written or deleted). A certificate shapes nothing but its secrets, so a
-// rotation reaches Envoy as an SDS update alone.
-func (x *Incremental) updateCertificates(r Reader, ids []string, d *Delta) error {
-	if len(ids) == 0 {
+// updateTLS follows certificate, SNI and default certificate writes: the
+// written certificates' secrets, and the TLS listener, whose chains and
+// matcher depend on the SNIs and on which certificates have an alternate
+// pair. A rotation leaves the listener equal (it names secrets), so it
+// reaches Envoy as an SDS update alone.
+func (x *Incremental) updateTLS(r Reader, ch Changes, d *Delta) error {
+	if len(ch.Certificates)+len(ch.SNIs) == 0 && !ch.DefaultCertificate {
 		return nil
 	}
 	tr, ok := r.(tlsReader)
 	if !ok {
 		return nil
 	}
+	if err := x.updateCertificates(tr, ch.Certificates, d); err != nil {
+		return err
+	}
+	if ch.DefaultCertificate {
+		dc, err := tr.DefaultCertificate()
+		if err != nil {
+			return fmt.Errorf("translator: default certificate: %w", err)
+		}
+		x.setSecrets(defaultCertificateOwner, defaultSecrets(x.opts.withDefaults(), dc), d)
+	}
+	certs, err := tr.Certificates()
+	if err != nil {
+		return fmt.Errorf("translator: certificates: %w", err)
+	}
+	snis, err := tr.SNIs()
+	if err != nil {
+		return fmt.Errorf("translator: snis: %w", err)
+	}
+	x.tls = newTLSState(certs, snis, x.secrets[defaultCertificateOwner])
+	for _, l := range x.ls {
+		if !l.spec.tls {
+			continue
+		}
+		had := l.listener != nil
+		x.buildListener(l, d)
+		if had && l.listener == nil {
+			d.RemovedListeners = append(d.RemovedListeners, l.spec.name)
+			d.RemovedRoutes = append(d.RemovedRoutes, l.spec.routeConfig)
+		}
+	}
+	return nil
+}
+
+// updateCertificates rebuilds the secrets of the certificates ids names
+// (written or deleted).
+func (x *Incremental) updateCertificates(tr tlsReader, ids []string, d *Delta) error {
 	for _, id := range ids {
 		c, err := tr.CertificateByID(id)
 		if err != nil {

@@ -36,10 +36,15 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Some seeds serve a rate-limit service: its cluster comes from
-			// the options alone and must survive every update.
+			// the options alone and must survive every update. Two seeds in
+			// three run with the TLS listener (its own route configuration,
+			// SNI chains, the default certificate).
 			opts := Options{}
 			if seed%4 == 2 {
 				opts.RateLimitAddress = "127.0.0.1:18001"
+			}
+			if seed%3 != 0 {
+				opts.ProxyTLSPort = 8443
 			}
 			inc := NewIncremental(opts)
 			prev := st.Snapshot()
@@ -315,6 +320,10 @@ func (g *mutator) population() *store.Mutation {
 		s.Name = &name
 		b.Batch = append(b.Batch, store.Mutation{Op: store.OpUpsertService, Service: s})
 	}
+	b.Batch = append(b.Batch,
+		*store.Upsert("default_certificate", &store.DefaultCertificate{ID: store.DefaultCertificateID, Cert: "RSA", Key: "RSA-KEY", CertAlt: "EC", KeyAlt: "EC-KEY"}),
+		*store.Upsert("certificates", &store.Certificate{ID: "c0", Cert: "CERT-0", Key: "KEY-0"}),
+		*store.Upsert("snis", &store.SNI{ID: "n0", Name: "a.test", Certificate: store.ForeignKey{ID: "c0"}}))
 	for i := range 10 {
 		r := g.route(nil)
 		r.ID = fmt.Sprintf("r%d", i)
@@ -357,6 +366,11 @@ func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
 			{Op: store.OpUpsertTarget, Target: g.target()},
 		}}, nil
 	case 20:
+		if g.pick(5) == 0 {
+			return store.Upsert("default_certificate", &store.DefaultCertificate{
+				ID: store.DefaultCertificateID, Cert: "RSA-" + pickOf(g, "1", "2"), Key: "RSA-KEY", CertAlt: "EC", KeyAlt: "EC-KEY",
+			}), nil
+		}
 		return g.certificate(), nil
 	case 21:
 		return &store.Mutation{Op: store.OpDelete, Table: "certificates", ID: fmt.Sprintf("c%d", g.pick(3))}, nil
@@ -437,7 +451,10 @@ func (g *mutator) route(snap *store.Snapshot) *store.Route {
 	r.PreserveHost = g.pick(4) == 0
 	r.RegexPriority = int64(g.pick(3))
 	if g.pick(6) == 0 {
-		r.Protocols = pickOf(g, []string{"https"}, []string{"tcp"}, []string{"grpc"})
+		r.Protocols = pickOf(g, []string{"https"}, []string{"tcp"}, []string{"grpc"}, []string{"http"})
+	}
+	if g.pick(4) == 0 {
+		r.SNIs = pickOf(g, []string{"a.test"}, []string{"*.test", "api.*"})
 	}
 	// Mostly an existing service, so that the store accepts the route.
 	if g.pick(8) != 0 && snap != nil {

@@ -13,14 +13,41 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// buildListener builds the proxy listener (Kong's proxy_listen) whose HTTP
-// connection manager takes its routes over RDS.
-func buildListener(opts Options) (*listenerv3.Listener, error) {
-	if _, err := netip.ParseAddr(opts.ProxyAddress); err != nil {
-		return nil, fmt.Errorf("proxy address %q is not an IP address", opts.ProxyAddress)
+// buildListener builds the plain proxy listener (Kong's proxy_listen)
+// whose HTTP connection manager takes its routes over RDS.
+func buildListener(spec listenerSpec) (*listenerv3.Listener, error) {
+	hcm, err := proxyHCMFilter(spec)
+	if err != nil {
+		return nil, err
 	}
-	hcm := newHCM(statPrefix).
-		rds(RouteConfigName).
+	l := &listenerv3.Listener{
+		Name:         spec.name,
+		Address:      socketAddress(spec),
+		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}},
+	}
+	if err := l.ValidateAll(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// socketAddress is where spec binds; the address must be an IP literal
+// (the flags are checked at start-up, this is the translator's guard).
+func socketAddress(spec listenerSpec) *corev3.Address {
+	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+		Address:       spec.address,
+		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: spec.port},
+	}}}
+}
+
+// proxyHCMFilter is the HTTP connection manager of a proxy listener, the
+// same on both but for its statistics prefix and route configuration.
+func proxyHCMFilter(spec listenerSpec) (*listenerv3.Filter, error) {
+	if _, err := netip.ParseAddr(spec.address); err != nil {
+		return nil, fmt.Errorf("proxy address %q is not an IP address", spec.address)
+	}
+	hcm := newHCM(spec.statPrefix).
+		rds(spec.routeConfig).
 		kongClientSide().
 		kongLocalReplies().
 		properCaseHeaders().
@@ -30,23 +57,10 @@ func buildListener(opts Options) (*listenerv3.Listener, error) {
 			return nil, fmt.Errorf("filter %s: %w", f.name(), err)
 		}
 	}
-	l := &listenerv3.Listener{
-		Name: ListenerName,
-		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
-			Address:       opts.ProxyAddress,
-			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: opts.ProxyPort},
-		}}},
-		FilterChains: []*listenerv3.FilterChain{{
-			Filters: []*listenerv3.Filter{{
-				Name:       wellknown.HTTPConnectionManager,
-				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
-			}},
-		}},
-	}
-	if err := l.ValidateAll(); err != nil {
-		return nil, err
-	}
-	return l, nil
+	return &listenerv3.Filter{
+		Name:       wellknown.HTTPConnectionManager,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
+	}, nil
 }
 
 // hcmBuilder assembles the HttpConnectionManager, whose options pile up

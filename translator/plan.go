@@ -35,9 +35,13 @@ type routePlan struct {
 	// service is nil for a route without one (Kong answers 503).
 	service *store.Service
 	// cluster is nil when nothing is forwarded: no service, or an
-	// https-only route on this plain-HTTP listener.
-	cluster   *clusterPlan
+	// https-only route on the plain-HTTP listener.
+	cluster *clusterPlan
+	// httpsOnly: an https-only route on the plain listener, which answers
+	// 426 or redirects (https_redirect_status_code).
 	httpsOnly bool
+	// listener is the listener whose route configuration this is for.
+	listener listenerSpec
 	// plugins are the plugin instances that apply to every request of the
 	// route, one per plugin name, by Kong's precedence (resolvePlugins);
 	// perConsumer are the consumer-scoped candidates an auth filter
@@ -49,10 +53,15 @@ type routePlan struct {
 	keyAuth *keyAuthData
 }
 
-// planRoute resolves r; ok is false for a route that is left out: not an
-// HTTP route, pointing at a disabled service, unreachable on this
-// listener, or broken (then with an error recorded).
-func (t *translator) planRoute(r *store.Route) (rp *routePlan, ok bool) {
+// planRoute resolves r for listener l; ok is false for a route that is
+// left out: not an HTTP route, pointing at a disabled service, unreachable
+// on this listener, or broken (then with an error recorded).
+//
+// On the TLS listener every HTTP route forwards: an https-only one as
+// expected, and an http-only one too, as Kong serves it there (Kong/kong
+// #8073). On the plain listener an https-only route answers 426 or
+// redirects.
+func (t *translator) planRoute(r *store.Route, l listenerSpec) (rp *routePlan, ok bool) {
 	plainOK, httpsOnly := routeProtocols(r.Protocols)
 	if !plainOK && !httpsOnly {
 		return nil, false // stream routes (tcp, tls, udp): no stream listener
@@ -61,7 +70,8 @@ func (t *translator) planRoute(r *store.Route) (rp *routePlan, ok bool) {
 		t.errs = append(t.errs, routeError(r, err))
 		return nil, false
 	}
-	rp = &routePlan{route: r, httpsOnly: httpsOnly, domains: t.routeDomains(r)}
+	httpsOnly = httpsOnly && !l.tls
+	rp = &routePlan{route: r, httpsOnly: httpsOnly, listener: l, domains: t.routeDomains(r, l.port)}
 	if len(rp.domains) == 0 {
 		return nil, false // every host names another port
 	}

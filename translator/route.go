@@ -8,6 +8,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
 	"github.com/switchboard-gw/switchboard/store"
 )
@@ -32,8 +33,8 @@ type routeEntry struct {
 
 // translateRoute returns nil for a route that is left out (planRoute) or
 // has no usable path.
-func (t *translator) translateRoute(r *store.Route) *translatedRoute {
-	rp, ok := t.planRoute(r)
+func (t *translator) translateRoute(r *store.Route, l listenerSpec) *translatedRoute {
+	rp, ok := t.planRoute(r, l)
 	if !ok {
 		return nil
 	}
@@ -42,11 +43,15 @@ func (t *translator) translateRoute(r *store.Route) *translatedRoute {
 		t.errs = append(t.errs, routeError(r, err))
 		return nil
 	}
+	var sni []*matcherv3.FilterStateMatcher
+	if l.tls && len(r.SNIs) > 0 {
+		sni = []*matcherv3.FilterStateMatcher{sniRouteMatcher(r.SNIs)}
+	}
 
 	paths, errs := parsePaths(r.Paths)
 	out := &translatedRoute{domains: rp.domains}
 	for i, p := range paths {
-		routes, err := t.envoyRoutes(rp, p, headers)
+		routes, err := t.envoyRoutes(rp, p, headers, sni)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("path %q: invalid Envoy route: %w", displayPath(p), err))
 			continue
@@ -83,7 +88,7 @@ func parsePaths(raw []string) ([]*kongPath, []error) {
 
 // envoyRoutes builds the Envoy route(s) of one path of a Kong route (two
 // when pathRules needs an exact rule first), each validated.
-func (t *translator) envoyRoutes(rp *routePlan, p *kongPath, headers []*routev3.HeaderMatcher) ([]*routev3.Route, error) {
+func (t *translator) envoyRoutes(rp *routePlan, p *kongPath, headers []*routev3.HeaderMatcher, sni []*matcherv3.FilterStateMatcher) ([]*routev3.Route, error) {
 	r, svc, plan := rp.route, rp.service, rp.cluster
 	var servicePath *string
 	if svc != nil {
@@ -94,6 +99,7 @@ func (t *translator) envoyRoutes(rp *routePlan, p *kongPath, headers []*routev3.
 	for _, rule := range pathRules(p, strip, servicePath) {
 		er := &routev3.Route{Name: routeName(r), Match: rule.match}
 		er.Match.Headers = headers
+		er.Match.FilterState = sni
 		switch {
 		case rp.httpsOnly:
 			setHTTPSOnly(er, r)
@@ -122,9 +128,9 @@ func (t *translator) envoyRoutes(rp *routePlan, p *kongPath, headers []*routev3.
 }
 
 // routeProtocols reports whether the route serves plain HTTP (http, or
-// grpc over h2c) and whether it is https-only: our listener speaks plain
-// HTTP, so an https-only route answers as Kong does over http, with 426 or
-// a redirect (https_redirect_status_code).
+// grpc over h2c) and whether it is https-only: on the plain listener such a
+// route answers as Kong does over http, with 426 or a redirect
+// (https_redirect_status_code).
 func routeProtocols(protocols []string) (plainOK, httpsOnly bool) {
 	if len(protocols) == 0 {
 		return true, false // Kong's default, ["http", "https"]
@@ -149,14 +155,15 @@ func isHTTPProtocol(p string) bool {
 	return false
 }
 
-// routeDomains maps the route's hosts to virtual-host domains, deduplicated.
-func (t *translator) routeDomains(r *store.Route) []string {
+// routeDomains maps the route's hosts to virtual-host domains of the
+// listener on port, deduplicated.
+func (t *translator) routeDomains(r *store.Route, port uint32) []string {
 	if len(r.Hosts) == 0 {
 		return []string{catchAllDomain}
 	}
 	var out []string
 	for _, h := range r.Hosts {
-		if d, ok := routeDomain(h, t.opts.ProxyPort); ok && !slices.Contains(out, d) {
+		if d, ok := routeDomain(h, port); ok && !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}

@@ -38,14 +38,14 @@ func TestRouteLayouts_Envoy(t *testing.T) {
 	tr := newTranslator(in)
 	var routes []*translatedRoute
 	for _, r := range sortedBy(in.Routes, func(r *store.Route) string { return r.ID }) {
-		if x := tr.translateRoute(r); x != nil {
+		if x := tr.translateRoute(r, tr.opts.listenerSpecs()[0]); x != nil {
 			routes = append(routes, x)
 		}
 	}
 	if len(tr.errs) > 0 {
 		t.Fatalf("translate: %v", tr.errs)
 	}
-	table := newRouteTable(routes)
+	table := newRouteTable(RouteConfigName, routes)
 	perHost, single := table.render(false), table.render(true)
 	if n := len(single.GetVirtualHosts()); n != 1 {
 		t.Fatalf("single layout has %d virtual hosts", n)
@@ -207,7 +207,7 @@ func answeringListener(t *testing.T, name string, port int, rc *routev3.RouteCon
 			r.RequestHeadersToAdd, r.ResponseHeadersToAdd = nil, nil
 		}
 	}
-	l, err := buildListener(Options{ProxyAddress: "127.0.0.1", ProxyPort: uint32(port)}.withDefaults())
+	l, err := buildListener(Options{ProxyAddress: "127.0.0.1", ProxyPort: uint32(port)}.withDefaults().listenerSpecs()[0])
 	if err != nil {
 		t.Fatal(err)
 	}

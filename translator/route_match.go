@@ -14,8 +14,8 @@ import (
 
 // headerMatchers turns a route's methods and headers into Envoy header
 // matchers (all must match, as Kong ANDs its conditions). Hosts are handled
-// by the virtual host and snis only apply to TLS, which this listener does
-// not terminate.
+// by the virtual host, snis by a filter-state match on the TLS listener
+// (route_sni.go).
 func headerMatchers(r *store.Route) ([]*routev3.HeaderMatcher, error) {
 	var out []*routev3.HeaderMatcher
 	if len(r.Methods) > 0 {

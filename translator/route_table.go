@@ -40,6 +40,7 @@ import (
 // virtual host layout. It is built once per translation, or kept and
 // changed entry by entry by an Incremental.
 type routeTable struct {
+	name     string // the RouteConfiguration's
 	byDomain map[string][]*routeEntry
 	all      []placedEntry // every (entry, domain), in Kong's order
 	hosted   int           // placed entries with a domain other than "*"
@@ -78,8 +79,9 @@ func comparePlaced(a, b placedEntry) int {
 
 func compareEntries(a, b *routeEntry) int { return a.prio.compare(b.prio) }
 
-func newRouteTable(routes []*translatedRoute) *routeTable {
+func newRouteTable(name string, routes []*translatedRoute) *routeTable {
 	rt := &routeTable{
+		name:     name,
 		byDomain: map[string][]*routeEntry{}, vhosts: map[string]*routev3.VirtualHost{}, dirty: map[string]bool{},
 		singleDirty: true, retry: vhostRetryPolicy(), hosts: map[string]*routev3.HeaderMatcher{},
 	}
@@ -156,7 +158,7 @@ func (rt *routeTable) build() *routev3.RouteConfiguration {
 // whose routes did not change since the last render are reused.
 func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 	rc := &routev3.RouteConfiguration{
-		Name:                RouteConfigName,
+		Name:                rt.name,
 		RequestHeadersToAdd: forwardedHeaders(),
 		// use_remote_address makes Envoy add this for external clients;
 		// Kong's upstreams never see it.

@@ -44,6 +44,7 @@ type tlsReader interface {
 	SNIs() ([]*store.SNI, error)
 	CACertificates() ([]*store.CACertificate, error)
 	CACertificateByID(id string) (*store.CACertificate, error)
+	DefaultCertificate() (*store.DefaultCertificate, error)
 }
 
 // readTLSEntities fills in's certificates, SNIs and CA certificates from r
@@ -62,6 +63,9 @@ func readTLSEntities(r any, in *Input) error {
 	}
 	if in.CACertificates, err = tr.CACertificates(); err != nil {
 		return fmt.Errorf("translator: read ca certificates: %w", err)
+	}
+	if in.DefaultCertificate, err = tr.DefaultCertificate(); err != nil {
+		return fmt.Errorf("translator: read the default certificate: %w", err)
 	}
 	return nil
 }
@@ -105,9 +109,41 @@ type secretSet map[string][]*tlsv3.Secret
 // certificateOwner is the secretSet key of a certificate's secrets.
 func certificateOwner(id string) string { return "certificate/" + id }
 
-// secretsOf builds the secrets of every certificate of in.
+// defaultCertificateOwner owns the default certificate's secrets,
+// cert/default and cert-alt/default ("default" is no UUID, so no
+// certificate's).
+const defaultCertificateOwner = "default-certificate"
+
+// defaultCertificateID names the default pair's secrets.
+const defaultCertificateID = "default"
+
+// defaultSecrets are the secrets of the TLS listener's default
+// certificate: the flag pair (Options.TLSCert) when set, else the cluster's
+// stored RSA + ECDSA pair, else none (the listener waits for it).
+func defaultSecrets(opts Options, dc *store.DefaultCertificate) []*tlsv3.Secret {
+	if opts.ProxyTLSPort == 0 {
+		return nil
+	}
+	if opts.TLSCert != "" {
+		return []*tlsv3.Secret{tlsCertificateSecret(CertSecretName(defaultCertificateID), opts.TLSCert, opts.TLSKey)}
+	}
+	if dc == nil {
+		return nil
+	}
+	out := []*tlsv3.Secret{tlsCertificateSecret(CertSecretName(defaultCertificateID), dc.Cert, dc.Key)}
+	if dc.CertAlt != "" && dc.KeyAlt != "" {
+		out = append(out, tlsCertificateSecret(CertAltSecretName(defaultCertificateID), dc.CertAlt, dc.KeyAlt))
+	}
+	return out
+}
+
+// secretsOf builds the secrets of every certificate of in, and the
+// default certificate's.
 func secretsOf(in *Input) (secretSet, []error) {
 	set := secretSet{}
+	if ds := defaultSecrets(in.Options.withDefaults(), in.DefaultCertificate); len(ds) > 0 {
+		set[defaultCertificateOwner] = ds
+	}
 	var errs []error
 	for _, c := range sortedBy(in.Certificates, func(c *store.Certificate) string { return c.ID }) {
 		ss, err := certificateSecrets(c)

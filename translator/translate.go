@@ -9,6 +9,7 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
 	"github.com/switchboard-gw/switchboard/store"
 )
@@ -61,11 +62,18 @@ func Translate(in *Input) (*Resources, error) {
 	}
 	t := newTranslator(in)
 
-	var routes []*translatedRoute
+	specs := t.opts.listenerSpecs()
+	routes := make([][]*translatedRoute, len(specs))
 	for _, r := range sortedBy(in.Routes, func(r *store.Route) string { return r.ID }) {
-		if tr := t.translateRoute(r); tr != nil {
-			routes = append(routes, tr)
+		errs := t.errs
+		t.errs = nil
+		for i, l := range specs {
+			if tr := t.translateRoute(r, l); tr != nil {
+				routes[i] = append(routes[i], tr)
+			}
 		}
+		// A route's problem shows once, whichever listeners hit it.
+		t.errs = append(errs, uniqueErrors(t.errs)...)
 	}
 	// An upstream no enabled service routes to still gets a cluster, with
 	// Kong's service defaults, so that its targets are health-checked and
@@ -105,15 +113,19 @@ func Translate(in *Input) (*Resources, error) {
 		res.Endpoints = insertSorted(res.Endpoints, cla, (*endpointv3.ClusterLoadAssignment).GetClusterName)
 	}
 
-	rc := newRouteTable(routes).build()
-	l, err := buildListener(t.opts)
-	if err != nil {
+	st := newTLSState(in.Certificates, in.SNIs, secrets[defaultCertificateOwner])
+	for i, spec := range specs {
+		rc := newRouteTable(spec.routeConfig, routes[i]).build()
+		l, err := buildProxyListener(spec, st)
+		if err != nil {
+			t.errs = append(t.errs, listenerError(spec, err))
+		}
 		// Without a listener nothing refers to the route configuration,
 		// and an unreferenced RDS resource makes the snapshot inconsistent.
-		t.errs = append(t.errs, fmt.Errorf("listener: %w", err))
-	} else {
-		res.Listeners = append(res.Listeners, l)
-		res.Routes = append(res.Routes, rc)
+		if l != nil {
+			res.Listeners = append(res.Listeners, l)
+			res.Routes = append(res.Routes, rc)
+		}
 	}
 	for _, f := range httpFilters {
 		if err := f.patchResources(res); err != nil {
@@ -186,6 +198,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ProxyPort == 0 {
 		o.ProxyPort = defaultProxyPort
+	}
+	if o.ProxyTLSPort != 0 && o.ProxyTLSAddress == "" {
+		o.ProxyTLSAddress = defaultProxyAddress
 	}
 	return o
 }
@@ -269,6 +284,38 @@ func validCluster(c *clusterv3.Cluster) (*clusterv3.Cluster, error) {
 		return nil, fmt.Errorf("invalid cluster %s: %w", c.GetName(), err)
 	}
 	return c, nil
+}
+
+// buildProxyListener builds spec's listener; the TLS one is nil (no
+// error) while there is no default certificate.
+func buildProxyListener(spec listenerSpec, st tlsState) (*listenerv3.Listener, error) {
+	if spec.tls {
+		return buildTLSListener(spec, st)
+	}
+	return buildListener(spec)
+}
+
+func listenerError(spec listenerSpec, err error) error {
+	if spec.tls {
+		return fmt.Errorf("listener %s: %w", spec.name, err)
+	}
+	return fmt.Errorf("listener: %w", err)
+}
+
+// uniqueErrors drops repeated messages, keeping the first of each.
+func uniqueErrors(errs []error) []error {
+	if len(errs) < 2 {
+		return errs
+	}
+	seen := map[string]bool{}
+	out := errs[:0:0]
+	for _, err := range errs {
+		if msg := err.Error(); !seen[msg] {
+			seen[msg] = true
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 func serviceError(s *store.Service, err error) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -28,7 +29,8 @@ var update = flag.Bool("update", false, "rewrite testdata/out from the current o
 // outputKinds are the golden files written per case, in this order. The
 // listener file is written only for cases that set options: every other
 // case has the default listener, which TestTranslate checks directly.
-var outputKinds = []string{"listeners", "routes", "clusters", "endpoints"}
+// The secrets file likewise only for cases with TLS entities.
+var outputKinds = []string{"listeners", "routes", "clusters", "endpoints", "secrets"}
 
 // TestTranslate runs every testdata/in/<case>.yaml through FromSnapshot-free
 // Translate and compares the result with testdata/out/<case>.<kind>.yaml.
@@ -49,8 +51,9 @@ func TestTranslate(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		in, wantErr := loadFixture(t, path)
 		listenerGolden := in.Options != (Options{})
+		secretsGolden := len(in.Certificates) > 0 || in.DefaultCertificate != nil || in.Options.TLSCert != ""
 		for _, kind := range outputKinds {
-			if kind != "listeners" || listenerGolden {
+			if (kind != "listeners" || listenerGolden) && (kind != "secrets" || secretsGolden) {
 				want[outFile(name, kind)] = true
 			}
 		}
@@ -68,8 +71,14 @@ func TestTranslate(t *testing.T) {
 			checkOrderIndependent(t, in, res)
 
 			for i, msgs := range [][]proto.Message{
-				messages(res.Listeners), messages(res.Routes), messages(res.Clusters), messages(res.Endpoints),
+				messages(res.Listeners), messages(res.Routes), messages(res.Clusters), messages(res.Endpoints), messages(res.Secrets),
 			} {
+				if outputKinds[i] == "secrets" && !secretsGolden {
+					if len(msgs) > 0 {
+						t.Errorf("%d secrets without TLS entities", len(msgs))
+					}
+					continue
+				}
 				if outputKinds[i] == "listeners" && !listenerGolden {
 					if diff := cmp.Diff(defaultListeners.Listeners, res.Listeners, protocmp.Transform()); diff != "" {
 						t.Errorf("listener differs from the default one; a case that changes it sets options (-default +got):\n%s", diff)
@@ -122,10 +131,14 @@ func removeStale(t *testing.T, want map[string]bool) {
 // consistent snapshot, and Endpoints agreeing with Translate.
 func checkResources(t *testing.T, in *Input, res *Resources) {
 	t.Helper()
-	if len(res.Listeners) != 1 || len(res.Routes) != 1 {
-		t.Errorf("got %d listeners and %d route configurations, want 1 each", len(res.Listeners), len(res.Routes))
+	want := 1
+	if in.Options.ProxyTLSPort != 0 && (in.DefaultCertificate != nil || in.Options.TLSCert != "") {
+		want = 2 // the TLS listener, with its own route configuration
 	}
-	for _, m := range slices.Concat(messages(res.Listeners), messages(res.Routes), messages(res.Clusters), messages(res.Endpoints)) {
+	if len(res.Listeners) != want || len(res.Routes) != want {
+		t.Errorf("got %d listeners and %d route configurations, want %d each", len(res.Listeners), len(res.Routes), want)
+	}
+	for _, m := range slices.Concat(messages(res.Listeners), messages(res.Routes), messages(res.Clusters), messages(res.Endpoints), messages(res.Secrets)) {
 		if err := m.(interface{ ValidateAll() error }).ValidateAll(); err != nil {
 			t.Errorf("%T %v: %v", m, m.(interface{ GetName() string }), err)
 		}
@@ -141,6 +154,9 @@ func checkResources(t *testing.T, in *Input, res *Resources) {
 	}
 	if err := snap.Consistent(); err != nil {
 		t.Errorf("snapshot not consistent: %v", err)
+	}
+	if missing := missingSecrets(res); len(missing) > 0 {
+		t.Errorf("listeners name secrets that are not emitted: %v", missing)
 	}
 	for i, c := range res.Clusters {
 		if _, ok := ParseClusterName(c.GetName()); !ok {
@@ -167,6 +183,8 @@ func checkOrderIndependent(t *testing.T, in *Input, res *Resources) {
 	rev.Upstreams = reversed(in.Upstreams)
 	rev.Targets = reversed(in.Targets)
 	rev.TargetHealth = reversed(in.TargetHealth)
+	rev.Certificates = reversed(in.Certificates)
+	rev.SNIs = reversed(in.SNIs)
 	got, _ := Translate(&rev)
 	if diff := cmp.Diff(res, got, protocmp.Transform()); diff != "" {
 		t.Errorf("output depends on input order (-given +reversed):\n%s", diff)
@@ -230,11 +248,20 @@ type fixture struct {
 	TargetHealth []json.RawMessage          `json:"target_health"`
 	DNS          map[string]fixtureDNSEntry `json:"dns"`
 	Error        string                     `json:"error"`
+	// The TLS entities; PEMs may be placeholders (the translator does not
+	// parse them; TestTranslate_EnvoyAccepts swaps in real ones).
+	Certificates       []json.RawMessage `json:"certificates"`
+	SNIs               []json.RawMessage `json:"snis"`
+	DefaultCertificate json.RawMessage   `json:"default_certificate"`
 }
 
 type fixtureOptions struct {
-	ProxyAddress string `json:"proxy_address"`
-	ProxyPort    uint32 `json:"proxy_port"`
+	ProxyAddress    string `json:"proxy_address"`
+	ProxyPort       uint32 `json:"proxy_port"`
+	ProxyTLSAddress string `json:"proxy_tls_address"`
+	ProxyTLSPort    uint32 `json:"proxy_tls_port"`
+	TLSCert         string `json:"tls_cert"`
+	TLSKey          string `json:"tls_key"`
 }
 
 type fixtureDNSEntry struct {
@@ -263,8 +290,10 @@ func loadFixture(t *testing.T, path string) (*Input, string) {
 	strictJSON(t, j, &f)
 	in := &Input{
 		Revision: 1,
-		Options:  Options{ProxyAddress: f.Options.ProxyAddress, ProxyPort: f.Options.ProxyPort},
-		DNS:      map[string]DNSAnswer{},
+		Options: Options{ProxyAddress: f.Options.ProxyAddress, ProxyPort: f.Options.ProxyPort,
+			ProxyTLSAddress: f.Options.ProxyTLSAddress, ProxyTLSPort: f.Options.ProxyTLSPort,
+			TLSCert: f.Options.TLSCert, TLSKey: f.Options.TLSKey},
+		DNS: map[string]DNSAnswer{},
 	}
 	for _, r := range f.Services {
 		in.Services = append(in.Services, decodeWithDefaults(t, r, defaultService()))
@@ -286,6 +315,15 @@ func loadFixture(t *testing.T, path string) (*Input, string) {
 		}{})
 		row.TargetHealth.ModifyIndex = row.ModifyIndex
 		in.TargetHealth = append(in.TargetHealth, &row.TargetHealth)
+	}
+	for _, r := range f.Certificates {
+		in.Certificates = append(in.Certificates, decodeWithDefaults(t, r, &store.Certificate{}))
+	}
+	for _, r := range f.SNIs {
+		in.SNIs = append(in.SNIs, decodeWithDefaults(t, r, &store.SNI{}))
+	}
+	if len(f.DefaultCertificate) > 0 {
+		in.DefaultCertificate = decodeWithDefaults(t, f.DefaultCertificate, &store.DefaultCertificate{})
 	}
 	for name, e := range f.DNS {
 		a := DNSAnswer{RecordType: e.RecordType, Err: e.Err}
@@ -333,4 +371,32 @@ func kongDefaults[T any](entity string) *T {
 		panic(err)
 	}
 	return v
+}
+
+// missingSecrets lists the SDS names listeners refer to that res lacks
+// (go-control-plane's Consistent does not look at secrets).
+func missingSecrets(res *Resources) []string {
+	have := map[string]bool{}
+	for _, s := range res.Secrets {
+		have[s.GetName()] = true
+	}
+	var out []string
+	for _, l := range res.Listeners {
+		chains := slices.Clone(l.GetFilterChains())
+		if dc := l.GetDefaultFilterChain(); dc != nil {
+			chains = append(chains, dc)
+		}
+		for _, fc := range chains {
+			ctx := &tlsv3.DownstreamTlsContext{}
+			if fc.GetTransportSocket().GetTypedConfig().UnmarshalTo(ctx) != nil {
+				continue
+			}
+			for _, sc := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+				if !have[sc.GetName()] {
+					out = append(out, sc.GetName())
+				}
+			}
+		}
+	}
+	return out
 }

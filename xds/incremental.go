@@ -202,8 +202,8 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 	update(resourcev3.EndpointType, ups[resourcev3.EndpointType], nil, nil)
 	update(resourcev3.ClusterType, ups[resourcev3.ClusterType], nil, nil)
 	update(resourcev3.EndpointType, nil, nil, changedClusterEndpoints(d.Clusters, replaced, ups[resourcev3.EndpointType]))
-	update(resourcev3.ListenerType, ups[resourcev3.ListenerType], nil, nil)
-	update(resourcev3.RouteType, ups[resourcev3.RouteType], nil, nil)
+	update(resourcev3.ListenerType, ups[resourcev3.ListenerType], d.RemovedListeners, nil)
+	update(resourcev3.RouteType, ups[resourcev3.RouteType], d.RemovedRoutes, nil)
 	update(resourcev3.ClusterType, nil, d.RemovedClusters, nil)
 	update(resourcev3.EndpointType, nil, d.RemovedEndpoints, nil)
 	update(resourcev3.SecretType, nil, d.RemovedSecrets, nil)
@@ -222,8 +222,14 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 // their children detached for the call (the publish loop owns the protos
 // meanwhile; the translator is not running).
 func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
-	seen := make(map[*routev3.Route]struct{}, len(p.validRoutes))
-	defer func() { p.validRoutes = seen }()
+	// One memo per route configuration (one per listener): validating one
+	// must not forget the other's routes.
+	if p.validRoutes == nil {
+		p.validRoutes = map[string]map[*routev3.Route]struct{}{}
+	}
+	valid := p.validRoutes[rc.GetName()]
+	seen := make(map[*routev3.Route]struct{}, len(valid))
+	defer func() { p.validRoutes[rc.GetName()] = seen }()
 	vhs := rc.VirtualHosts
 	rc.VirtualHosts = nil
 	err := rc.ValidateAll()
@@ -240,7 +246,7 @@ func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
 			return err
 		}
 		for _, r := range routes {
-			if _, ok := p.validRoutes[r]; !ok {
+			if _, ok := valid[r]; !ok {
 				if err := r.ValidateAll(); err != nil {
 					return err
 				}

@@ -21,8 +21,8 @@ func TestValidateRoutes_OnlyNewRoutes(t *testing.T) {
 	if err := p.validateRoutes(rc); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.validRoutes) != 2 || len(rc.VirtualHosts) != 1 || len(rc.VirtualHosts[0].Routes) != 2 {
-		t.Fatalf("validated %d routes; configuration left with %v", len(p.validRoutes), rc)
+	if len(p.validRoutes["kong"]) != 2 || len(rc.VirtualHosts) != 1 || len(rc.VirtualHosts[0].Routes) != 2 {
+		t.Fatalf("validated %d routes; configuration left with %v", len(p.validRoutes["kong"]), rc)
 	}
 	bad := &routev3.Route{} // no match: invalid
 	rc.VirtualHosts[0].Routes = append(rc.VirtualHosts[0].Routes, bad)

@@ -195,7 +195,7 @@ func cachedCLA(t *testing.T, c *adscache.Cache, name string) *endpointv3.Cluster
 // is, resource by resource, a full Translate of the store.
 func assertCacheIsFullTranslation(t *testing.T, p *publisher, st *store.Store) {
 	t.Helper()
-	res, err := testTranslator().Translate(st.Snapshot(), map[string]translator.DNSAnswer{})
+	res, err := p.tr.Translate(st.Snapshot(), map[string]translator.DNSAnswer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,9 @@ func assertCacheIsFullTranslation(t *testing.T, p *publisher, st *store.Store) {
 // removals of routes, services and upstreams.
 func TestPublisher_IncrementalMatchesFull(t *testing.T) {
 	st := newStore(t, walkthrough()...)
-	p := newTestPublisher(st, testTranslator())
+	p := newTestPublisher(st, NewTranslator(TranslatorOptions{
+		ProxyAddress: "127.0.0.1", ProxyPort: 8000, ProxyTLSAddress: "127.0.0.1", ProxyTLSPort: 8443,
+	}))
 	mustPublish(t, p, st)
 	assertCacheIsFullTranslation(t, p, st)
 	checkedUp := kongUpstream("u2", "second")
@@ -239,10 +241,17 @@ func TestPublisher_IncrementalMatchesFull(t *testing.T) {
 		{{Op: store.OpDeleteRoute, ID: "r1"}, {Op: store.OpDeleteService, ID: "s2"}},
 		{{Op: store.OpDeleteService, ID: "s1"}},
 		{{Op: store.OpDeleteUpstream, ID: "u1"}},
-		// Certificates move their secrets only: created with an
-		// alternate pair, rotated, the pair dropped, deleted.
+		// 7: the default certificate brings the TLS listener and its
+		// route configuration.
+		{store.Upsert(store.DefaultCertificateTable, &store.DefaultCertificate{
+			ID: store.DefaultCertificateID, Cert: "RSA", Key: "RSA-KEY", CertAlt: "EC", KeyAlt: "EC-KEY"})},
+		// 8: a certificate no SNI names: its secrets only.
 		{store.Upsert("certificates", testCertificate("c1", "CERT-1", "ALT-1"))},
+		// 9: an SNI: the listener gains its chain.
+		{store.Upsert("snis", &store.SNI{ID: "n1", Name: "a.test", Certificate: store.ForeignKey{ID: "c1"}})},
+		// 10: a rotation: secrets only, no listener change (no drain).
 		{store.Upsert("certificates", testCertificate("c1", "CERT-2", "ALT-1"))},
+		// 11: the alternate pair dropped; 12: deleted with its SNI.
 		{store.Upsert("certificates", testCertificate("c1", "CERT-2", ""))},
 		{store.Delete("certificates", "c1")},
 	} {
@@ -255,15 +264,15 @@ func TestPublisher_IncrementalMatchesFull(t *testing.T) {
 			t.Errorf("step %d: mode %q, want incremental", i, got)
 		}
 		assertCacheIsFullTranslation(t, p, st)
-		if i >= 7 {
+		if i == 8 || i == 10 {
 			for typeURL, v := range before {
 				if now := p.cache.Version(typeURL); now != v {
 					t.Errorf("step %d: a certificate write moved %s (%s → %s)", i, typeName(typeURL), v, now)
 				}
 			}
-			if len(p.cache.Names(resourcev3.SecretType)) == 0 && i < 10 {
-				t.Errorf("step %d: no secret in the cache", i)
-			}
+		}
+		if i >= 7 && !slices.Contains(p.cache.Names(resourcev3.ListenerType), translator.TLSListenerName) {
+			t.Errorf("step %d: no TLS listener in the cache", i)
 		}
 		if i == 2 {
 			if got := p.checked.Load(); got == nil || !slices.Equal(*got, []string{"second"}) {

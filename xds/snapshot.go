@@ -74,9 +74,9 @@ type publisher struct {
 	inc      incTranslator
 	incStale bool
 	lastDNS  map[string]translator.DNSAnswer
-	// validRoutes are the route protos validated by the last delta
-	// publish (validateRoutes).
-	validRoutes map[*routev3.Route]struct{}
+	// validRoutes are, per route configuration, the route protos validated
+	// by the last delta publish (validateRoutes).
+	validRoutes map[string]map[*routev3.Route]struct{}
 	// routeBytes are, per route configuration, its marshalled routes by
 	// proto (marshalRoutes); rcLen its last size.
 	routeBytes map[string]map[*routev3.Route][]byte

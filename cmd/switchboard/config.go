@@ -12,9 +12,14 @@ import (
 
 // serveConfig is everything `switchboard serve` is told.
 type serveConfig struct {
-	AdminListen      string
-	XDSListen        string
-	ProxyListen      string
+	AdminListen string
+	XDSListen   string
+	ProxyListen string
+	// ProxyTLSListen is the TLS listener's address ("" or "off": none);
+	// ProxyTLSCert/Key are PEM files replacing the cluster's default pair.
+	ProxyTLSListen   string
+	ProxyTLSCert     string
+	ProxyTLSKey      string
 	EnvoyAdminListen string
 	DataDir          string
 	DeclarativeFile  string // --declarative-config: a kong.yaml loaded at start
@@ -63,6 +68,9 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:8001", "address of the Kong-compatible Admin API")
 	fs.StringVar(&c.XDSListen, "xds-listen", "127.0.0.1:18000", "address of the xDS (ADS gRPC) server Envoys connect to")
 	fs.StringVar(&c.ProxyListen, "proxy-listen", "0.0.0.0:8000", "address of the Envoy listener pushed over LDS (Kong's proxy port)")
+	fs.StringVar(&c.ProxyTLSListen, "proxy-tls-listen", "0.0.0.0:8443", "address of the Envoy TLS listener (Kong's proxy_listen \"8443 http2 ssl\": certificates by SNI, HTTP/2 by ALPN); empty or \"off\" for none")
+	fs.StringVar(&c.ProxyTLSCert, "proxy-tls-cert", "", "default certificate (PEM) of the TLS listener, served when no SNI selects another (Kong's ssl_cert); without it the cluster's generated RSA + ECDSA pair")
+	fs.StringVar(&c.ProxyTLSKey, "proxy-tls-key", "", "private key (PEM) of --proxy-tls-cert (Kong's ssl_cert_key)")
 	fs.StringVar(&c.EnvoyAdminListen, "envoy-admin-listen", "127.0.0.1:9901", "admin address of the local Envoy started by --envoy")
 	fs.StringVar(&c.DeclarativeFile, "declarative-config", "", "a kong.yaml (or JSON) applied at start through POST /config's validation, as one write; nothing is written when the store already holds exactly that file")
 	fs.StringVar(&c.DataDir, "data-dir", "./switchboard-data", "directory for switchboard's state: the raft log and snapshots, the node id, the local Envoy's bootstrap")
@@ -127,6 +135,17 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 		if _, _, err := splitHostPort(addr); err != nil {
 			return nil, fs, fmt.Errorf("--%s: %w", name, err)
 		}
+	}
+	if c.ProxyTLSListen == "off" {
+		c.ProxyTLSListen = ""
+	}
+	if c.ProxyTLSListen != "" {
+		if _, _, err := splitHostPort(c.ProxyTLSListen); err != nil {
+			return nil, fs, fmt.Errorf("--proxy-tls-listen: %w", err)
+		}
+	}
+	if (c.ProxyTLSCert == "") != (c.ProxyTLSKey == "") {
+		return nil, fs, fmt.Errorf("--proxy-tls-cert and --proxy-tls-key go together")
 	}
 	if (c.AdminTLSCert == "") != (c.AdminTLSKey == "") {
 		return nil, fs, fmt.Errorf("--admin-tls-cert and --admin-tls-key go together")

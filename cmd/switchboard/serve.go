@@ -138,18 +138,22 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	}()
 	st.SetProposer(node)
 
-	proxyHost, proxyPort, _ := splitHostPort(cfg.ProxyListen)
+	topts, err := translatorOptions(cfg)
+	if err != nil {
+		return err
+	}
 	// Before the translator: the Envoys it configures get a cluster to it.
 	rateLimitAddr, stopRateLimit, err := startRateLimit(cfg, st, log)
 	if err != nil {
 		return err
 	}
 	defer stopRateLimit()
+	topts.RateLimitAddress = rateLimitAddr
 	res := resolve.New(resolve.Options{
 		HostsFile: cfg.DNSHostsFile, Servers: splitList(cfg.DNSResolver), Logger: log.With("component", "dns"),
 	})
 	xsrv := xds.New(st, res, xds.Options{
-		TranslatorOptions: translator.Options{ProxyAddress: proxyHost, ProxyPort: proxyPort, RateLimitAddress: rateLimitAddr},
+		TranslatorOptions: topts,
 		Logger:            log.With("component", "xds"),
 		GRPCOptions:       sec.xdsGRPCOptions(),
 	})
@@ -159,7 +163,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		Logger: log.With("component", "admin"),
 		Health: envoys.source(st, res),
 		Configuration: map[string]any{
-			"admin_listen": []string{cfg.AdminListen}, "proxy_listen": []string{cfg.ProxyListen},
+			"admin_listen": []string{cfg.AdminListen}, "proxy_listen": proxyListen(cfg),
 			"xds_listen": cfg.XDSListen, "prefix": cfg.DataDir, "node_id": nodeID,
 			"admin_gui_listen": managerListen(cfg), "admin_gui_url": splitList(cfg.AdminGUIURL),
 		},
@@ -204,6 +208,9 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	defer cancelRun()
 	go res.Run(runCtx)
 	go envoys.run(runCtx)
+	if cfg.ProxyTLSListen != "" && cfg.ProxyTLSCert == "" {
+		go ensureDefaultCertificate(runCtx, st, log)
+	}
 	go func() {
 		if err := xsrv.Run(runCtx); err != nil {
 			errc <- err
@@ -241,6 +248,29 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		err = sErr
 	}
 	return err
+}
+
+// translatorOptions are the listener settings of cfg for the translator.
+func translatorOptions(cfg *serveConfig) (translator.Options, error) {
+	host, port, _ := splitHostPort(cfg.ProxyListen)
+	o := translator.Options{ProxyAddress: host, ProxyPort: port}
+	if cfg.ProxyTLSListen == "" {
+		return o, nil
+	}
+	o.ProxyTLSAddress, o.ProxyTLSPort, _ = splitHostPort(cfg.ProxyTLSListen)
+	var err error
+	o.TLSCert, o.TLSKey, err = loadProxyTLSPair(cfg.ProxyTLSCert, cfg.ProxyTLSKey)
+	return o, err
+}
+
+// proxyListen is GET /'s configuration.proxy_listen, in Kong's syntax: the
+// TLS listener carries "http2 ssl", which proxy_listeners reports.
+func proxyListen(cfg *serveConfig) []string {
+	out := []string{cfg.ProxyListen}
+	if cfg.ProxyTLSListen != "" {
+		out = append(out, cfg.ProxyTLSListen+" http2 ssl")
+	}
+	return out
 }
 
 // mountInternal adds the endpoints that other packages own to the Admin API.

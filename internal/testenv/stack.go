@@ -24,7 +24,10 @@ type Bins struct {
 // Serve is the command line of one `switchboard serve`.
 type Serve struct {
 	AdminAddr, XDSAddr, ProxyAddr, EnvoyAdminAddr string
-	DataDir, HostsFile, NodeID                    string
+	// ProxyTLSAddr is the TLS listener's (--proxy-tls-listen); empty turns
+	// it off, so that no test binds the default 0.0.0.0:8443.
+	ProxyTLSAddr               string
+	DataDir, HostsFile, NodeID string
 	// EnvoyBin, when set, makes switchboard start and supervise a local
 	// Envoy (--envoy); Delta makes that Envoy speak incremental xDS.
 	EnvoyBin string
@@ -44,6 +47,7 @@ func (c Serve) Args() []string {
 		"--admin-listen", c.AdminAddr,
 		"--xds-listen", c.XDSAddr,
 		"--proxy-listen", c.ProxyAddr,
+		"--proxy-tls-listen", orOff(c.ProxyTLSAddr),
 		"--envoy-admin-listen", c.EnvoyAdminAddr,
 		"--data-dir", c.DataDir,
 		"--dns-hostsfile", c.HostsFile,
@@ -60,6 +64,13 @@ func (c Serve) Args() []string {
 		args = append(args, "--envoy", "--envoy-bin", c.EnvoyBin, "--envoy-delta="+strconv.FormatBool(c.Delta))
 	}
 	return append(args, c.Extra...)
+}
+
+func orOff(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
 }
 
 // StackOptions shape StartStack.
@@ -115,6 +126,8 @@ type Stack struct {
 	AdminAddr, XDSAddr, ProxyAddr, EnvoyAdminAddr string
 	// RateLimitAddr is the stack's rate-limit service (policy=cluster|redis).
 	RateLimitAddr string
+	// ProxyTLSAddr is the Envoy's TLS listener (a free loopback port).
+	ProxyTLSAddr string
 }
 
 // StartStack starts switchboard serve in workDir/<name> (emptied first: the
@@ -148,12 +161,13 @@ func StartStack(bins Bins, workDir string, opts StackOptions) (*Stack, error) {
 	s.HostsFile = hosts
 	var last error
 	for attempt := 1; attempt <= 3; attempt++ {
-		ports, err := FreePorts(5)
+		ports, err := FreePorts(6)
 		if err != nil {
 			return nil, err
 		}
 		s.AdminAddr, s.XDSAddr, s.ProxyAddr, s.EnvoyAdminAddr = ports[0], ports[1], ports[2], ports[3]
 		s.RateLimitAddr = ports[4]
+		s.ProxyTLSAddr = ports[5]
 		if s.Admin != nil {
 			s.Admin.Close()
 		}
@@ -164,7 +178,8 @@ func StartStack(bins Bins, workDir string, opts StackOptions) (*Stack, error) {
 			return nil, err
 		}
 		s.Serve = Serve{AdminAddr: s.AdminAddr, XDSAddr: s.XDSAddr, ProxyAddr: s.ProxyAddr, EnvoyAdminAddr: s.EnvoyAdminAddr,
-			DataDir: s.DataDir, HostsFile: s.HostsFile, NodeID: s.NodeID, Delta: opts.Delta,
+			ProxyTLSAddr: s.ProxyTLSAddr,
+			DataDir:      s.DataDir, HostsFile: s.HostsFile, NodeID: s.NodeID, Delta: opts.Delta,
 			LogLevel: opts.LogLevel, RateLimitAddr: s.RateLimitAddr, Extra: opts.ExtraArgs}
 		if opts.Envoy && !opts.ExternalEnvoy {
 			s.Serve.EnvoyBin = bins.Envoy

@@ -120,7 +120,7 @@ func TestServe_Args(t *testing.T) {
 	args := Serve{AdminAddr: "a", XDSAddr: "x", ProxyAddr: "p", EnvoyAdminAddr: "e", DataDir: "d", HostsFile: "h",
 		NodeID: "n", EnvoyBin: "/bin/envoy", Delta: true, LogLevel: "warn", Extra: []string{"--flag", "v"}}.Args()
 	got := strings.Join(args, " ")
-	want := "serve --admin-listen a --xds-listen x --proxy-listen p --envoy-admin-listen e --data-dir d " +
+	want := "serve --admin-listen a --xds-listen x --proxy-listen p --proxy-tls-listen off --envoy-admin-listen e --data-dir d " +
 		"--dns-hostsfile h --node-id n --log-level warn --envoy --envoy-bin /bin/envoy --envoy-delta=true --flag v"
 	if got != want {
 		t.Fatalf("args\n got %s\nwant %s", got, want)
