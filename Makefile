@@ -46,13 +46,13 @@ envoy:
 
 test: build envoy chromium redis
 	$(GO) vet ./...
-	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) $(GO) test -race -count=1 -timeout 20m ./...
+	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) REDIS_SERVER_BIN=$(REDIS_SERVER_BIN) $(GO) test -race -count=1 -timeout 20m ./...
 
 unit: redis
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
-e2e: build envoy chromium
-	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) $(GO) test -count=1 -v -timeout 20m ./e2e/...
+e2e: build envoy chromium redis
+	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) REDIS_SERVER_BIN=$(REDIS_SERVER_BIN) $(GO) test -count=1 -v -timeout 20m ./e2e/...
 
 # chromium: Debian's Chromium for the Manager's browser tests (e2e/manager_*),
 # installed when absent, like Envoy. CHROMIUM_BIN overrides it.

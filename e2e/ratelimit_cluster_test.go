@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,4 +202,60 @@ func TestRateLimitingCluster(t *testing.T) {
 			t.Fatalf("carol: %s", carol)
 		}
 	})
+
+	// Last: a second Envoy joins (it shares the proxy port through
+	// SO_REUSEPORT, so each new connection lands on either). policy=cluster
+	// counts once for both: exactly 5 of the requests pass, though both
+	// Envoys served some — with a counter per Envoy more would.
+	t.Run("two-envoys-one-counter", func(t *testing.T) {
+		_, admin2, err := s.env.StartExternalEnvoy("edge-2", false)
+		if err != nil {
+			t.Fatalf("second Envoy: %v", err)
+		}
+		route("two", "/two")
+		id := plugin("/routes/two/plugins", "config.hour", "5")
+		waitRoutesContain(t, s.envoyAdminAddr, id)
+		waitRoutesContain(t, admin2, id)
+		before := []int{envoyRequests(t, s.envoyAdminAddr), envoyRequests(t, admin2)}
+		c := rlClient(newLoopbackIP(t))
+		var as []rlAnswer
+		served := []int{0, 0}
+		for len(as) < 7 || served[0] == 0 || served[1] == 0 {
+			if len(as) == 40 {
+				t.Fatalf("40 connections, all to one Envoy (served %v)", served)
+			}
+			as = append(as, rlGet(t, s, c, "/two"))
+			served = []int{envoyRequests(t, s.envoyAdminAddr) - before[0], envoyRequests(t, admin2) - before[1]}
+		}
+		passed := 0
+		for _, a := range as {
+			if a.status == 200 {
+				passed++
+			} else if a.status != 429 {
+				t.Fatalf("unexpected answer %s", a)
+			}
+		}
+		if passed != 5 {
+			t.Fatalf("%d of %d requests passed over two Envoys (served %v), want 5: %s", passed, len(as), served, rlCodes(as))
+		}
+		t.Logf("%d requests, Envoys served %v, 5 passed", len(as), served)
+	})
+}
+
+var downstreamRqRe = regexp.MustCompile(`(?m)^http\.proxy\.downstream_rq_total: (\d+)$`)
+
+// envoyRequests is how many requests the Envoy at admin has received on
+// its proxy listener.
+func envoyRequests(t *testing.T, admin string) int {
+	t.Helper()
+	body, err := getText("http://" + admin + "/stats?filter=^http\\.proxy\\.downstream_rq_total$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := downstreamRqRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no http.proxy.downstream_rq_total in %q", body)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
