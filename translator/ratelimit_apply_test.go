@@ -54,4 +54,3 @@ func TestRateLimitApplies(t *testing.T) {
 		t.Fatalf("without key-auth: %+v, %v", got, err)
 	}
 }
-
