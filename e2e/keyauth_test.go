@@ -300,6 +300,31 @@ func TestKeyAuth(t *testing.T) {
 		})
 	})
 
+	// Kong's order (D7): key-auth (1250) runs before rate-limiting (910),
+	// so a refused request never reaches the limiter and costs nothing.
+	t.Run("key-auth before rate-limiting", func(t *testing.T) {
+		kaRoute(s, "ordered")
+		s.mustAPI("POST", "/routes/ordered/plugins", form("name", "rate-limiting", "config.hour", "3", "config.policy", "local"), 201)
+		s.converge("rate-limiting on /ordered", func() (bool, string) {
+			e := s.kaDo(kaRequest{path: "/ordered", header: hdr("Apikey", "bob-key")})
+			return e.header.Get("X-RateLimit-Limit-Hour") == "3", e.String()
+		})
+		// The probe above took one token of bob's 3 (an hourly bucket
+		// refills one every 20 minutes, far beyond this test).
+		for i := 0; i < 4; i++ {
+			e := s.kaDo(kaRequest{path: "/ordered"})
+			kaWant401(t, e, "No API key found in request", "Key")
+			if v := e.header.Get("X-RateLimit-Remaining-Hour"); v != "" {
+				t.Errorf("a 401 went through the limiter: X-RateLimit-Remaining-Hour %s", v)
+			}
+		}
+		for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+			if e := s.kaDo(kaRequest{path: "/ordered", header: hdr("Apikey", "bob-key")}); e.status != want {
+				t.Errorf("authenticated request %d after the 401s: %v, want %d", i+2, e, want)
+			}
+		}
+	})
+
 	// Last: a global instance reaches every route without its own.
 	t.Run("precedence", func(t *testing.T) {
 		s.mustAPI("POST", "/services", form("name", "scoped", "url", "http://"+echoBackend.addr()), 201)
