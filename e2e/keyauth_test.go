@@ -11,6 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 )
 
 // Kong 3.9's key-auth behaviour through a real Envoy (kong-plugins.md §2.3,
@@ -154,6 +160,25 @@ func TestKeyAuth(t *testing.T) {
 		}
 		kaRoute(s, "realm", "config.realm", "test-realm")
 		kaWant401(t, s.kaDo(kaRequest{path: "/realm"}), "No API key found in request", `Key realm="test-realm"`)
+	})
+
+	// "rejects call without credentials": a gRPC client gets
+	// Unauthenticated with Kong's message, not a JSON body.
+	t.Run("gRPC", func(t *testing.T) {
+		s.mustAPI("POST", "/services/echo/routes", form("name", "grpc", "protocols[]", "grpc", "paths[]", "/grpc.health.v1.Health"), 201)
+		s.mustAPI("POST", "/routes/grpc/plugins", form("name", "key-auth"), 201)
+		conn, err := grpc.NewClient(s.proxyAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		s.converge("key-auth on the gRPC route", func() (bool, string) {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			defer cancel()
+			_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+			st := status.Convert(err)
+			return st.Code() == codes.Unauthenticated && st.Message() == "No API key found in request", fmt.Sprint(err)
+		})
 	})
 
 	t.Run("consumer headers, spoofed copies stripped", func(t *testing.T) {

@@ -332,9 +332,17 @@ local function find_key(h, conf)
   return nil
 end
 
+-- respond ends the request as kong.response.error does: Kong's JSON body,
+-- or for a gRPC request the bare message, which Envoy turns into the
+-- grpc-message of a trailers-only reply (401 → grpc-status 16).
 local function respond(h, status, message, www)
   local headers = {[":status"] = tostring(status), ["content-type"] = JSON}
   if www then headers["www-authenticate"] = www end
+  local ct = h:headers():get("content-type") or ""
+  if ct:sub(1, 16) == "application/grpc" then
+    h:respond(headers, message)
+    return
+  end
   h:respond(headers, '{"message":"' .. message .. '"}')
 end
 
