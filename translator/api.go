@@ -70,7 +70,17 @@ type Options struct {
 	// the cluster's stored default pair on this node's listener.
 	TLSCert string
 	TLSKey  string
+	// TrustedCAFile is the PEM bundle Envoy reads (a path on the Envoy
+	// host) to verify upstreams when a service with tls_verify=true names
+	// no ca_certificates, and for active probes with
+	// https_verify_certificate (Kong's lua_ssl_trusted_certificate).
+	// Empty means DefaultTrustedCAFile.
+	TrustedCAFile string
 }
+
+// DefaultTrustedCAFile is Debian's system bundle (ca-certificates), the
+// image's; cmd/switchboard looks for the host's at start.
+const DefaultTrustedCAFile = "/etc/ssl/certs/ca-certificates.crt"
 
 // DNSAnswer is one hostname's resolution.
 type DNSAnswer struct {

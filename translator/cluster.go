@@ -15,10 +15,12 @@ import (
 const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 // buildCluster builds the EDS cluster of an upstream (u set) or of a service
-// with a plain host (svc set), for the service variant v. Nothing here may
-// depend on targets or DNS answers: a changed Cluster is re-created by Envoy,
-// which resets health-check state and drains connections.
-func buildCluster(name string, v variant, u *store.Upstream, svc *store.Service) *clusterv3.Cluster {
+// with a plain host (u nil), for the service variant v and the TLS settings
+// ct the translator resolved (cluster_tls.go). Nothing here may depend on
+// targets, DNS answers or certificate contents: a changed Cluster is
+// re-created by Envoy, which resets health-check state and drains
+// connections.
+func buildCluster(name string, v variant, u *store.Upstream, ct clusterTLS) *clusterv3.Cluster {
 	c := &clusterv3.Cluster{
 		Name:                 name,
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
@@ -53,22 +55,27 @@ func buildCluster(name string, v variant, u *store.Upstream, svc *store.Service)
 	}
 	setLoadBalancing(c, u)
 	if v.isTLS() {
-		c.TransportSocket = tlsTransportSocket(v)
+		setTrafficTLS(c, ct.traffic)
 	}
 	if u != nil {
-		setHealthChecks(c, v, u)
+		setHealthChecks(c, v, u, ct.probe)
 	}
 	return c
 }
 
 // httpProtocolOptions speaks HTTP/1.1 to upstreams as Kong does, HTTP/2 for
 // gRPC, and closes idle upstream connections after Kong's keep-alive
-// timeout.
+// timeout; TLS preserve_host clusters take the SNI from the Host.
 func httpProtocolOptions(v variant) *upstreamhttpv3.HttpProtocolOptions {
 	o := &upstreamhttpv3.HttpProtocolOptions{
 		CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{
 			IdleTimeout: durationpb.New(upstreamIdleTimeout),
 		},
+	}
+	if v.preserveHost {
+		// The SNI is the Host the request carries upstream, which for a
+		// preserve_host route is the client's (Kong's $upstream_host).
+		o.UpstreamHttpProtocolOptions = &corev3.UpstreamHttpProtocolOptions{AutoSni: true}
 	}
 	if v.isGRPC() {
 		o.UpstreamProtocolOptions = &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
@@ -88,18 +95,6 @@ func httpProtocolOptions(v variant) *upstreamhttpv3.HttpProtocolOptions {
 		}
 	}
 	return o
-}
-
-// tlsTransportSocket originates TLS for https and grpcs services. The SNI
-// is the chosen endpoint's hostname: the target's name, as Kong's
-// proxy_ssl_name $upstream_host gives (Envoy's auto_sni would read the
-// client's Host, before auto_host_rewrite picks the target). Differences:
-// with preserve_host or host_header Kong's SNI follows the Host, ours stays
-// the target's; for an IP target Envoy sends the IP as SNI. Kong's default
-// (tls_verify null → proxy_ssl_verify off) does not verify the upstream
-// certificate; tls_verify=true checks its chain (see tlsSocket).
-func tlsTransportSocket(v variant) *corev3.TransportSocket {
-	return tlsSocket("", v.tlsVerify, v.isGRPC())
 }
 
 // edsConfigSource fetches a cluster's endpoints over ADS, waiting at most

@@ -19,6 +19,7 @@ import (
 type endpoint struct {
 	addr     netip.AddrPort
 	hostname string // Host header value (Kong's port rule applied)
+	noSNI    bool   // an IP over TLS: connect without SNI (cluster_tls.go)
 	weight   uint32 // 0: unset (service clusters without SRV weights)
 	health   corev3.HealthStatus
 	// healthyAt is the store index of the manual /healthy that marked this
@@ -80,6 +81,7 @@ func buildUpstreamEndpoints(name string, v variant, u *store.Upstream, targets [
 			e := &endpoint{
 				addr:      r.addr,
 				hostname:  endpointHostname(hostname, r.addr.Port(), v.protocol),
+				noSNI:     sendsNoSNI(v.protocol, hostname),
 				weight:    weight,
 				health:    health,
 				healthyAt: healthyAt,
@@ -107,6 +109,7 @@ func buildServiceEndpoints(name string, svc *store.Service, dns map[string]DNSAn
 		eps = append(eps, &endpoint{
 			addr:     r.addr,
 			hostname: endpointHostname(host, r.addr.Port(), protocol),
+			noSNI:    sendsNoSNI(protocol, host),
 			weight:   r.weight,
 		})
 	}
@@ -147,6 +150,9 @@ func buildLbEndpoint(e *endpoint, hcHostnames bool) *endpointv3.LbEndpoint {
 	lb := &endpointv3.LbEndpoint{
 		HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: ep},
 		HealthStatus:   e.health,
+	}
+	if e.noSNI {
+		lb.Metadata = noSNIMetadata()
 	}
 	if e.weight > 0 {
 		lb.LoadBalancingWeight = wrapperspb.UInt32(e.weight)

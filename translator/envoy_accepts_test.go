@@ -97,10 +97,14 @@ func staticBootstrap(t *testing.T, res *Resources) []byte {
 		c.LoadAssignment = res.Endpoints[i]
 		clusters = append(clusters, marshal(t, c))
 	}
-	// Secrets carry placeholder PEMs in the fixtures: Envoy gets a real
-	// throw-away pair under each name.
+	// Certificate secrets carry placeholder PEMs in the fixtures: Envoy
+	// gets a real throw-away pair under each name. CA secrets are kept.
 	var secrets []json.RawMessage
 	for _, s := range res.Secrets {
+		if s.GetTlsCertificate() == nil {
+			secrets = append(secrets, marshal(t, s))
+			continue
+		}
 		cert, key := throwawayPair()
 		secrets = append(secrets, marshal(t, tlsCertificateSecret(s.GetName(), cert, key)))
 	}
@@ -114,9 +118,20 @@ func staticBootstrap(t *testing.T, res *Resources) []byte {
 	return b
 }
 
+// marshal renders m as JSON with every SDS reference made static: an
+// SdsSecretConfig without sds_config names a static secret, which the
+// bootstrap carries (validate mode has no ADS stream to fetch it from).
 func marshal(t *testing.T, m proto.Message) json.RawMessage {
 	t.Helper()
 	b, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err = json.Marshal(withoutSDSConfig(v))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,3 +173,18 @@ var throwawayPair = sync.OnceValues(func() (string, string) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 })
+
+func withoutSDSConfig(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, "sdsConfig")
+		for k, e := range x {
+			x[k] = withoutSDSConfig(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = withoutSDSConfig(e)
+		}
+	}
+	return v
+}

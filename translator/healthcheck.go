@@ -49,10 +49,10 @@ const (
 // Envoy's panic threshold, which fails open where Kong fails closed; every
 // cluster keeps healthy_panic_threshold 0 (cluster.go), and the Admin API
 // applies the threshold when it reports the balancer's health.
-func setHealthChecks(c *clusterv3.Cluster, v variant, u *store.Upstream) {
+func setHealthChecks(c *clusterv3.Cluster, v variant, u *store.Upstream, probe probeTLS) {
 	if hc := activeHealthCheck(v, u); hc != nil {
-		if m := hcTransportSocketMatch(v, u.Healthchecks.Active); m != nil {
-			c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{m}
+		if m := hcTransportSocketMatch(v, u.Healthchecks.Active, probe); m != nil {
+			c.TransportSocketMatches = append(c.TransportSocketMatches, m)
 			hc.TransportSocketMatchCriteria = m.GetMatch()
 		}
 		c.HealthChecks = []*corev3.HealthCheck{hc}
@@ -188,24 +188,21 @@ func httpHealthCheck(u *store.Upstream) *corev3.HealthCheck_HttpHealthCheck {
 }
 
 // hcTransportSocketMatch gives probes the transport Kong's probe type asks
-// for when it is not the cluster's: https and grpcs probes speak TLS with
-// Kong's https_sni (else the target's hostname, as for traffic) and
-// https_verify_certificate; http, grpc and tcp probes of a TLS service
-// speak plain TCP, as Kong's do. An https probe of an https service still
-// gets its own socket, because Kong verifies probes by
-// https_verify_certificate and traffic by the service's tls_verify.
-func hcTransportSocketMatch(v variant, a store.ActiveHealthcheck) *clusterv3.Cluster_TransportSocketMatch {
-	probeTLS := a.Type == "https" || a.Type == "grpcs"
+// for when it is not the cluster's: https and grpcs probes speak TLS as
+// probe says (clusterTLSOf: https_sni, else host_header, else the target's
+// hostname; https_verify_certificate; the upstream's client certificate);
+// http, grpc and tcp probes of a TLS service speak plain TCP, as Kong's
+// do. An https probe of an https service still gets its own socket,
+// because Kong verifies probes by https_verify_certificate and traffic by
+// the service's tls_verify.
+func hcTransportSocketMatch(v variant, a store.ActiveHealthcheck, probe probeTLS) *clusterv3.Cluster_TransportSocketMatch {
+	probeIsTLS := a.Type == "https" || a.Type == "grpcs"
 	switch {
-	case probeTLS:
-		sni := ""
-		if a.HTTPSSNI != nil {
-			sni = *a.HTTPSSNI
-		}
+	case probeIsTLS:
 		return &clusterv3.Cluster_TransportSocketMatch{
 			Name:            "health-check-tls",
 			Match:           mustStruct(map[string]any{hcSocketMatchKey: hcSocketMatchTLS}),
-			TransportSocket: tlsSocket(sni, a.HTTPSVerifyCertificate, a.Type == "grpcs"),
+			TransportSocket: probeSocket(probe),
 		}
 	case v.isTLS():
 		return &clusterv3.Cluster_TransportSocketMatch{

@@ -229,11 +229,16 @@ func (x *Incremental) Update(r Reader, dns map[string]DNSAnswer, ch Changes) (*D
 		w.routes[id] = true
 	}
 	w.allCLAs = len(ch.DNS) > 0
+	caServices, err := x.markTLS(r, ch, w)
+	if err != nil {
+		return nil, err
+	}
 	d := &Delta{}
-	err := x.finish(w, d)
+	err = x.finish(w, d)
 	if serr := x.updateTLS(r, ch, d); serr != nil {
 		return nil, serr
 	}
+	x.updateCASecrets(caServices, d)
 	return d, err
 }
 
@@ -475,10 +480,11 @@ func (x *Incremental) setService(id string, s *store.Service, w *work) {
 	} else {
 		delete(x.t.services, id)
 	}
-	name := serviceClusterPrefix + id
-	if plan := x.t.plans[name]; plan != nil {
-		delete(x.t.plans, name)
-		w.plans[name] = true
+	for _, name := range []string{serviceClusterPrefix + id, serviceClusterPrefix + id + "/" + preserveHostPart} {
+		if plan := x.t.plans[name]; plan != nil {
+			delete(x.t.plans, name)
+			w.plans[name] = true
+		}
 	}
 	for rid := range x.routesByService[id] {
 		w.routes[rid] = true

@@ -108,9 +108,12 @@ func (x *Incremental) setSecrets(owner string, ss []*tlsv3.Secret, d *Delta) {
 // did not change and withdrawing the names that are gone.
 func (x *Incremental) resetSecrets(in *Input, prev secretSet, d *Delta, w *work) {
 	set, errs := secretsOf(in)
+	errs = append(errs, x.t.addCASecrets(set, in.Services)...)
 	w.errs = append(w.errs, errs...)
 	for _, err := range errs {
-		if e, ok := err.(*EntityError); ok {
+		if e, ok := err.(*EntityError); ok && e.Entity == "service" {
+			x.secretErrs[serviceCAOwner(e.ID)] = err
+		} else if ok {
 			x.secretErrs[certificateOwner(e.ID)] = err
 		}
 	}

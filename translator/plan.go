@@ -110,7 +110,7 @@ func (t *translator) routeTarget(r *store.Route, httpsOnly bool) (svc *store.Ser
 	case httpsOnly:
 		return svc, nil, true
 	}
-	plan = t.clusterFor(svc)
+	plan = t.clusterFor(svc, r.PreserveHost)
 	t.lastPlan = plan
 	if plan.cluster == nil {
 		t.errs = append(t.errs, routeError(r, fmt.Errorf("cluster %s is not available", plan.name)))

@@ -105,6 +105,7 @@ func Translate(in *Input) (*Resources, error) {
 
 	secrets, serrs := secretsOf(in)
 	t.errs = append(t.errs, serrs...)
+	t.errs = append(t.errs, t.addCASecrets(secrets, in.Services)...)
 	res.Secrets = secrets.sorted()
 	if c, cla, err := rateLimitServiceResources(t.opts); err != nil {
 		t.errs = append(t.errs, err)
@@ -154,6 +155,10 @@ type translator struct {
 	plugins []pluginInstance
 	// keyAuth holds the key-auth credentials of every consumer (keyauth.go).
 	keyAuth *keyAuthData
+	// certificates and caCertificates by id: clusters name the first by
+	// secret (and only when they exist), CA secrets hold the second.
+	certificates   map[string]*store.Certificate
+	caCertificates map[string]*store.CACertificate
 	// lastPlan is the cluster plan the last routeTarget resolved, kept even
 	// when the route then failed: a plan once resolved is emitted, and an
 	// Incremental counts its users.
@@ -186,6 +191,7 @@ func newTranslator(in *Input) *translator {
 	for _, h := range in.TargetHealth {
 		t.health[h.UpstreamID] = append(t.health[h.UpstreamID], h)
 	}
+	t.certificates, t.caCertificates = indexTLSEntities(in)
 	t.plugins = pluginInstances(in.Plugins)
 	t.keyAuth = newKeyAuthData(in, time.Now())
 	return t
@@ -202,23 +208,28 @@ func (o Options) withDefaults() Options {
 	if o.ProxyTLSPort != 0 && o.ProxyTLSAddress == "" {
 		o.ProxyTLSAddress = defaultProxyAddress
 	}
+	if o.TrustedCAFile == "" {
+		o.TrustedCAFile = DefaultTrustedCAFile
+	}
 	return o
 }
 
 // clusterFor returns the cluster a service's routes forward to: its
 // upstream's (Kong looks for an upstream named like the service host, and
-// then ignores the service port), else the service's own.
-func (t *translator) clusterFor(svc *store.Service) *clusterPlan {
+// then ignores the service port), else the service's own; over TLS,
+// preserve_host routes have clusters of their own (cluster_tls.go).
+func (t *translator) clusterFor(svc *store.Service, preserveHost bool) *clusterPlan {
+	v := t.variantFor(svc, preserveHost)
 	if u := t.upstreams[svc.Host]; u != nil {
-		return t.upstreamPlan(u, variantOf(svc))
+		return t.upstreamPlan(u, v)
 	}
-	name := ServiceClusterName(svc)
+	name := v.serviceClusterName(svc)
 	if plan := t.plans[name]; plan != nil {
 		return plan
 	}
-	plan := &clusterPlan{name: name, variant: variantOf(svc), service: svc}
+	plan := &clusterPlan{name: name, variant: v, service: svc}
 	var err error
-	if plan.cluster, err = validCluster(buildCluster(name, plan.variant, nil, svc)); err != nil {
+	if plan.cluster, err = validCluster(buildCluster(name, v, nil, t.clusterTLSOf(v, nil))); err != nil {
 		plan.err = serviceError(svc, err)
 	}
 	t.plans[name] = plan
@@ -242,7 +253,7 @@ func (t *translator) upstreamPlan(u *store.Upstream, v variant) *clusterPlan {
 	plan := &clusterPlan{name: name, variant: v, upstream: u}
 	err := t.excluded(u.ID)
 	if err == nil {
-		plan.cluster, err = validCluster(buildCluster(name, v, u, nil))
+		plan.cluster, err = validCluster(buildCluster(name, v, u, t.clusterTLSOf(v, u)))
 	}
 	if err != nil {
 		plan.err = &EntityError{Entity: "upstream", ID: u.ID, Name: u.Name, Err: err}

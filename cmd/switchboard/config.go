@@ -60,6 +60,9 @@ type serveConfig struct {
 	// RateLimitAdvertise is the ip:port Envoys dial for it ("": the bound
 	// address, loopback for a wildcard bind).
 	RateLimitAdvertise string
+	// UpstreamTrustedCA is the CA bundle for upstream verification without
+	// ca_certificates and for verified probes ("system": the host's).
+	UpstreamTrustedCA string
 }
 
 func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
@@ -98,6 +101,7 @@ func parseServeFlags(args []string) (*serveConfig, *flag.FlagSet, error) {
 	fs.StringVar(&c.AdminHosts, "admin-hosts", "", "comma-separated host names the Admin API answers besides IP addresses and localhost while it (and the Manager) listen on loopback only (DNS rebinding protection)")
 	fs.StringVar(&c.DNSResolver, "dns-resolver", "", "comma-separated DNS servers (host:port, Kong's dns_resolver) used instead of /etc/resolv.conf")
 	fs.StringVar(&c.ManagerListen, "manager-listen", "127.0.0.1:8002", "address of switchboard Manager, the web UI (Kong Manager's port); \"off\" for none")
+	fs.StringVar(&c.UpstreamTrustedCA, "upstream-trusted-ca", "system", "PEM bundle Envoy trusts for services with tls_verify=true and no ca_certificates, and for active probes with https_verify_certificate (Kong's lua_ssl_trusted_certificate); \"system\": the host's bundle, found at start")
 	fs.StringVar(&c.RateLimitListen, "ratelimit-listen", "127.0.0.1:18001", "address of the gRPC rate-limit service Envoys call for the rate-limiting plugin's policy=cluster|redis; \"off\" for none")
 	fs.StringVar(&c.RateLimitAdvertise, "ratelimit-advertise", "", "ip:port the Envoys this node configures dial for its rate-limit service (default: the --ratelimit-listen address; loopback when that is a wildcard)")
 	fs.Usage = usageWithEnv(fs, "switchboard serve [flags]")

@@ -149,6 +149,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	}
 	defer stopRateLimit()
 	topts.RateLimitAddress = rateLimitAddr
+	trustedCA, err := resolveTrustedCA(cfg.UpstreamTrustedCA, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	topts.TrustedCAFile = trustedCA
 	res := resolve.New(resolve.Options{
 		HostsFile: cfg.DNSHostsFile, Servers: splitList(cfg.DNSResolver), Logger: log.With("component", "dns"),
 	})
