@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,9 @@ const (
 	sniHeader      = "X-Seen-SNI"
 	clientCNHeader = "X-Seen-Client-CN"
 	hostHeader     = "X-Seen-Host"
+	// closePath, at the end of a request path, makes the backend close the
+	// connection after answering.
+	closePath = "/close"
 )
 
 // leaf is a certificate and key signed by a testCA.
@@ -117,6 +121,11 @@ func startTLSBackend(t *testing.T, name string, cert leaf, clientCAs *x509.CertP
 				if len(r.TLS.PeerCertificates) > 0 {
 					h.Set(clientCNHeader, r.TLS.PeerCertificates[0].Subject.CommonName)
 				}
+			}
+			if strings.HasSuffix(r.URL.Path, closePath) {
+				// Ends this upstream connection after the answer, so that
+				// the next request makes a new handshake.
+				h.Set("Connection", "close")
 			}
 			_, _ = w.Write([]byte(`{"ok":true}`))
 		}),

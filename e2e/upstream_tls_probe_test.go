@@ -52,6 +52,15 @@ func TestUpstreamTLS_ActiveHTTPSProbe(t *testing.T) {
 		wait(t, "probe-sni", plain, "HEALTHY")
 	})
 
+	t.Run("without https_sni the probe's SNI is host_header, else the target's (an IP here)", func(t *testing.T) {
+		hh := checks()
+		hh.Set("host_header", "probe.test")
+		tlsSetup{name: "probe-hh", targets: []string{plain.target()}, upstream: hh}.create(s)
+		wait(t, "probe-hh", plain, "HEALTHY")
+		tlsSetup{name: "probe-ip", targets: []string{plain.target()}, upstream: checks()}.create(s)
+		wait(t, "probe-ip", plain, "UNHEALTHY")
+	})
+
 	t.Run("probes present the upstream's client certificate", func(t *testing.T) {
 		l := clientCA.issueLeaf(t, "probe-client", nil)
 		cert := s.mustAPI("POST", "/certificates", form("cert", l.certPEM, "key", l.keyPEM), 201)["id"].(string)

@@ -303,6 +303,22 @@ var (
 // mutations mostly replace and reference existing entities.
 func (g *mutator) population() *store.Mutation {
 	b := &store.Mutation{Op: store.OpBatch}
+	// Certificates and CAs first, so that TLS references of the services
+	// and upstreams below mostly exist.
+	for i := range 3 {
+		m := g.certificate()
+		for m.Table != "certificates" {
+			m = g.certificate()
+		}
+		m.Row.(*store.Certificate).ID = fmt.Sprintf("c%d", i)
+		b.Batch = append(b.Batch, *m)
+	}
+	for i := range 2 {
+		m := g.caCertificate()
+		m.Row.(*store.CACertificate).ID = fmt.Sprintf("ca%d", i)
+		m.Row.(*store.CACertificate).CertDigest = fmt.Sprintf("digest-ca%d", i)
+		b.Batch = append(b.Batch, *m)
+	}
 	for i := range 4 {
 		u := g.upstream()
 		u.ID, u.Name = fmt.Sprintf("u%d", i), upstreamNames[i]
@@ -336,7 +352,7 @@ func (g *mutator) population() *store.Mutation {
 // next returns a mutation, or nil with the hostnames whose DNS answers it
 // moved instead.
 func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
-	switch g.pick(24) {
+	switch g.pick(27) {
 	case 0, 1, 2:
 		return &store.Mutation{Op: store.OpUpsertService, Service: g.service()}, nil
 	case 3, 4, 5, 6, 7:
@@ -374,6 +390,10 @@ func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
 		return g.certificate(), nil
 	case 21:
 		return &store.Mutation{Op: store.OpDelete, Table: "certificates", ID: fmt.Sprintf("c%d", g.pick(3))}, nil
+	case 24, 25:
+		return g.caCertificate(), nil
+	case 26:
+		return &store.Mutation{Op: store.OpDelete, Table: "ca_certificates", ID: fmt.Sprintf("ca%d", g.pick(2))}, nil
 	case 19:
 		// Quarantine (or release) one entity of any kind.
 		id := pickOf(g, fmt.Sprintf("r%d", g.pick(10)), fmt.Sprintf("s%d", g.pick(5)), fmt.Sprintf("u%d", g.pick(4)), fmt.Sprintf("t%d", g.pick(8)))
@@ -399,6 +419,14 @@ func (g *mutator) next(snap *store.Snapshot) (*store.Mutation, []string) {
 		g.dns[name] = a
 	}
 	return nil, []string{name}
+}
+
+// caCertificate writes (rotates) one of two CA certificates; the digest is
+// the store's unique key, so it follows the content.
+func (g *mutator) caCertificate() *store.Mutation {
+	id := fmt.Sprintf("ca%d", g.pick(2))
+	pem := pickOf(g, "CA-PEM-1", "CA-PEM-2", "CA-PEM-3")
+	return store.Upsert("ca_certificates", &store.CACertificate{ID: id, Cert: pem, CertDigest: id + "-" + pem})
 }
 
 // certificate writes one of three certificates, with or without an
@@ -435,6 +463,16 @@ func (g *mutator) service() *store.Service {
 	if s.Protocol == "https" && g.pick(2) == 0 {
 		v := true
 		s.TLSVerify = &v
+	}
+	// TLS references (refused by the store unless https; the store also
+	// refuses ids that do not exist, which the pools make rare).
+	if s.Protocol == "https" || g.pick(8) == 0 {
+		if g.pick(3) == 0 {
+			s.ClientCertificate = &store.ForeignKey{ID: fmt.Sprintf("c%d", g.pick(3))}
+		}
+		if g.pick(3) == 0 {
+			s.CACertificates = pickOf(g, []string{"ca0"}, []string{"ca1", "ca0"}, []string{"ca1"})
+		}
 	}
 	return s
 }
@@ -482,6 +520,15 @@ func (g *mutator) upstream() *store.Upstream {
 		u.Healthchecks.Active.Healthy.Interval = 5
 		u.Healthchecks.Active.Unhealthy.Interval = 5
 		u.Healthchecks.Active.Unhealthy.HTTPFailures = 2
+		if g.pick(2) == 0 {
+			u.Healthchecks.Active.Type = "https"
+			sni := "probe.test"
+			u.Healthchecks.Active.HTTPSSNI = pickOf(g, nil, &sni)
+			u.Healthchecks.Active.HTTPSVerifyCertificate = g.pick(2) == 0
+		}
+	}
+	if g.pick(3) == 0 {
+		u.ClientCertificate = &store.ForeignKey{ID: fmt.Sprintf("c%d", g.pick(3))}
 	}
 	return u
 }
