@@ -88,4 +88,3 @@ func TestUpstreamTLS_ActiveHTTPSProbe(t *testing.T) {
 		})
 	})
 }
-
