@@ -51,7 +51,8 @@ func TestTranslate(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		in, wantErr := loadFixture(t, path)
 		listenerGolden := in.Options != (Options{})
-		secretsGolden := len(in.Certificates) > 0 || in.DefaultCertificate != nil || in.Options.TLSCert != ""
+		secretsGolden := len(in.Certificates) > 0 || in.DefaultCertificate != nil || in.Options.TLSCert != "" ||
+			slices.ContainsFunc(in.Services, func(s *store.Service) bool { return variantOf(s).tlsVerify }) // ca/<service id>
 		for _, kind := range outputKinds {
 			if (kind != "listeners" || listenerGolden) && (kind != "secrets" || secretsGolden) {
 				want[outFile(name, kind)] = true
