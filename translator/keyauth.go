@@ -12,6 +12,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/switchboard-gw/switchboard/store"
@@ -56,6 +57,10 @@ type keyAuthData struct {
 	credentials map[string]*structpb.Value
 	consumers   map[string]*store.Consumer // by id
 	byUsername  map[string]*store.Consumer
+	// perRoute is, by plugin instance id, the typed_per_filter_config
+	// every route of that instance carries: built and marshalled once per
+	// translation, not once per route (it holds every credential).
+	perRoute map[string]*anypb.Any
 }
 
 // newKeyAuthData indexes in's consumers and credentials. Credentials
@@ -67,6 +72,7 @@ func newKeyAuthData(in *Input, now time.Time) *keyAuthData {
 		credentials: make(map[string]*structpb.Value, len(in.KeyAuthCredentials)),
 		consumers:   make(map[string]*store.Consumer, len(in.Consumers)),
 		byUsername:  map[string]*store.Consumer{},
+		perRoute:    map[string]*anypb.Any{},
 	}
 	for _, c := range in.Consumers {
 		d.consumers[c.ID] = c
@@ -145,30 +151,43 @@ func (f keyAuthFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 
 func (keyAuthFilter) patchResources(*Resources) error { return nil }
 
-// keyAuthInstance returns the key-auth instance that applies to rp, with
-// its config; ok is false when none does.
-func keyAuthInstance(rp *routePlan) (cfg keyAuthConfig, ok bool, err error) {
+// keyAuthInstance returns the key-auth instance that applies to rp;
+// ok is false when none does.
+func keyAuthInstance(rp *routePlan) (p pluginInstance, ok bool) {
 	for _, p := range rp.plugins {
-		if p.name != pluginKeyAuth || p.row == nil {
-			continue
+		if p.name == pluginKeyAuth && p.row != nil {
+			return p, true
 		}
-		if err := json.Unmarshal(p.row.Config, &cfg); err != nil {
-			return cfg, false, fmt.Errorf("plugin %s: config: %w", p.id, err)
-		}
-		return cfg, true, nil
 	}
-	return cfg, false, nil
+	return p, false
 }
 
 func (f keyAuthFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
-	cfg, ok, err := keyAuthInstance(rp)
-	if err != nil || !ok || rp.keyAuth == nil {
-		return err
+	p, ok := keyAuthInstance(rp)
+	if !ok || rp.keyAuth == nil {
+		return nil
 	}
-	return setPerFilterConfig(er, keyAuthFilterName, &luav3.LuaPerRoute{
-		Override:      &luav3.LuaPerRoute_Name{Name: keyAuthScript},
-		FilterContext: keyAuthContext(cfg, rp.keyAuth),
-	})
+	a := rp.keyAuth.perRoute[p.id]
+	if a == nil {
+		var cfg keyAuthConfig
+		if err := json.Unmarshal(p.row.Config, &cfg); err != nil {
+			return fmt.Errorf("plugin %s: config: %w", p.id, err)
+		}
+		inner, err := anypb.New(&luav3.LuaPerRoute{
+			Override:      &luav3.LuaPerRoute_Name{Name: keyAuthScript},
+			FilterContext: keyAuthContext(cfg, rp.keyAuth),
+		})
+		if err != nil {
+			return fmt.Errorf("plugin %s: per-route config: %w", p.id, err)
+		}
+		a = mustAny(&routev3.FilterConfig{Config: inner})
+		rp.keyAuth.perRoute[p.id] = a
+	}
+	if er.TypedPerFilterConfig == nil {
+		er.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	er.TypedPerFilterConfig[keyAuthFilterName] = a
+	return nil
 }
 
 // keyAuthContext is the route's filter context (layout in keyauth.lua).

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func strPtr(s string) *string { return &s }
 
 // keyAuthInput is one service with routes /auth (a key-auth instance with
 // config) and /open (none), on an upstream hashing on the consumer.
-func keyAuthInput(t *testing.T, config string) *Input {
+func keyAuthInput(t testing.TB, config string) *Input {
 	t.Helper()
 	svc := defaultService()
 	svc.ID, svc.Name, svc.Host = "s1", strPtr("s"), "hashed"
@@ -153,5 +154,30 @@ func TestKeyAuth_HashOnConsumer(t *testing.T) {
 	}
 	if open.GetTypedPerFilterConfig()[consumerHashFilter] != nil {
 		t.Error("/open: the consumer hash stage is enabled")
+	}
+}
+
+// BenchmarkTranslate_KeyAuthGlobal: a global key-auth instance over 2000
+// routes with 500 credentials; every route carries every key, and the
+// per-route config is built once per instance.
+func BenchmarkTranslate_KeyAuthGlobal(b *testing.B) {
+	in := keyAuthInput(b, `{"key_names":["apikey"],"key_in_header":true,"run_on_preflight":true}`)
+	in.Plugins[0].Route = nil
+	base := in.Routes[0]
+	for i := 0; i < 2000; i++ {
+		r := *base
+		r.ID, r.Paths = fmt.Sprintf("r%d", i), []string{fmt.Sprintf("/r%d", i)}
+		in.Routes = append(in.Routes, &r)
+	}
+	for i := 0; i < 500; i++ {
+		in.KeyAuthCredentials = append(in.KeyAuthCredentials, &store.KeyAuthCredential{
+			ID: fmt.Sprintf("k%d", i), Consumer: store.ForeignKey{ID: "c1"}, Key: fmt.Sprintf("key-%d", i),
+		})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Translate(in); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
