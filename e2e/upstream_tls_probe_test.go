@@ -61,6 +61,24 @@ func TestUpstreamTLS_ActiveHTTPSProbe(t *testing.T) {
 		wait(t, "probe-ip", plain, "UNHEALTHY")
 	})
 
+	t.Run("an https probe of a plain HTTP target fails, with or without a client certificate", func(t *testing.T) {
+		// Kong's 01-healthchecks_spec "create active health checks --
+		// global certificate / -- upstream certificate".
+		h := startCtlBackend(t, "probe-http")
+		l := clientCA.issueLeaf(t, "probe-plain-client", nil)
+		cert := s.mustAPI("POST", "/certificates", form("cert", l.certPEM, "key", l.keyPEM), 201)["id"].(string)
+		withCert := checks("healthchecks.active.https_verify_certificate", "false")
+		withCert.Set("client_certificate.id", cert)
+		for name, up := range map[string]url.Values{"probe-http": checks("healthchecks.active.https_verify_certificate", "false"), "probe-http-cert": withCert} {
+			tlsSetup{name: name, targets: []string{h.target()}, upstream: up}.create(s)
+			d := eventually(t, convergeBound, name+" UNHEALTHY", func() (bool, string) {
+				th := s.health(name)[h.target()]
+				return th.Health == "UNHEALTHY", fmt.Sprintf("%+v", th)
+			})
+			t.Logf("%s: UNHEALTHY after %s", name, d)
+		}
+	})
+
 	t.Run("probes present the upstream's client certificate", func(t *testing.T) {
 		l := clientCA.issueLeaf(t, "probe-client", nil)
 		cert := s.mustAPI("POST", "/certificates", form("cert", l.certPEM, "key", l.keyPEM), 201)["id"].(string)

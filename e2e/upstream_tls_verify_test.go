@@ -139,9 +139,20 @@ func TestUpstreamTLS_Verify(t *testing.T) {
 // client's connection.
 func TestUpstreamTLS_ClientCertificate(t *testing.T) {
 	t.Parallel()
+	testClientCertificate(t, stackOptions{})
+}
+
+// TestUpstreamTLS_ClientCertificateDelta is the same over incremental
+// (delta) xDS, where the secret update travels alone.
+func TestUpstreamTLS_ClientCertificateDelta(t *testing.T) {
+	t.Parallel()
+	testClientCertificate(t, stackOptions{delta: true})
+}
+
+func testClientCertificate(t *testing.T, opts stackOptions) {
 	serverCA, clientCA := newTestCA(t, "mtls-server-ca"), newTestCA(t, "mtls-client-ca")
 	b := startTLSBackend(t, "mtls", serverCA.issueLeaf(t, "mtls", []string{"mtls.test"}), certPool(clientCA))
-	s := startStack(t, stackOptions{})
+	s := startStack(t, opts)
 	newCert := func(cn string) string {
 		l := clientCA.issueLeaf(t, cn, nil)
 		return s.mustAPI("POST", "/certificates", form("cert", l.certPEM, "key", l.keyPEM), 201)["id"].(string)

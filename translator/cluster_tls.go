@@ -57,8 +57,10 @@ type trafficTLS struct {
 	// clientCert is the id of the certificate presented, "" none.
 	clientCert string
 	// sni is a literal SNI (the upstream's host_header); "" sends the
-	// endpoint's hostname, none for an IP target.
-	sni string
+	// endpoint's hostname, none for an IP target. noSNI (a host_header
+	// that is an IP) sends none at all.
+	sni   string
+	noSNI bool
 	// caSecret names the service's validation context; "" verifies
 	// nothing.
 	caSecret string
@@ -118,7 +120,11 @@ func (t *translator) clusterTLSOf(v variant, u *store.Upstream) clusterTLS {
 	if u.HostHeader != nil {
 		hostHeader = *u.HostHeader
 	}
-	ct.traffic.sni = hostHeader
+	if sendsNoSNI("https", hostHeader) {
+		ct.traffic.noSNI = true
+	} else {
+		ct.traffic.sni = hostHeader
+	}
 	a := u.Healthchecks.Active
 	ct.probe = probeTLS{
 		h2:            a.Type == "grpcs",
@@ -136,8 +142,8 @@ func (t *translator) clusterTLSOf(v variant, u *store.Upstream) clusterTLS {
 // setTrafficTLS gives a TLS cluster its transport socket and, when the SNI
 // comes from the endpoint, the no-SNI socket of IP targets.
 func setTrafficTLS(c *clusterv3.Cluster, tt trafficTLS) {
-	c.TransportSocket = tlsTransport(tt.context(true))
-	if tt.sni == "" {
+	c.TransportSocket = tlsTransport(tt.context(!tt.noSNI))
+	if tt.sni == "" && !tt.noSNI {
 		c.TransportSocketMatches = append(c.TransportSocketMatches, &clusterv3.Cluster_TransportSocketMatch{
 			Name:            "no-sni",
 			Match:           noSNIMatch(),

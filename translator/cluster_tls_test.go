@@ -26,6 +26,9 @@ func tlsFixture() *Input {
 	up.Healthchecks.Active.Unhealthy.Interval = 1
 	withHH := defaultUpstream()
 	withHH.ID, withHH.Name, withHH.HostHeader = "u2", "hh-up", &hh
+	ipHH := "10.9.9.9"
+	withIPHH := defaultUpstream()
+	withIPHH.ID, withIPHH.Name, withIPHH.HostHeader = "u3", "iphh-up", &ipHH
 
 	svc := func(id, host string, mod func(*store.Service)) *store.Service {
 		s := defaultService()
@@ -48,14 +51,15 @@ func tlsFixture() *Input {
 			svc("s-dangling", "tls-up", func(s *store.Service) { s.ClientCertificate = &store.ForeignKey{ID: "cert-gone"} }),
 			svc("s-roots", "10.0.0.9", func(s *store.Service) { s.TLSVerify = &yes }),
 			svc("s-hh", "hh-up", nil),
+			svc("s-iphh", "iphh-up", nil),
 			svc("s-http", "tls-up", func(s *store.Service) { s.Protocol, s.Port = "http", 80 }),
 		},
 		Routes: []*store.Route{
 			route("r-plain", "s-plain", false), route("r-verify", "s-verify", false), route("r-cert", "s-cert", false),
-			route("r-dangling", "s-dangling", false), route("r-roots", "s-roots", false), route("r-hh", "s-hh", false),
+			route("r-dangling", "s-dangling", false), route("r-roots", "s-roots", false), route("r-hh", "s-hh", false), route("r-iphh", "s-iphh", false),
 			route("r-preserve", "s-plain", true), route("r-http-preserve", "s-http", true), route("r-roots-preserve", "s-roots", true),
 		},
-		Upstreams: []*store.Upstream{up, withHH},
+		Upstreams: []*store.Upstream{up, withHH, withIPHH},
 		Targets: []*store.Target{
 			{ID: "t1", Upstream: store.ForeignKey{ID: "u1"}, Target: "10.0.0.1:8443", Weight: 100},
 			{ID: "t2", Upstream: store.ForeignKey{ID: "u1"}, Target: "named.test:8443", Weight: 100},
@@ -146,6 +150,9 @@ func TestClusterTLS(t *testing.T) {
 		}
 		if m := clusters["upstream/hh-up/https/60000"].GetTransportSocketMatches(); len(m) != 0 {
 			t.Errorf("a literal SNI needs no no-sni socket: %v", m)
+		}
+		if ctx := ctxOf(t, "upstream/iphh-up/https/60000"); ctx.GetSni() != "" || ctx.GetAutoHostSni() {
+			t.Errorf("an IP host_header is sent as SNI: %v", ctx)
 		}
 		for _, name := range []string{"upstream/tls-up/https-preserve-host/60000", "service/s-roots/preserve-host"} {
 			o := &upstreamhttpv3.HttpProtocolOptions{}
