@@ -25,6 +25,7 @@ type stack struct {
 	t *testing.T
 
 	adminAddr, xdsAddr, proxyAddr, envoyAdminAddr string
+	proxyTLSAddr                                  string // "" when the stack has no TLS listener
 	dataDir, hostsFile, nodeID                    string
 	withEnvoy, delta                              bool
 	extraArgs                                     []string
@@ -67,7 +68,8 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 	s := &stack{
 		t:         t,
 		adminAddr: env.AdminAddr, xdsAddr: env.XDSAddr, proxyAddr: env.ProxyAddr, envoyAdminAddr: env.EnvoyAdminAddr,
-		dataDir: env.DataDir, hostsFile: env.HostsFile, nodeID: nodeID,
+		proxyTLSAddr: env.ProxyTLSAddr,
+		dataDir:      env.DataDir, hostsFile: env.HostsFile, nodeID: nodeID,
 		withEnvoy: !opts.externalEnvoy, delta: opts.delta, extraArgs: opts.extraArgs,
 		env:   env,
 		cp:    wrapProc(env.CP),
@@ -97,7 +99,8 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 // serveArgs is the command line of `switchboard serve` for this stack.
 func (s *stack) serveArgs() []string {
 	c := testenv.Serve{AdminAddr: s.adminAddr, XDSAddr: s.xdsAddr, ProxyAddr: s.proxyAddr, EnvoyAdminAddr: s.envoyAdminAddr,
-		DataDir: s.dataDir, HostsFile: s.hostsFile, NodeID: s.nodeID, Delta: s.delta,
+		ProxyTLSAddr: s.proxyTLSAddr,
+		DataDir:      s.dataDir, HostsFile: s.hostsFile, NodeID: s.nodeID, Delta: s.delta,
 		Extra: append(dnsResolverArgs(s.t), s.extraArgs...)}
 	if s.env != nil {
 		c.RateLimitAddr = s.env.RateLimitAddr
