@@ -49,6 +49,7 @@ func Markdown(r *Results) string {
 	writeOverhead(&b, r)
 	writeScale(&b, r)
 	writeAdmin(&b, r)
+	writePlugins(&b, r)
 	writeAnchors(&b)
 	return b.String()
 }

@@ -22,6 +22,7 @@ type Results struct {
 	Churn       *scenario.ChurnResult
 	Failover    []scenario.FailoverRow
 	Overhead    []scenario.OverheadCell
+	Plugins     *scenario.PluginsResult
 	Scale       *scenario.ScaleResult
 	Admin       []scenario.AdminRow
 }

@@ -35,6 +35,13 @@ type Sizes struct {
 	OverheadWarmup   time.Duration
 	OverheadRounds   int
 
+	// PluginConns and PluginRounds shape scenario 7 (plugins.go), which
+	// reuses the overhead durations; PluginServiceConc is the number of
+	// concurrent calls on the rate-limit service.
+	PluginConns       []int
+	PluginRounds      int
+	PluginServiceConc int
+
 	ScaleServices, ScaleUpstreams, ScaleTargets int
 	ScaleClients                                int
 	ScaleChanges                                int
@@ -53,6 +60,7 @@ func FullSizes() Sizes {
 		ChurnRoutes: 500, ChurnTargets: 100, ChurnRate: 150,
 		FailoverBefore: 2 * time.Second, FailoverAfter: 2 * time.Second, FailoverBound: 10 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 5 * time.Second, OverheadWarmup: time.Second, OverheadRounds: 5,
+		PluginConns: []int{16}, PluginRounds: 3, PluginServiceConc: 16,
 		ScaleServices: 10000, ScaleUpstreams: 1000, ScaleTargets: 10000, ScaleClients: 100, ScaleChanges: 20, ScaleEnvoyChanges: 10,
 		AdminWrites: []int{500, 2000}, AdminConc: []int{1, 16},
 		BulkWorkers: 16,
@@ -67,6 +75,7 @@ func QuickSizes() Sizes {
 		ChurnRoutes: 50, ChurnTargets: 10, ChurnRate: 150,
 		FailoverBefore: time.Second, FailoverAfter: time.Second, FailoverBound: 5 * time.Second,
 		OverheadConns: []int{16, 64}, OverheadDuration: 1500 * time.Millisecond, OverheadWarmup: 500 * time.Millisecond, OverheadRounds: 1,
+		PluginConns: []int{16}, PluginRounds: 1, PluginServiceConc: 16,
 		ScaleServices: 1000, ScaleUpstreams: 100, ScaleTargets: 1000, ScaleClients: 10, ScaleChanges: 5, ScaleEnvoyChanges: 3,
 		AdminWrites: []int{100, 200}, AdminConc: []int{1, 16},
 		BulkWorkers: 16,

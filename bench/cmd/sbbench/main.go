@@ -20,7 +20,7 @@ import (
 )
 
 // allScenarios in run order.
-var allScenarios = []string{"admin", "propagation", "churn", "failover", "overhead", "scale"}
+var allScenarios = []string{"admin", "propagation", "churn", "failover", "overhead", "plugins", "scale"}
 
 func main() {
 	os.Exit(run())
@@ -169,6 +169,8 @@ func runScenario(env *scenario.Env, name string, res *report.Results) error {
 		res.Failover, err = scenario.Failover(env)
 	case "overhead":
 		res.Overhead, err = scenario.Overhead(env)
+	case "plugins":
+		res.Plugins, err = scenario.Plugins(env)
 	case "scale":
 		res.Scale, err = scenario.Scale(env)
 	case "admin":
