@@ -47,8 +47,13 @@ var (
 
 // StartStack starts a stack as the scenarios expect: node id
 // "sbbench-<name>", warnings only in the logs, which go to files in the
-// stack's directory.
+// stack's directory, and the Envoy on delta xDS, the product's default
+// (`serve --envoy-delta`). testenv's zero value is SotW, which the
+// benchmark used by mistake until 2026-12-02: over SotW every new service
+// re-sends every cluster, so a bulk load at 50,000 routes spent its time
+// in Envoy's cluster diffs (1.9 GiB RSS) and never finished.
 func StartStack(bins Bins, workDir string, opts StackOptions) (*Stack, error) {
+	opts.Delta = true
 	if opts.NodeID == "" {
 		opts.NodeID = "sbbench-" + opts.Name
 	}

@@ -29,6 +29,8 @@ type Options struct {
 	Warmup time.Duration
 	// BackendHeader, if set, is counted per value.
 	BackendHeader string
+	// Host, if set, is the requests' Host header.
+	Host string
 }
 
 // Result is what an attack saw after its warmup.
@@ -96,7 +98,11 @@ func Start(o Options) *Run {
 			vegeta.Connections(maxRateWorkers), vegeta.MaxConnections(maxRateWorkers))
 	}
 	r := &Run{atk: vegeta.NewAttacker(opts...), done: make(chan Result, 1)}
-	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: o.URL})
+	tgt := vegeta.Target{Method: http.MethodGet, URL: o.URL}
+	if o.Host != "" {
+		tgt.Header = http.Header{"Host": {o.Host}} // vegeta sends it as the request's Host
+	}
+	tr := vegeta.NewStaticTargeter(tgt)
 	results := r.atk.Attack(tr, rate, o.Duration, o.Name)
 	go func() { r.done <- collect(o, results) }()
 	return r

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +41,8 @@ func run() int {
 		maxLoad  = flag.Float64("wait-load", 1.5, "wait (bounded) for the 1-minute load average to drop below this before starting; 0 skips")
 		loadWait = flag.Duration("wait-load-bound", 3*time.Minute, "bound of the -wait-load wait")
 	)
+	propSizes := flag.String("prop-existing", "", "development aid: existing hostless route counts of the propagation runs, e.g. 0,5000 (\"-\" for none)")
+	propHostSizes := flag.String("prop-host-existing", "", "development aid: existing route counts of the one-host-per-route runs, e.g. 50000 (\"-\" for none)")
 	attack := flag.String("attack", "", "development aid: only run a closed-loop GET load against this URL and print req/s and latency")
 	conns := flag.Int("conns", 16, "connections of -attack")
 	attackFor := flag.Duration("duration", 5*time.Second, "duration of -attack (after a 1 s warm-up)")
@@ -83,6 +86,20 @@ func run() int {
 	sizes := scenario.FullSizes()
 	if *quick {
 		sizes = scenario.QuickSizes()
+	}
+	for _, o := range []struct {
+		flag string
+		into *[]int
+	}{{*propSizes, &sizes.PropExisting}, {*propHostSizes, &sizes.PropHostExisting}} {
+		if o.flag == "" {
+			continue
+		}
+		v, err := parseCounts(o.flag)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sbbench:", err)
+			return 2
+		}
+		*o.into = v
 	}
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
@@ -139,6 +156,22 @@ func run() int {
 		_ = os.RemoveAll(dir)
 	}
 	return 0
+}
+
+// parseCounts reads a comma-separated list of counts; "-" is the empty list.
+func parseCounts(s string) ([]int, error) {
+	if s == "-" {
+		return []int{}, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q: want comma-separated counts", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // envBool reads a boolean environment variable: unset, "", "0", "false"
