@@ -42,9 +42,9 @@ func runServe(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	applyMemoryLimit(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	applyMemoryLimit(ctx, log)
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("switchboard stopped", "err", err)
 		return 1
