@@ -49,8 +49,12 @@ type routeTable struct {
 	// only the virtual hosts it touches (the others keep their pointers):
 	// per-host virtual hosts by domain with the domains changed since they
 	// were built, and the single virtual host.
-	vhosts      map[string]*routev3.VirtualHost
-	dirty       map[string]bool
+	vhosts map[string]*routev3.VirtualHost
+	dirty  map[string]bool
+	// order and ordered are the last per-host render: its domains, sorted,
+	// and their virtual hosts (nil until the first; see renderExactChanges).
+	order       []string
+	ordered     []*routev3.VirtualHost
 	single      *routev3.VirtualHost
 	singleDirty bool
 	retry       *routev3.RetryPolicy
@@ -177,6 +181,10 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 		return rc
 	}
 
+	if vhs, ok := rt.renderExactChanges(); ok {
+		rc.VirtualHosts = vhs
+		return rc
+	}
 	domains := make([]string, 0, len(rt.byDomain))
 	for d := range rt.byDomain {
 		domains = append(domains, d)
@@ -193,22 +201,70 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 			}
 		}
 		if vh == nil {
-			var lists [][]*routeEntry
-			for _, pattern := range patterns {
-				if entries := rt.byDomain[pattern]; len(entries) > 0 {
-					lists = append(lists, entries)
-				}
-			}
-			vh = &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: rt.retry}
-			for _, e := range mergeSorted(lists) {
-				vh.Routes = append(vh.Routes, e.routes...)
-			}
+			vh = rt.virtualHost(d, patterns)
 		}
 		vhosts[d] = vh
 		rc.VirtualHosts = append(rc.VirtualHosts, vh)
 	}
 	rt.vhosts, rt.dirty = vhosts, map[string]bool{}
+	rt.order, rt.ordered = domains, slices.Clone(rc.VirtualHosts)
 	return rc
+}
+
+// renderExactChanges is the per-host layout after changes to exact hosts
+// only (a route with a host of its own added, changed or removed): such a
+// domain's virtual host is the only one holding its routes, so only it is
+// re-built and the sorted list is patched in place, instead of sorting and
+// visiting every domain (50,000 of them in the benchmark) per change. ok
+// is false when the full pass is needed: nothing rendered yet, or a
+// wildcard or catch-all pattern changed (it covers other domains).
+func (rt *routeTable) renderExactChanges() (vhs []*routev3.VirtualHost, ok bool) {
+	if rt.order == nil {
+		return nil, false
+	}
+	for d := range rt.dirty {
+		if kindOf(d) != domainExact {
+			return nil, false
+		}
+	}
+	for d := range rt.dirty {
+		i, found := slices.BinarySearch(rt.order, d)
+		switch {
+		case len(rt.byDomain[d]) > 0:
+			vh := rt.virtualHost(d, coveringPatterns(d))
+			rt.vhosts[d] = vh
+			if found {
+				rt.ordered[i] = vh
+			} else {
+				rt.order = slices.Insert(rt.order, i, d)
+				rt.ordered = slices.Insert(rt.ordered, i, vh)
+			}
+		case found:
+			delete(rt.vhosts, d)
+			rt.order = slices.Delete(rt.order, i, i+1)
+			rt.ordered = slices.Delete(rt.ordered, i, i+1)
+		}
+	}
+	clear(rt.dirty)
+	// A copy: the configuration handed out must not change under its
+	// holder when the next change patches the list.
+	return slices.Clone(rt.ordered), true
+}
+
+// virtualHost builds domain d's virtual host from the routes of the
+// patterns covering it, in Kong's order.
+func (rt *routeTable) virtualHost(d string, patterns []string) *routev3.VirtualHost {
+	var lists [][]*routeEntry
+	for _, pattern := range patterns {
+		if entries := rt.byDomain[pattern]; len(entries) > 0 {
+			lists = append(lists, entries)
+		}
+	}
+	vh := &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: rt.retry}
+	for _, e := range mergeSorted(lists) {
+		vh.Routes = append(vh.Routes, e.routes...)
+	}
+	return vh
 }
 
 // routesIn returns the entry's Envoy routes for the single virtual host

@@ -157,9 +157,11 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		for _, r := range rs {
 			name := cachev3.GetResourceName(r)
 			var b []byte
+			var version string
 			var err error
 			if rc, ok := r.(*routev3.RouteConfiguration); ok {
-				b, err = p.marshalRoutes(rc)
+				// Compared by version: its bytes are megabytes at scale.
+				b, version, err = p.marshalRoutes(rc)
 			} else {
 				b, err = proto.MarshalOptions{Deterministic: true}.Marshal(r)
 			}
@@ -167,13 +169,13 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 				return false
 			}
 			old, ok := held[name]
-			if ok && bytes.Equal(old, b) {
+			if ok && (version != "" && p.rcVersion[name] == version || version == "" && bytes.Equal(old, b)) {
 				continue
 			}
 			if ok && t == resourcev3.ClusterType {
 				replaced[name] = true
 			}
-			ups[t] = append(ups[t], adscache.Resource{Name: name, Bytes: b})
+			ups[t] = append(ups[t], adscache.Resource{Name: name, Bytes: b, Version: version})
 		}
 	}
 	rev := snap.Revision()
@@ -187,6 +189,7 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 			held = map[string][]byte{}
 			p.held[t] = held
 		}
+		p.noteRouteVersions(t, up, del)
 		for _, r := range up {
 			held[r.Name] = r.Bytes
 		}
@@ -214,22 +217,25 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 	return true
 }
 
-// validateRoutes validates a route configuration, skipping the routes
-// validated in an earlier publish: the translator keeps an unchanged
-// route's proto (pointer included), and every route lives in one
-// RouteConfiguration, whose full ValidateAll is O(routes) per change.
-// The configuration's and virtual hosts' own fields are validated with
-// their children detached for the call (the publish loop owns the protos
-// meanwhile; the translator is not running).
+// validateRoutes validates a route configuration, skipping the virtual
+// hosts and routes validated in an earlier publish: the translator keeps an
+// unchanged one's proto (pointer included) and builds a new one for any
+// change, and a full ValidateAll of the configuration is O(routes) per
+// change. The configuration's and virtual hosts' own fields are validated
+// with their children detached for the call (the publish loop owns the
+// protos meanwhile; the translator is not running).
 func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
-	// One memo per route configuration (one per listener): validating one
-	// must not forget the other's routes.
+	// One memo per configuration (one per listener): a small one's
+	// generation must not sweep a large one's entries.
 	if p.validRoutes == nil {
-		p.validRoutes = map[string]map[*routev3.Route]struct{}{}
+		p.validRoutes = map[string]*validated{}
 	}
-	valid := p.validRoutes[rc.GetName()]
-	seen := make(map[*routev3.Route]struct{}, len(valid))
-	defer func() { p.validRoutes[rc.GetName()] = seen }()
+	v := p.validRoutes[rc.GetName()]
+	if v == nil {
+		v = &validated{vhosts: map[*routev3.VirtualHost]uint64{}, routes: map[*routev3.Route]uint64{}}
+		p.validRoutes[rc.GetName()] = v
+	}
+	v.gen++
 	vhs := rc.VirtualHosts
 	rc.VirtualHosts = nil
 	err := rc.ValidateAll()
@@ -237,7 +243,12 @@ func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
 	if err != nil {
 		return err
 	}
+	seenRoutes := 0
 	for _, vh := range vhs {
+		if _, ok := v.vhosts[vh]; ok {
+			v.vhosts[vh] = v.gen
+			continue
+		}
 		routes := vh.Routes
 		vh.Routes = nil
 		err := vh.ValidateAll()
@@ -246,15 +257,40 @@ func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
 			return err
 		}
 		for _, r := range routes {
-			if _, ok := valid[r]; !ok {
+			if _, ok := v.routes[r]; !ok {
 				if err := r.ValidateAll(); err != nil {
 					return err
 				}
 			}
-			seen[r] = struct{}{}
+			v.routes[r] = v.gen
+			seenRoutes++
+		}
+		v.vhosts[vh] = v.gen
+	}
+	sweepGen(v.vhosts, len(vhs), v.gen)
+	sweepGen(v.routes, seenRoutes, v.gen)
+	return nil
+}
+
+// validated remembers, by proto pointer, what validateRoutes has checked,
+// with the generation that last saw it (see sweep in routebytes.go).
+type validated struct {
+	gen    uint64
+	vhosts map[*routev3.VirtualHost]uint64
+	routes map[*routev3.Route]uint64
+}
+
+// sweepGen drops the entries the current generation did not see, once they
+// are as many as those it did (plus slack): O(1) per publish amortized.
+func sweepGen[K comparable](m map[K]uint64, used int, gen uint64) {
+	if len(m) <= 2*used+sweepSlack {
+		return
+	}
+	for k, g := range m {
+		if g != gen {
+			delete(m, k)
 		}
 	}
-	return nil
 }
 
 // deltaConsistent checks what Snapshot.Consistent checks, for the part a

@@ -21,17 +21,17 @@ func TestValidateRoutes_OnlyNewRoutes(t *testing.T) {
 	if err := p.validateRoutes(rc); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.validRoutes["kong"]) != 2 || len(rc.VirtualHosts) != 1 || len(rc.VirtualHosts[0].Routes) != 2 {
-		t.Fatalf("validated %d routes; configuration left with %v", len(p.validRoutes["kong"]), rc)
+	if len(p.validRoutes["kong"].routes) != 2 || len(rc.VirtualHosts) != 1 || len(rc.VirtualHosts[0].Routes) != 2 {
+		t.Fatalf("validated %d routes; configuration left with %v", len(p.validRoutes["kong"].routes), rc)
 	}
+	// The translator builds a new virtual host for any change to one.
 	bad := &routev3.Route{} // no match: invalid
-	rc.VirtualHosts[0].Routes = append(rc.VirtualHosts[0].Routes, bad)
+	rc.VirtualHosts = []*routev3.VirtualHost{{Name: "*", Domains: []string{"*"}, Routes: []*routev3.Route{a, b, bad}}}
 	if err := p.validateRoutes(rc); err == nil {
 		t.Fatal("a new invalid route passed")
 	}
 	// The virtual host's own fields are still checked.
-	rc.VirtualHosts[0].Routes = []*routev3.Route{a}
-	rc.VirtualHosts[0].Domains = nil
+	rc.VirtualHosts = []*routev3.VirtualHost{{Name: "*", Routes: []*routev3.Route{a}}}
 	if err := p.validateRoutes(rc); err == nil {
 		t.Fatal("a virtual host without domains passed")
 	}
@@ -56,12 +56,17 @@ func TestMarshalRoutes_EqualsProto(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := p.marshalRoutes(rc)
+			got, version, err := p.marshalRoutes(rc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, want) {
 				t.Fatalf("%s: spliced bytes differ from proto.Marshal (%d vs %d bytes)", step, len(got), len(want))
+			}
+			// The version depends on the content only: a publisher
+			// with nothing cached computes the same one.
+			if _, fresh, _ := (&publisher{}).marshalRoutes(proto.Clone(rc).(*routev3.RouteConfiguration)); fresh != version {
+				t.Fatalf("%s: version %s, from scratch %s", step, version, fresh)
 			}
 		}
 	}
@@ -72,4 +77,47 @@ func TestMarshalRoutes_EqualsProto(t *testing.T) {
 	mustPublish(t, p, st)
 	check("after a change")
 	assertCacheIsFullTranslation(t, p, st)
+}
+
+// The route configuration's version follows its content, order included
+// (Envoy matches routes in order).
+func TestMarshalRoutes_VersionFollowsContent(t *testing.T) {
+	route := func(prefix string) *routev3.Route {
+		return &routev3.Route{Name: prefix, Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: prefix}}}
+	}
+	a, b := route("/a"), route("/b")
+	rc := func(vhs ...*routev3.VirtualHost) *routev3.RouteConfiguration {
+		return &routev3.RouteConfiguration{Name: "kong", VirtualHosts: vhs}
+	}
+	vh := func(name string, rs ...*routev3.Route) *routev3.VirtualHost {
+		return &routev3.VirtualHost{Name: name, Domains: []string{name}, Routes: rs}
+	}
+	p := &publisher{}
+	version := func(c *routev3.RouteConfiguration) string {
+		t.Helper()
+		_, v, err := p.marshalRoutes(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	seen := map[string]string{}
+	for name, c := range map[string]*routev3.RouteConfiguration{
+		"ab":        rc(vh("*", a, b)),
+		"ba":        rc(vh("*", b, a)),
+		"a":         rc(vh("*", a)),
+		"x,y":       rc(vh("x", a), vh("y", b)),
+		"y,x":       rc(vh("y", b), vh("x", a)),
+		"x(ab)":     rc(vh("x", a, b)),
+		"x(ab),y()": rc(vh("x", a, b), vh("y")),
+	} {
+		v := version(c)
+		if other, dup := seen[v]; dup {
+			t.Errorf("%s and %s share version %s", name, other, v)
+		}
+		seen[v] = name
+		if again := version(proto.Clone(c).(*routev3.RouteConfiguration)); again != v {
+			t.Errorf("%s: version %s, then %s for a copy", name, v, again)
+		}
+	}
 }

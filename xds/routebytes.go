@@ -1,11 +1,18 @@
 package xds
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
+	"strconv"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-gw/switchboard/xds/adscache"
 )
 
 // Field numbers of the repeated fields marshalRoutes splices in.
@@ -14,68 +21,197 @@ const (
 	fieldRoutes       protowire.Number = 3 // VirtualHost.routes
 )
 
-// marshalRoutes is the deterministic wire form of a route configuration,
-// built from per-route bytes cached by proto pointer: every route lives in
-// one RouteConfiguration, and the translator keeps an unchanged route's
-// proto, so a change marshals the routes it re-built and copies the rest.
+// routeChunks caches the wire form of one route configuration's parts by
+// proto pointer: the translator keeps an unchanged virtual host's and
+// route's proto (and builds a new one when anything in it changes), so a
+// change marshals only what it re-built. Each part also keeps a content
+// hash, and the configuration's version is folded from those in order:
+// equal bytes give equal versions on every node, without hashing the
+// whole configuration (megabytes at 50,000 routes) on every change.
+type routeChunks struct {
+	gen    uint64 // the current marshal; parts not seen in it are swept
+	vhosts map[*routev3.VirtualHost]*chunk
+	routes map[*routev3.Route]*chunk
+	// seenRoutes counts the routes the current marshal visited (those of
+	// the virtual hosts it re-built).
+	seenRoutes int
+}
+
+// chunk is one marshalled message (without its field tag) and its hash.
+type chunk struct {
+	gen uint64
+	b   []byte
+	sum uint64
+}
+
+// sweepSlack bounds how many parts a cache keeps beyond those in use before
+// it drops the stale ones: sweeping is O(cached), so it runs only once the
+// stale ones are as many as the live ones.
+const sweepSlack = 1024
+
+// marshalRoutes is the deterministic wire form of a route configuration and
+// its content version, spliced from cached parts.
 //
 // It relies on the wire format (a message is its fields' records; Go's
 // protobuf writes known fields in field-number order, which is also what
 // makes deterministic output comparable), and TestMarshalRoutes_EqualsProto
 // holds it to proto.Marshal on real translations. Any surprise in the
 // bytes falls back to marshalling the whole configuration.
-func (p *publisher) marshalRoutes(rc *routev3.RouteConfiguration) ([]byte, error) {
-	det := proto.MarshalOptions{Deterministic: true}
+func (p *publisher) marshalRoutes(rc *routev3.RouteConfiguration) ([]byte, string, error) {
 	if p.routeBytes == nil {
-		p.routeBytes, p.rcLen = map[string]map[*routev3.Route][]byte{}, map[string]int{}
+		p.routeBytes = map[string]*routeChunks{}
 	}
-	cached := p.routeBytes[rc.GetName()]
-	next := make(map[*routev3.Route][]byte, len(cached))
+	rcs := p.routeBytes[rc.GetName()]
+	if rcs == nil {
+		rcs = &routeChunks{vhosts: map[*routev3.VirtualHost]*chunk{}, routes: map[*routev3.Route]*chunk{}}
+		p.routeBytes[rc.GetName()] = rcs
+	}
+	b, v, ok, err := rcs.marshal(rc)
+	if err != nil || ok {
+		return b, v, err
+	}
+	b, err = proto.MarshalOptions{Deterministic: true}.Marshal(rc)
+	return b, strconv.FormatUint(hashBytes(b), 16), err
+}
+
+// noteRouteVersions records the versions of the route configurations
+// handed to the cache (rcVersion).
+func (p *publisher) noteRouteVersions(typeURL string, up []adscache.Resource, del []string) {
+	if typeURL != resourcev3.RouteType {
+		return
+	}
+	if p.rcVersion == nil {
+		p.rcVersion = map[string]string{}
+	}
+	for _, r := range up {
+		p.rcVersion[r.Name] = r.Version
+	}
+	for _, n := range del {
+		delete(p.rcVersion, n)
+	}
+}
+
+func (c *routeChunks) marshal(rc *routev3.RouteConfiguration) (out []byte, version string, ok bool, err error) {
+	c.gen++
+	c.seenRoutes = 0
 	vhs := rc.VirtualHosts
 	rc.VirtualHosts = nil
-	head, err := det.Marshal(rc)
+	head, err := detMarshal(rc)
 	rc.VirtualHosts = vhs
 	if err != nil {
-		return nil, err
+		return nil, "", false, err
 	}
 	pre, post, ok := splitBefore(head, fieldVirtualHosts)
 	if !ok {
-		return det.Marshal(rc)
+		return nil, "", false, nil
 	}
-	out := make([]byte, 0, p.rcLen[rc.GetName()]+len(head))
-	out = append(out, pre...)
-	var body []byte
-	for _, vh := range vhs {
-		routes := vh.Routes
-		vh.Routes = nil
-		vb, err := det.Marshal(vh)
-		vh.Routes = routes
-		if err != nil {
-			return nil, err
-		}
-		vpre, vpost, ok := splitBefore(vb, fieldRoutes)
-		if !ok {
-			return det.Marshal(rc)
-		}
-		body = append(body[:0], vpre...)
-		for _, r := range routes {
-			b, ok := cached[r]
-			if !ok {
-				if b, err = det.Marshal(r); err != nil {
-					return nil, fmt.Errorf("route %q: %w", r.GetName(), err)
-				}
+	parts := make([]*chunk, len(vhs))
+	size := len(head)
+	for i, vh := range vhs {
+		vc := c.vhosts[vh]
+		if vc == nil {
+			if vc, ok, err = c.marshalVirtualHost(vh); err != nil || !ok {
+				return nil, "", false, err
 			}
-			next[r] = b
-			body = protowire.AppendTag(body, fieldRoutes, protowire.BytesType)
-			body = protowire.AppendBytes(body, b)
+			// A lone virtual host (the single layout) is re-built on
+			// every change: keeping its bytes would only double them.
+			if len(vhs) > 1 {
+				c.vhosts[vh] = vc
+			}
 		}
-		body = append(body, vpost...)
+		vc.gen = c.gen
+		parts[i] = vc
+		size += protowire.SizeTag(fieldVirtualHosts) + protowire.SizeBytes(len(vc.b))
+	}
+	out = make([]byte, 0, size)
+	out = append(out, pre...)
+	sum := hashBytes(head)
+	for _, vc := range parts {
 		out = protowire.AppendTag(out, fieldVirtualHosts, protowire.BytesType)
-		out = protowire.AppendBytes(out, body)
+		out = protowire.AppendBytes(out, vc.b)
+		sum = fold(sum, vc.sum)
 	}
 	out = append(out, post...)
-	p.routeBytes[rc.GetName()], p.rcLen[rc.GetName()] = next, len(out)
-	return out, nil
+	sweep(c.vhosts, len(vhs), c.gen)
+	sweep(c.routes, c.seenRoutes, c.gen)
+	return out, strconv.FormatUint(sum, 16), true, nil
+}
+
+// marshalVirtualHost builds one virtual host's chunk from its own fields and
+// its routes' chunks (cached by pointer too: in the single virtual host
+// layout one virtual host holds every route and is rebuilt on every change).
+func (c *routeChunks) marshalVirtualHost(vh *routev3.VirtualHost) (*chunk, bool, error) {
+	routes := vh.Routes
+	vh.Routes = nil
+	vb, err := detMarshal(vh)
+	vh.Routes = routes
+	if err != nil {
+		return nil, false, err
+	}
+	vpre, vpost, ok := splitBefore(vb, fieldRoutes)
+	if !ok {
+		return nil, false, nil
+	}
+	size := len(vb)
+	parts := make([]*chunk, len(routes))
+	for i, r := range routes {
+		rc := c.routes[r]
+		if rc == nil {
+			b, err := detMarshal(r)
+			if err != nil {
+				return nil, false, fmt.Errorf("route %q: %w", r.GetName(), err)
+			}
+			rc = &chunk{b: b, sum: hashBytes(b)}
+			c.routes[r] = rc
+		}
+		rc.gen = c.gen
+		c.seenRoutes++
+		parts[i] = rc
+		size += protowire.SizeTag(fieldRoutes) + protowire.SizeBytes(len(rc.b))
+	}
+	body := make([]byte, 0, size)
+	body = append(body, vpre...)
+	sum := hashBytes(vb)
+	for _, rc := range parts {
+		body = protowire.AppendTag(body, fieldRoutes, protowire.BytesType)
+		body = protowire.AppendBytes(body, rc.b)
+		sum = fold(sum, rc.sum)
+	}
+	body = append(body, vpost...)
+	return &chunk{b: body, sum: sum}, true, nil
+}
+
+// sweep drops the parts not used by the current marshal once they are as
+// many as the used ones (plus slack), so it is O(1) per change amortized.
+// A route of an unchanged (cached) virtual host is not visited, so it may
+// be dropped and re-marshalled the next time its virtual host is re-built:
+// correct, only slower, and the bytes live on inside the virtual host's.
+func sweep[K comparable](m map[K]*chunk, used int, gen uint64) {
+	if len(m) <= 2*used+sweepSlack {
+		return
+	}
+	for k, c := range m {
+		if c.gen != gen {
+			delete(m, k)
+		}
+	}
+}
+
+func detMarshal(m proto.Message) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+}
+
+// hashBytes is a part's content hash (the first 8 bytes of its SHA-256).
+func hashBytes(b []byte) uint64 {
+	sum := sha256.Sum256(b)
+	return binary.LittleEndian.Uint64(sum[:8])
+}
+
+// fold adds one part's hash to an ordered sequence's: order matters (a
+// configuration's routes are matched in order), so it is a multiply-rotate
+// chain, not a sum.
+func fold(acc, part uint64) uint64 {
+	return bits.RotateLeft64((acc^part)*0x9e3779b97f4a7c15, 31) ^ part
 }
 
 // splitBefore splits a message's records into those of fields numbered

@@ -74,13 +74,15 @@ type publisher struct {
 	inc      incTranslator
 	incStale bool
 	lastDNS  map[string]translator.DNSAnswer
-	// validRoutes are, per route configuration, the route protos validated
-	// by the last delta publish (validateRoutes).
-	validRoutes map[string]map[*routev3.Route]struct{}
-	// routeBytes are, per route configuration, its marshalled routes by
-	// proto (marshalRoutes); rcLen its last size.
-	routeBytes map[string]map[*routev3.Route][]byte
-	rcLen      map[string]int
+	// validRoutes are the virtual hosts and routes validated by earlier
+	// delta publishes (validateRoutes).
+	validRoutes map[string]*validated
+	// routeBytes are, per route configuration, its marshalled parts by
+	// proto (marshalRoutes).
+	routeBytes map[string]*routeChunks
+	// rcVersion is the version of every route configuration in the cache
+	// (marshalRoutes's), compared instead of its bytes.
+	rcVersion map[string]string
 
 	// refs are the secret names each held listener and cluster refers
 	// to (secretrefs.go), so that a delta never withdraws a secret in use.
@@ -212,6 +214,7 @@ func (p *publisher) apply(snap *store.Snapshot, res *translator.Resources) error
 			return nil
 		}
 		changed := p.cache.Update(t, rev, up, del, touch)
+		p.noteRouteVersions(t, up, del)
 		if t == resourcev3.EndpointType && (len(up) > 0 || len(touch) > 0 || first) {
 			p.edsUpserted = p.cache.Version(t)
 		}
@@ -300,10 +303,24 @@ func (p *publisher) diff(byType map[string][]types.Resource) (map[string]typeDif
 			for _, r := range byType[t] {
 				name := cachev3.GetResourceName(r)
 				var b []byte
+				var version string
 				var err error
 				if rc, ok := r.(*routev3.RouteConfiguration); ok && t == resourcev3.RouteType {
-					// Only this goroutine touches routeBytes.
-					b, err = p.marshalRoutes(rc)
+					// Only this goroutine touches routeBytes and
+					// rcVersion; the bytes are its own (no clone).
+					b, version, err = p.marshalRoutes(rc)
+					prev, ok := old[name]
+					d.held[name] = b
+					if ok && p.rcVersion[name] == version {
+						d.held[name] = prev
+						continue
+					}
+					d.upserts = append(d.upserts, adscache.Resource{Name: name, Bytes: b, Version: version})
+					d.changed[name] = true
+					if ok {
+						d.replaced[name] = true
+					}
+					continue
 				} else {
 					b, err = proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], r)
 				}
