@@ -3,6 +3,7 @@ package scenario
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // run's own updates. Zero when Envoy has no such histogram.
 type EnvoyApply struct {
 	P50, P99 time.Duration
+	// Intervals is how many 5 s stats intervals with updates the figure
+	// covers (rdsSampler).
+	Intervals int
 }
 
 // envoyRDSApply reads Envoy's http.<prefix>.rds.<name>.update_duration.
@@ -67,4 +71,56 @@ func envoyRDSApply(adminAddr string) EnvoyApply {
 		}
 	}
 	return out
+}
+
+// envoyStatsInterval is Envoy's default stats flush interval: its
+// histograms' interval quantiles cover the last one.
+const envoyStatsInterval = 5 * time.Second
+
+// rdsSampler reads Envoy's RDS apply quantiles once per stats interval
+// while a run goes on, so that the figure covers the run's own updates
+// (not only the last interval's). Every interval that held updates counts.
+type rdsSampler struct {
+	stop chan struct{}
+	done chan EnvoyApply
+}
+
+func startRDSSampler(adminAddr string) *rdsSampler {
+	s := &rdsSampler{stop: make(chan struct{}), done: make(chan EnvoyApply, 1)}
+	go func() {
+		var p50s []time.Duration
+		var out EnvoyApply
+		add := func() {
+			e := envoyRDSApply(adminAddr)
+			if e.P99 == 0 {
+				return
+			}
+			p50s = append(p50s, e.P50)
+			out.P99 = max(out.P99, e.P99)
+			out.Intervals++
+		}
+		t := time.NewTicker(envoyStatsInterval)
+		defer t.Stop()
+		for running := true; running; {
+			select {
+			case <-t.C:
+			case <-s.stop:
+				running = false // one last read: the interval in progress
+			}
+			add()
+		}
+		if len(p50s) > 0 {
+			slices.Sort(p50s)
+			out.P50 = p50s[len(p50s)/2]
+		}
+		s.done <- out
+	}()
+	return s
+}
+
+// Stop ends the sampling and returns Envoy's apply time over the run: the
+// median of the intervals' p50 and the highest interval p99.
+func (s *rdsSampler) Stop() EnvoyApply {
+	close(s.stop)
+	return <-s.done
 }

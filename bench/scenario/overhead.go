@@ -13,13 +13,14 @@ import (
 const (
 	TargetDirect  = "a. backend direct"
 	TargetSB      = "b. Envoy, configured by switchboard"
-	TargetStatic  = "c. Envoy, hand-written static config"
+	TargetStatic  = "c. Envoy, hand-written config, Kong's behaviour"
 	TargetNginx   = "d. nginx reverse proxy"
+	TargetBare    = "e. Envoy, hand-written config, routing only"
 	overheadRoute = "/o"
 )
 
 // OverheadTargets lists the targets in table order.
-var OverheadTargets = []string{TargetDirect, TargetSB, TargetStatic, TargetNginx}
+var OverheadTargets = []string{TargetDirect, TargetSB, TargetStatic, TargetNginx, TargetBare}
 
 // OverheadCell is the median-throughput run of one target at one
 // connection count, with every round's throughput for the record.
@@ -54,15 +55,17 @@ func Overhead(env *Env) ([]OverheadCell, error) {
 	if _, err := waitStatus(st.Proxy, st.ProxyURL(overheadRoute), 200, 5*time.Millisecond, 30*time.Second); err != nil {
 		return nil, err
 	}
-	static, err := harness.StartStaticEnvoy(env.Bins, st.Dir, overheadRoute, be.Addr())
-	if err != nil {
-		return nil, err
-	}
-	defer static.Proc.Stop(5 * time.Second)
 	urls := map[string]string{
 		TargetDirect: be.URL() + overheadRoute + "/x",
 		TargetSB:     st.ProxyURL(overheadRoute + "/x"),
-		TargetStatic: "http://" + static.ProxyAddr + overheadRoute + "/x",
+	}
+	for target, kind := range map[string]string{TargetStatic: harness.StaticKong, TargetBare: harness.StaticBare} {
+		static, err := harness.StartStaticEnvoy(env.Bins, st.Dir, kind, overheadRoute, be.Addr())
+		if err != nil {
+			return nil, err
+		}
+		defer static.Proc.Stop(5 * time.Second)
+		urls[target] = "http://" + static.ProxyAddr + overheadRoute + "/x"
 	}
 	skipNginx := ""
 	if ng, err := harness.StartNginx(env.Bins, st.Dir, overheadRoute, be.Addr()); err != nil {

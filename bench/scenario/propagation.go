@@ -29,8 +29,8 @@ type PropagationRow struct {
 	// Background is the load that ran meanwhile (Loaded only).
 	Background *load.Result
 	Publish    PublishStats
-	// Envoy is Envoy's own time to apply the route configuration, read
-	// at the end of the run (the goal compares the figure with it).
+	// Envoy is Envoy's own time to apply the route configuration over
+	// the run (the hostless goal compares the figure with it).
 	Envoy EnvoyApply
 }
 
@@ -205,6 +205,7 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, shape string
 		tag += "-h"
 	}
 	var runErr error
+	rds := startRDSSampler(st.EnvoyAdminAddr)
 	runDeadline := time.Now().Add(sz.PropRunBound)
 	for i := range sz.PropNew {
 		if time.Now().After(runDeadline) {
@@ -233,6 +234,7 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, shape string
 		}
 		lat = append(lat, d)
 	}
+	row.Envoy = rds.Stop()
 	if bg != nil {
 		r := bg.Stop()
 		row.Background = &r
@@ -243,7 +245,6 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, shape string
 	row.Latency = load.Summarize(lat)
 	row.Write = load.Summarize(write)
 	row.Publish = publishStats(m0, readMetrics(st.Admin))
-	row.Envoy = envoyRDSApply(st.EnvoyAdminAddr)
 	// Back to exactly base routes for the next run.
 	var del []harness.Op
 	for _, n := range names {
