@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,26 @@ func TestRateLimitingLocal(t *testing.T) {
 		as := rlSeq(t, s, rlClient(newLoopbackIP(t)), 2, "/errcode")
 		if as[0].status != 200 || as[1].status != 418 || strings.TrimSpace(as[1].body) != `{"message":"Fake Not Found"}` {
 			t.Fatalf("want 200 then 418 Fake Not Found: %v", as)
+		}
+	})
+
+	t.Run("several-windows", func(t *testing.T) {
+		route("windows")
+		waitRoutesContain(t, s.envoyAdminAddr, plugin("/routes/windows/plugins", "config.minute", "3", "config.hour", "100"))
+		as := rlSeq(t, s, rlClient(newLoopbackIP(t)), 4, "/windows")
+		for i, a := range as[:3] {
+			// Every window's headers; RateLimit-* for the least remaining.
+			if a.status != 200 || a.header.Get("X-RateLimit-Remaining-Minute") != strconv.Itoa(2-i) ||
+				a.header.Get("X-RateLimit-Remaining-Hour") != strconv.Itoa(99-i) || a.header.Get("X-RateLimit-Limit-Hour") != "100" ||
+				a.header.Get("RateLimit-Limit") != "3" || a.header.Get("RateLimit-Remaining") != strconv.Itoa(2-i) {
+				t.Fatalf("request %d: %s", i+1, a)
+			}
+			if a.header.Get("X-Sb-Rl-Reset-Minute") != "" {
+				t.Fatalf("internal header left on the response: %s", a)
+			}
+		}
+		if last := as[3]; last.status != 429 || last.header.Get("X-RateLimit-Remaining-Minute") != "0" || last.header.Get("Retry-After") == "" {
+			t.Fatalf("4th: %s", last)
 		}
 	})
 

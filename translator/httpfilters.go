@@ -1,6 +1,8 @@
 package translator
 
 import (
+	"slices"
+
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -32,17 +34,20 @@ type httpFilter interface {
 // chain follows the same order: auth first, then rate limiting, then the
 // cache right before the router. The router forwards the request and must
 // be last (Envoy rejects a chain whose terminal filter is not last).
-var httpFilters = []httpFilter{
-	keyAuthFilter{},
-	consumerHashStage{},
-	rateLimitIdentityStage{},
-	rateLimitStatusStage{},
-	rateLimitHeadersStage{},
-	rateLimitingFilter{},
-	rateLimitServiceFilter{failureDeny: false},
-	rateLimitServiceFilter{failureDeny: true},
-	routerFilter{},
-}
+var httpFilters = slices.Concat(
+	[]httpFilter{
+		keyAuthFilter{},
+		consumerHashStage{},
+		rateLimitIdentityStage{},
+		rateLimitResponseStage{},
+	},
+	localRateLimitStages(),
+	[]httpFilter{
+		rateLimitServiceFilter{failureDeny: false},
+		rateLimitServiceFilter{failureDeny: true},
+		routerFilter{},
+	},
+)
 
 // routerFilter is Envoy's router. It does not add x-envoy-* headers, which
 // Kong's upstreams never see.

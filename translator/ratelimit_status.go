@@ -8,13 +8,18 @@ import (
 )
 
 const (
-	// rateLimitStatusFilter gives a rejection Kong's error_code. Both
-	// limiters answer with one status per filter (local_ratelimit's is an
-	// enum without most codes, the ratelimit filter's is per listener), so
-	// the rejection carries the instance's code in an internal response
-	// header — local_ratelimit's response_headers_to_add, the service's
-	// response_headers_to_add — and this stage, placed before both (it sees
-	// their local replies on the way out), moves it into :status.
+	// rateLimitStatusFilter is the rate limiters' last word on a response,
+	// placed before all of them (it sees their local replies on the way
+	// out, after the per-window header stages):
+	//   - error_code: both limiters answer with one status per filter
+	//     (local_ratelimit's is an enum without most codes, the ratelimit
+	//     filter's is per listener), so a rejection carries the instance's
+	//     code in an internal response header — local_ratelimit's
+	//     response_headers_to_add, the service's response_headers_to_add —
+	//     which this stage moves into :status;
+	//   - policy=local's RateLimit-Limit/-Remaining/-Reset: Kong's describe
+	//     the window with the lowest remaining (ties: the longer window),
+	//     which only a stage that sees every window's headers can choose.
 	rateLimitStatusFilter = "switchboard.rate_limit_status"
 	rateLimitStatusScript = "kong-rate-limit-status"
 )
@@ -25,20 +30,40 @@ const (
 const RateLimitStatusHeader = "x-sb-rl-status"
 
 const rateLimitStatusLua = `
+local WINDOWS = {"second", "minute", "hour", "day", "month", "year"}
 function envoy_on_response(h)
   local hd = h:headers()
   local code = hd:get("` + RateLimitStatusHeader + `")
-  if code == nil then return end
-  hd:remove("` + RateLimitStatusHeader + `")
-  hd:replace(":status", code)
+  if code ~= nil then
+    hd:remove("` + RateLimitStatusHeader + `")
+    hd:replace(":status", code)
+  end
+  -- Only windows the local header stages renamed carry a reset header.
+  local best
+  for _, w in ipairs(WINDOWS) do
+    local reset = hd:get("` + rateLimitResetPrefix + `" .. w)
+    if reset ~= nil then
+      hd:remove("` + rateLimitResetPrefix + `" .. w)
+      local rem = tonumber(hd:get("x-ratelimit-remaining-" .. w))
+      local limit = hd:get("x-ratelimit-limit-" .. w)
+      if rem ~= nil and limit ~= nil and (best == nil or rem <= best.rem) then
+        best = {rem = rem, limit = limit, reset = reset}
+      end
+    end
+  end
+  if best ~= nil then
+    hd:replace("RateLimit-Limit", best.limit)
+    hd:replace("RateLimit-Remaining", tostring(best.rem))
+    hd:replace("RateLimit-Reset", best.reset)
+  end
 end
 `
 
-type rateLimitStatusStage struct{}
+type rateLimitResponseStage struct{}
 
-func (rateLimitStatusStage) name() string { return rateLimitStatusFilter }
+func (rateLimitResponseStage) name() string { return rateLimitStatusFilter }
 
-func (f rateLimitStatusStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
+func (f rateLimitResponseStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
 		Name:     f.name(),
 		Disabled: true,
@@ -53,18 +78,20 @@ func (f rateLimitStatusStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 }
 
 // patchRoute turns the stage on where an applicable instance rejects with
-// a status other than 429.
-func (f rateLimitStatusStage) patchRoute(er *routev3.Route, rp *routePlan) error {
+// a status other than 429, or policy=local shows headers.
+func (f rateLimitResponseStage) patchRoute(er *routev3.Route, rp *routePlan) error {
 	applies, err := rateLimitApplies(rp)
 	if err != nil {
 		return err
 	}
+	need := localHeadersShown(rp, "")
 	for _, a := range applies {
-		if a.cfg.errorCode() != 429 {
-			return setPerFilterConfig(er, f.name(), &luav3.LuaPerRoute{Override: &luav3.LuaPerRoute_Name{Name: rateLimitStatusScript}})
-		}
+		need = need || a.cfg.errorCode() != 429
 	}
-	return nil
+	if !need {
+		return nil
+	}
+	return setPerFilterConfig(er, f.name(), &luav3.LuaPerRoute{Override: &luav3.LuaPerRoute_Name{Name: rateLimitStatusScript}})
 }
 
-func (rateLimitStatusStage) patchResources(*Resources) error { return nil }
+func (rateLimitResponseStage) patchResources(*Resources) error { return nil }

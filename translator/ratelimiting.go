@@ -9,26 +9,19 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	rlcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
-	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
-
-	mutationv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
 )
 
 const (
 	pluginRateLimiting = "rate-limiting"
-	// localRateLimitFilter is Envoy's local (per process) token-bucket
-	// limiter, Kong's policy=local.
+	// localRateLimitFilter + "." + window names Envoy's local (per
+	// process) token-bucket limiter of one window, Kong's policy=local.
 	localRateLimitFilter = "envoy.filters.http.local_ratelimit"
-	// rateLimitHeadersFilter renames the limiter's x-ratelimit-* headers
-	// into Kong's names. It sits before the limiter: response mutations
-	// run in reverse chain order, so it sees what the limiter added.
-	rateLimitHeadersFilter = "switchboard.rate_limit_headers"
 	// metadataNamespace is the route metadata namespace local-reply
 	// mappers read per-route values from (%METADATA(ROUTE:...)%).
 	metadataNamespace = "switchboard"
@@ -120,13 +113,30 @@ func (c rateLimitingConfig) windows() []rateLimitWindow {
 	return out
 }
 
-// rateLimitingFilter serves rate-limiting policy=local with Envoy's
-// local_ratelimit, configured per route (typed_per_filter_config) so that a
-// plugin change is an RDS push and never a listener change. The filter
-// in the HCM is disabled; a route with an instance turns it on.
-type rateLimitingFilter struct{}
+// rateLimitWindowNames are Kong's windows, shortest first.
+var rateLimitWindowNames = []string{"second", "minute", "hour", "day", "month", "year"}
 
-func (rateLimitingFilter) name() string { return localRateLimitFilter }
+// localRateLimitStages is policy=local's part of the chain: per window a
+// header stage and Envoy's local_ratelimit. One limiter per window
+// because a limiter's x-ratelimit-* headers describe one bucket; each
+// window's stage names them after its window, so a response carries every
+// configured window's headers, as Kong's does. Shortest window first: a
+// request it rejects takes no token from the longer ones.
+func localRateLimitStages() []httpFilter {
+	var out []httpFilter
+	for _, w := range rateLimitWindowNames {
+		out = append(out, rateLimitHeadersStage{window: w}, rateLimitingFilter{window: w})
+	}
+	return out
+}
+
+// rateLimitingFilter serves rate-limiting policy=local for one window with
+// Envoy's local_ratelimit, configured per route (typed_per_filter_config)
+// so that a plugin change is an RDS push and never a listener change. The
+// filter in the HCM is disabled; a route with an instance turns it on.
+type rateLimitingFilter struct{ window string }
+
+func (f rateLimitingFilter) name() string { return localRateLimitFilter + "." + f.window }
 
 func (f rateLimitingFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 	hcm.HttpFilters = append(hcm.HttpFilters,
@@ -134,12 +144,15 @@ func (f rateLimitingFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 			Name:     f.name(),
 			Disabled: true,
 			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&localrlv3.LocalRateLimit{
-				StatPrefix: "rate_limiting",
+				StatPrefix: "rate_limiting_" + f.window,
 			})},
 		})
-	// Kong's body for a rejected request: the limiter's local reply
-	// (details local_rate_limited) gets {"message": <error_message>} from
-	// the route's metadata.
+	if f.window != rateLimitWindowNames[0] {
+		return nil
+	}
+	// Once for every window: Kong's body for a rejected request. The
+	// limiter's local reply (details local_rate_limited) gets
+	// {"message": <error_message>} from the route's metadata.
 	hcm.LocalReplyConfig.Mappers = append(hcm.LocalReplyConfig.Mappers,
 		celMapper("response.code_details == 'local_rate_limited'", &corev3.SubstitutionFormatString{
 			Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: map[string]*structpb.Value{
@@ -152,77 +165,96 @@ func (f rateLimitingFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 
 func (rateLimitingFilter) patchResources(*Resources) error { return nil }
 
-// patchRoute configures the local limiter for the route's policy=local
-// instances: per instance, window and identifier variant one descriptor,
-// keyed by the plugin id (instances never share buckets) and, for
-// consumer-scoped candidates, conditioned on the consumer (ratelimit_apply.go).
-func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
+// localApplies are rp's policy=local instances and the one whose route-wide
+// settings (message, status, hidden headers) apply: the instance for every
+// consumer without one of its own, the last in the list.
+func localApplies(rp *routePlan) (applies []rateLimitApply, main rateLimitApply, err error) {
 	all, err := rateLimitApplies(rp)
 	if err != nil {
-		return err
+		return nil, main, err
 	}
-	var applies []rateLimitApply
 	for _, a := range all {
 		if a.local() {
 			applies = append(applies, a)
 		}
 	}
-	if len(applies) == 0 {
-		return nil
+	if len(applies) > 0 {
+		main = applies[len(applies)-1]
 	}
-	// The route-wide parts (headers, message, status) follow the instance
-	// for every consumer without one of its own: the last in the list.
-	main := applies[len(applies)-1]
-	windows := main.cfg.windows()
-	lrl := &localrlv3.LocalRateLimit{
-		StatPrefix:                      "rate_limiting",
-		FilterEnabled:                   fullPercent("local_rate_limit_enabled"),
-		FilterEnforced:                  fullPercent("local_rate_limit_enforced"),
-		AlwaysConsumeDefaultTokenBucket: wrapperspb.Bool(false),
-		MaxDynamicDescriptors:           wrapperspb.UInt32(maxRateLimitClients),
-		RateLimitedAsResourceExhausted:  true,
-		// A fallback bucket is required next to descriptors; it is never
-		// consumed (always_consume_default_token_bucket false): a request
-		// matching no descriptor (another consumer's instance applies) is
-		// not limited here.
-		TokenBucket: tokenBucket(windows[len(windows)-1]),
+	return applies, main, nil
+}
+
+// window returns c's window named name.
+func (c rateLimitingConfig) window(name string) (rateLimitWindow, bool) {
+	for _, w := range c.windows() {
+		if w.name == name {
+			return w, true
+		}
 	}
-	if !main.cfg.HideClientHeaders {
-		lrl.EnableXRatelimitHeaders = rlcommonv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03
-		lrl.EnableRetryAfterHeader = true
-	}
-	if code := main.cfg.errorCode(); code != 429 {
-		lrl.ResponseHeadersToAdd = []*corev3.HeaderValueOption{setHeader(RateLimitStatusHeader, strconv.Itoa(code))}
+	return rateLimitWindow{}, false
+}
+
+// patchRoute configures the window's limiter for the route's policy=local
+// instances that set it: per instance and identifier variant one
+// descriptor, keyed by the plugin id (instances never share buckets) and,
+// for consumer-scoped candidates, conditioned on the consumer
+// (ratelimit_apply.go).
+func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
+	applies, main, err := localApplies(rp)
+	if err != nil {
+		return err
 	}
 	serviceID := ""
 	if rp.service != nil {
 		serviceID = rp.service.ID
 	}
+	var lrl *localrlv3.LocalRateLimit
 	for _, a := range applies {
-		condAction, condEntry := a.condition()
-		for _, w := range a.cfg.windows() {
-			for _, v := range rateLimitVariants(a, serviceID) {
-				actions := []*routev3.RateLimit_Action{genericKey("window", w.name), genericKey(rlKeyPlugin, a.inst.id)}
-				entries := []*rlcommonv3.RateLimitDescriptor_Entry{{Key: "window", Value: w.name}, {Key: rlKeyPlugin, Value: a.inst.id}}
-				if condAction != nil {
-					actions = append(actions, condAction)
-					entries = append(entries, condEntry)
-				}
-				lrl.RateLimits = append(lrl.RateLimits, &routev3.RateLimit{Actions: append(actions, v.actions...)})
-				lrl.Descriptors = append(lrl.Descriptors, &rlcommonv3.LocalRateLimitDescriptor{
-					Entries: append(entries, v.entries...), TokenBucket: tokenBucket(w),
-				})
+		w, ok := a.cfg.window(f.window)
+		if !ok {
+			continue
+		}
+		if lrl == nil {
+			lrl = &localrlv3.LocalRateLimit{
+				StatPrefix:                      "rate_limiting_" + f.window,
+				FilterEnabled:                   fullPercent("local_rate_limit_enabled"),
+				FilterEnforced:                  fullPercent("local_rate_limit_enforced"),
+				AlwaysConsumeDefaultTokenBucket: wrapperspb.Bool(false),
+				MaxDynamicDescriptors:           wrapperspb.UInt32(maxRateLimitClients),
+				RateLimitedAsResourceExhausted:  true,
+				// A fallback bucket is required next to descriptors; it is
+				// never consumed (always_consume_default_token_bucket
+				// false): a request matching no descriptor (another
+				// consumer's instance applies) is not limited here.
+				TokenBucket: tokenBucket(w),
+			}
+			if !main.cfg.HideClientHeaders {
+				lrl.EnableXRatelimitHeaders = rlcommonv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03
+				lrl.EnableRetryAfterHeader = true
+			}
+			if code := main.cfg.errorCode(); code != 429 {
+				lrl.ResponseHeadersToAdd = []*corev3.HeaderValueOption{setHeader(RateLimitStatusHeader, strconv.Itoa(code))}
 			}
 		}
+		condAction, condEntry := a.condition()
+		for _, v := range rateLimitVariants(a, serviceID) {
+			actions := []*routev3.RateLimit_Action{genericKey(rlKeyPlugin, a.inst.id)}
+			entries := []*rlcommonv3.RateLimitDescriptor_Entry{{Key: rlKeyPlugin, Value: a.inst.id}}
+			if condAction != nil {
+				actions = append(actions, condAction)
+				entries = append(entries, condEntry)
+			}
+			lrl.RateLimits = append(lrl.RateLimits, &routev3.RateLimit{Actions: append(actions, v.actions...)})
+			lrl.Descriptors = append(lrl.Descriptors, &rlcommonv3.LocalRateLimitDescriptor{
+				Entries: append(entries, v.entries...), TokenBucket: tokenBucket(w),
+			})
+		}
 	}
-	if err := setPerFilterConfig(er, f.name(), lrl); err != nil {
-		return err
-	}
-	setRouteMetadata(er, metaRateLimitMessage, main.cfg.errorMessage())
-	if main.cfg.HideClientHeaders {
+	if lrl == nil {
 		return nil
 	}
-	return setPerFilterConfig(er, rateLimitHeadersFilter, kongRateLimitHeaders(windows[len(windows)-1]))
+	setRouteMetadata(er, metaRateLimitMessage, main.cfg.errorMessage())
+	return setPerFilterConfig(er, f.name(), lrl)
 }
 
 func tokenBucket(w rateLimitWindow) *typev3.TokenBucket {
@@ -239,50 +271,3 @@ func fullPercent(runtimeKey string) *corev3.RuntimeFractionalPercent {
 		RuntimeKey:   runtimeKey,
 	}
 }
-
-// kongRateLimitHeaders copies the limiter's draft-03 headers into Kong's
-// names for window w and removes the originals. RateLimit-Reset keeps
-// Envoy's meaning (seconds to the next token, 0 while tokens remain).
-func kongRateLimitHeaders(w rateLimitWindow) *headermutationv3.HeaderMutationPerRoute {
-	add := func(name, from string) *mutationv3.HeaderMutation {
-		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
-			Header:       &corev3.HeaderValue{Key: name, Value: "%RESP(" + from + ")%"},
-			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
-		}}}
-	}
-	remove := func(name string) *mutationv3.HeaderMutation {
-		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Remove{Remove: name}}
-	}
-	return &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{ResponseMutations: []*mutationv3.HeaderMutation{
-		add("X-RateLimit-Limit-"+w.title, "x-ratelimit-limit"),
-		add("X-RateLimit-Remaining-"+w.title, "x-ratelimit-remaining"),
-		add("RateLimit-Limit", "x-ratelimit-limit"),
-		add("RateLimit-Remaining", "x-ratelimit-remaining"),
-		add("RateLimit-Reset", "x-ratelimit-reset"),
-		remove("x-ratelimit-limit"),
-		remove("x-ratelimit-remaining"),
-		remove("x-ratelimit-reset"),
-	}}}
-}
-
-// rateLimitHeadersStage is the HCM entry of the header rename, disabled
-// unless a route enables it; it must come before the limiter.
-type rateLimitHeadersStage struct{}
-
-func (rateLimitHeadersStage) name() string { return rateLimitHeadersFilter }
-
-func (f rateLimitHeadersStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&headermutationv3.HeaderMutation{
-			Mutations: &headermutationv3.Mutations{},
-		})},
-	})
-	return nil
-}
-
-// patchRoute is done by rateLimitingFilter, which knows the window.
-func (rateLimitHeadersStage) patchRoute(*routev3.Route, *routePlan) error { return nil }
-
-func (rateLimitHeadersStage) patchResources(*Resources) error { return nil }

@@ -42,7 +42,7 @@ func perRoute(e *env, filter string, m proto.Message) bool {
 // without a limiter.
 func bucket(e *env) uint32 {
 	lrl := &localrlv3.LocalRateLimit{}
-	if !perRoute(e, "envoy.filters.http.local_ratelimit", lrl) || len(lrl.GetDescriptors()) == 0 {
+	if !perRoute(e, "envoy.filters.http.local_ratelimit.minute", lrl) || len(lrl.GetDescriptors()) == 0 {
 		return 0
 	}
 	return lrl.GetDescriptors()[0].GetTokenBucket().GetMaxTokens()

@@ -1,0 +1,87 @@
+package translator
+
+import (
+	"strings"
+
+	mutationv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+)
+
+const (
+	// rateLimitHeadersFilter + "." + window renames that window's
+	// limiter's x-ratelimit-* headers into Kong's names. It sits right
+	// before the limiter: response mutations run in reverse chain order,
+	// so it sees what its limiter added and removes it before the next
+	// (shorter) window's limiter adds its own.
+	rateLimitHeadersFilter = "switchboard.rate_limit_headers"
+	// rateLimitResetPrefix + window carries the window's seconds to reset
+	// to the response stage, which picks Kong's RateLimit-* window.
+	rateLimitResetPrefix = "x-sb-rl-reset-"
+)
+
+// rateLimitHeadersStage is the HCM entry of one window's rename, disabled
+// unless a route enables it.
+type rateLimitHeadersStage struct{ window string }
+
+func (f rateLimitHeadersStage) name() string { return rateLimitHeadersFilter + "." + f.window }
+
+func (f rateLimitHeadersStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
+	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
+		Name:     f.name(),
+		Disabled: true,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&headermutationv3.HeaderMutation{
+			Mutations: &headermutationv3.Mutations{},
+		})},
+	})
+	return nil
+}
+
+func (rateLimitHeadersStage) patchResources(*Resources) error { return nil }
+
+// patchRoute renames the window's headers on routes whose policy=local
+// instances set the window, unless the headers are hidden.
+func (f rateLimitHeadersStage) patchRoute(er *routev3.Route, rp *routePlan) error {
+	if !localHeadersShown(rp, f.window) {
+		return nil
+	}
+	title := strings.ToUpper(f.window[:1]) + f.window[1:]
+	add := func(name, from string) *mutationv3.HeaderMutation {
+		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
+			// An absent header formats as "" and adds nothing (a request
+			// no descriptor of this window matched).
+			Header:       &corev3.HeaderValue{Key: name, Value: "%RESP(" + from + ")%"},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		}}}
+	}
+	remove := func(name string) *mutationv3.HeaderMutation {
+		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Remove{Remove: name}}
+	}
+	return setPerFilterConfig(er, f.name(), &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{
+		ResponseMutations: []*mutationv3.HeaderMutation{
+			add("X-RateLimit-Limit-"+title, "x-ratelimit-limit"),
+			add("X-RateLimit-Remaining-"+title, "x-ratelimit-remaining"),
+			add(rateLimitResetPrefix+f.window, "x-ratelimit-reset"),
+			remove("x-ratelimit-limit"),
+			remove("x-ratelimit-remaining"),
+			remove("x-ratelimit-reset"),
+		},
+	}})
+}
+
+// localHeadersShown reports whether a policy=local instance of rp sets
+// window (any window when window is "") and its headers are not hidden.
+func localHeadersShown(rp *routePlan, window string) bool {
+	applies, main, err := localApplies(rp)
+	if err != nil || len(applies) == 0 || main.cfg.HideClientHeaders {
+		return false
+	}
+	for _, a := range applies {
+		if _, ok := a.cfg.window(window); ok || (window == "" && len(a.cfg.windows()) > 0) {
+			return true
+		}
+	}
+	return false
+}
