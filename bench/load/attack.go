@@ -1,6 +1,7 @@
 package load
 
 import (
+	"crypto/tls"
 	"net/http"
 	"sort"
 	"strconv"
@@ -31,6 +32,9 @@ type Options struct {
 	BackendHeader string
 	// Host, if set, is the requests' Host header.
 	Host string
+	// TLS, if set, configures https URLs (the SNI, trust); requests stay
+	// HTTP/1.1 over keep-alive connections, like the plain ones.
+	TLS *tls.Config
 }
 
 // Result is what an attack saw after its warmup.
@@ -82,6 +86,9 @@ func Start(o Options) *Run {
 		// The body is read and dropped: only status, header and time count.
 		vegeta.MaxBody(0),
 		vegeta.HTTP2(false),
+	}
+	if o.TLS != nil {
+		opts = append(opts, vegeta.TLSConfig(o.TLS))
 	}
 	rate := vegeta.ConstantPacer{Freq: o.Rate, Per: time.Second}
 	if o.Rate <= 0 {

@@ -53,6 +53,7 @@ func Markdown(r *Results) string {
 	writeScale(&b, r)
 	writeAdmin(&b, r)
 	writePlugins(&b, r)
+	writeHTTPS(&b, r)
 	writeAnchors(&b)
 	return b.String()
 }

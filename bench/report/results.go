@@ -23,6 +23,7 @@ type Results struct {
 	Failover    []scenario.FailoverRow
 	Overhead    []scenario.OverheadCell
 	Plugins     *scenario.PluginsResult
+	HTTPS       *scenario.HTTPSResult
 	Scale       *scenario.ScaleResult
 	Admin       []scenario.AdminRow
 }

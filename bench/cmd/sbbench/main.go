@@ -21,7 +21,7 @@ import (
 )
 
 // allScenarios in run order.
-var allScenarios = []string{"admin", "propagation", "churn", "failover", "overhead", "plugins", "scale"}
+var allScenarios = []string{"admin", "propagation", "churn", "failover", "overhead", "plugins", "https", "scale"}
 
 func main() {
 	os.Exit(run())
@@ -204,6 +204,8 @@ func runScenario(env *scenario.Env, name string, res *report.Results) error {
 		res.Overhead, err = scenario.Overhead(env)
 	case "plugins":
 		res.Plugins, err = scenario.Plugins(env)
+	case "https":
+		res.HTTPS, err = scenario.HTTPS(env)
 	case "scale":
 		res.Scale, err = scenario.Scale(env)
 	case "admin":
