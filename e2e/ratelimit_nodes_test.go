@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCluster_EveryNodeServesTheRateLimitService: in a three-node cluster
+// each node serves the rate-limit service to the Envoys it configures.
+// policy=cluster counts in the memory of the Envoy's node; when that node
+// dies the Envoy moves to another, whose CDS points it at that node's own
+// service, and limiting goes on there (its counters start at zero:
+// docs/plugins.md).
+func TestCluster_EveryNodeServesTheRateLimitService(t *testing.T) {
+	t.Parallel()
+	requireStack(t)
+	be := startBackend(t, "a")
+	hosts := writeHostsFile(t, map[string]string{"a.test": be.ip})
+	proxyAddr, envoyAdmin := freePort(t), freePort(t)
+	var nodes []*clusterNode
+	rls := map[*clusterNode]string{}
+	for i := 1; i <= 3; i++ {
+		addr := freePort(t)
+		n := &clusterNode{stack: &stack{
+			t: t, adminAddr: freePort(t), xdsAddr: freePort(t), proxyAddr: proxyAddr, envoyAdminAddr: envoyAdmin,
+			dataDir: t.TempDir(), hostsFile: hosts, nodeID: fmt.Sprintf("rl-node-%d", i),
+			extraArgs: []string{"--ratelimit-listen", addr},
+			admin:     &http.Client{Timeout: requestTimeout},
+			proxy:     &http.Client{Timeout: requestTimeout},
+		}, raftAddr: freePort(t)}
+		if i > 1 {
+			n.join = []string{nodes[0].adminAddr}
+		}
+		n.start()
+		nodes = append(nodes, n)
+		rls[n] = addr
+	}
+	eventually(t, 30*time.Second, "three nodes agree on a leader", func() (bool, string) {
+		ids := map[string]bool{}
+		for _, n := range nodes {
+			st, ok := n.status()
+			if !ok || st.Leader == nil {
+				return false, n.nodeID + " has no leader"
+			}
+			ids[st.Leader.ID] = true
+		}
+		return len(ids) == 1, fmt.Sprint(ids)
+	})
+	xds := []string{nodes[0].xdsAddr, nodes[1].xdsAddr, nodes[2].xdsAddr}
+	boot, err := exec.Command(switchboardBin, "envoy-bootstrap", "--node-id", "rl-edge",
+		"--xds-address", strings.Join(xds, ","), "--admin-listen", envoyAdmin).Output()
+	if err != nil {
+		t.Fatalf("envoy-bootstrap: %v", err)
+	}
+	bootPath := filepath.Join(t.TempDir(), "envoy.yaml")
+	if err := os.WriteFile(bootPath, boot, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	edge := nodes[0].stack
+	edge.envoy = startProc(t, "envoy", envoyBin, "-c", bootPath, "--use-dynamic-base-id")
+	if err := edge.waitServing(); err != nil {
+		t.Fatal(err)
+	}
+
+	leader := nodes[0]
+	leader.mustAPI("POST", "/services", form("name", "rl", "url", fmt.Sprintf("http://a.test:%d", be.port)), 201)
+	leader.mustAPI("POST", "/services/rl/routes", form("name", "rl", "paths[]", "/rl"), 201)
+	id := leader.mustAPI("POST", "/routes/rl/plugins", form("name", "rate-limiting", "config.policy", "cluster", "config.hour", "3"), 201)["id"].(string)
+	waitRoutesContain(t, envoyAdmin, id)
+
+	feeding := func(exclude *clusterNode) *clusterNode {
+		var f *clusterNode
+		eventually(t, 30*time.Second, "the Envoy's control plane", func() (bool, string) {
+			for _, n := range nodes {
+				if ok, _ := n.connectedEnvoy(); ok && n != exclude {
+					f = n
+					return true, ""
+				}
+			}
+			return false, "none"
+		})
+		// Its CDS points the Envoy at its own rate-limit service.
+		eventually(t, convergeBound, "the Envoy dials "+f.nodeID+"'s rate-limit service", func() (bool, string) {
+			body, err := getText("http://" + envoyAdmin + "/clusters")
+			if err != nil {
+				return false, err.Error()
+			}
+			return strings.Contains(body, rateLimitServiceCluster+"::"+rls[f]+"::"), "not yet"
+		})
+		return f
+	}
+	first := feeding(nil)
+	c := rlClient(newLoopbackIP(t))
+	if got := rlCodes(rlSeq(t, edge, c, 4, "/rl")); got != "200,200,200,429" {
+		t.Fatalf("through %s: %s", first.nodeID, got)
+	}
+	first.cp.kill(t)
+	second := feeding(first)
+	a := rlGet(t, edge, c, "/rl")
+	if a.status != 200 || a.header.Get("X-RateLimit-Remaining-Hour") != "2" {
+		t.Fatalf("after %s died, through %s: want 200 counted by its service (remaining 2), got %s", first.nodeID, second.nodeID, a)
+	}
+}
+
+const rateLimitServiceCluster = "switchboard/ratelimit"
+
