@@ -109,4 +109,3 @@ func TestCluster_EveryNodeServesTheRateLimitService(t *testing.T) {
 }
 
 const rateLimitServiceCluster = "switchboard/ratelimit"
-
