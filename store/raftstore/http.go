@@ -59,7 +59,7 @@ type indexResponse struct {
 // "unavailable" and its client retries, rather than requests bouncing.
 func (n *Node) handleApply(w http.ResponseWriter, r *http.Request) {
 	var m store.Mutation
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<20)).Decode(&m); err != nil {
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxForwardedEntry)).Decode(&m); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "bad mutation: " + err.Error()})
 		return
 	}
@@ -77,16 +77,35 @@ func (n *Node) handleApply(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, indexResponse{Index: idx})
 }
 
+// maxForwardedEntry caps a forwarded write: POST /config takes up to 64 MiB
+// of YAML, and its one mutation carries every row with all its fields,
+// which is larger (a file of 50,000 routes is a 27 MiB entry).
+const maxForwardedEntry = 256 << 20
+
 // forwardApply sends m to the leader's Admin API and returns its answer.
-func (n *Node) forwardApply(adminAddr string, m *store.Mutation) (uint64, error) {
+func (n *Node) forwardApply(adminAddr string, m *store.Mutation) (uint64, time.Duration, error) {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return 0, 0, err
+	}
+	bound := n.writeBound(len(raw))
 	var resp indexResponse
-	if err := n.post(context.Background(), adminAddr, pathApply, m, &resp); err != nil {
-		return 0, fmt.Errorf("%w: forward to leader: %v", store.ErrUnavailable, err)
+	if err := n.postRaw(context.Background(), adminAddr, pathApply, raw, &resp, bound); err != nil {
+		return 0, bound, fmt.Errorf("%w: forward to leader: %v", store.ErrUnavailable, err)
 	}
 	if resp.Error != nil {
-		return 0, resp.Error.toError()
+		return 0, bound, resp.Error.toError()
 	}
-	return resp.Index, nil
+	return resp.Index, bound, nil
+}
+
+// writeBound is how long a write of size bytes may take to commit: the
+// configured bound, plus 4 s per MiB. The leader decodes, logs, replicates
+// and applies a whole declarative file before it answers (a 27 MiB file
+// of 50,000 routes takes seconds, many more on a starved machine); under a
+// fixed bound such a write timed out at the follower while it committed.
+func (n *Node) writeBound(size int) time.Duration {
+	return n.cfg.ApplyTimeout + time.Duration(size>>20)*4*time.Second
 }
 
 func (n *Node) post(ctx context.Context, adminAddr, path string, body, out any) error {
@@ -94,18 +113,30 @@ func (n *Node) post(ctx context.Context, adminAddr, path string, body, out any) 
 	if err != nil {
 		return err
 	}
+	return n.postRaw(ctx, adminAddr, path, raw, out, 0)
+}
+
+// postRaw posts raw; a bound above the client's own timeout replaces it
+// for this request.
+func (n *Node) postRaw(ctx context.Context, adminAddr, path string, raw []byte, out any, bound time.Duration) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL(adminAddr)+path, bytes.NewReader(raw))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(forwardHeader, n.cfg.NodeID)
-	return n.do(req, out)
+	return n.do(req, out, bound)
 }
 
-func (n *Node) do(req *http.Request, out any) error {
+func (n *Node) do(req *http.Request, out any, bound time.Duration) error {
 	req.Header.Set(SecretHeader, n.cfg.ClusterSecret)
-	res, err := n.client.Do(req)
+	c := n.client
+	if bound > 0 && c.Timeout > 0 && bound+2*time.Second > c.Timeout {
+		longer := *c // shares the transport: same connections, same TLS
+		longer.Timeout = bound + 2*time.Second
+		c = &longer
+	}
+	res, err := c.Do(req)
 	if err != nil {
 		return err
 	}
@@ -201,7 +232,7 @@ func (n *Node) fetchLeaderIndex(ctx context.Context, adminAddr string) (uint64, 
 		return 0, err
 	}
 	var resp indexResponse
-	if err := n.do(req, &resp); err != nil {
+	if err := n.do(req, &resp, 0); err != nil {
 		return 0, err
 	}
 	return resp.Index, nil

@@ -26,14 +26,14 @@ func (n *Node) Propose(m *store.Mutation) (uint64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: no leader", store.ErrUnavailable)
 	}
-	idx, err := n.forwardApply(leader.AdminAddr, m)
+	idx, bound, err := n.forwardApply(leader.AdminAddr, m)
 	if err != nil {
 		return 0, err
 	}
 	// Answer only once this node has applied the write too, so a client
 	// reads its own writes from the node it wrote to. The write is
 	// committed either way; a slow follower just answers later.
-	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ApplyTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	_, _ = n.st.WaitForRevision(ctx, idx-1)
 	return idx, nil
