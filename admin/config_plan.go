@@ -29,7 +29,7 @@ type declEntry struct {
 	e       *entity
 	input   map[string]any
 	orig    []byte // the input as the file gave it (JSON), for flattened errors
-	path    []any          // "services", 0, "routes", 2
+	path    []any  // "services", 0, "routes", 2
 	parent  *declEntry
 	pfield  string // the foreign field that nesting fills ("service")
 	id      string
