@@ -163,6 +163,11 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		scale = n
 	}
+	hash, err := s.configurationHash()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	total := int64(s.totalRequests.Load())
@@ -185,6 +190,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			}},
 		},
 		"database": map[string]bool{"reachable": true},
+		// Kong reports it in DB-less mode only; every node here holds
+		// the whole state, so it is always there (config_hash.go).
+		"configuration_hash": hash,
 	})
 }
 

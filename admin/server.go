@@ -84,6 +84,8 @@ type Server struct {
 	entities  map[string]*entity
 	relations map[string]*relation
 
+	hash configHash // config_hash.go: /status configuration_hash
+
 	totalRequests atomic.Uint64
 	activeConns   atomic.Int64
 }
