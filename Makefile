@@ -47,6 +47,9 @@ envoy:
 test: build envoy chromium redis
 	$(GO) vet ./...
 	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) REDIS_SERVER_BIN=$(REDIS_SERVER_BIN) $(GO) test -race -count=1 -timeout 20m ./...
+	# A declarative file of 50,000 routes as one raft entry, at full size
+	# (too slow under -race, which runs it smaller above).
+	$(GO) test -count=1 -run 'TestNode_DeclarativeFileInOneEntry' ./store/raftstore/
 
 unit: redis
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)

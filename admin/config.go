@@ -144,6 +144,14 @@ func (s *Server) exportConfig(snap *store.Snapshot) (map[string]any, error) {
 			}
 			delete(m, "created_at")
 			delete(m, "updated_at")
+			// A view field naming child entities (a certificate's snis)
+			// is left out: the children are exported as their own
+			// entries, and in a file that key holds child records.
+			for key := range m {
+				if child, _ := s.nestedChild(e, key); child != nil {
+					delete(m, key)
+				}
+			}
 			for key, v := range m {
 				if v == nil {
 					delete(m, key)

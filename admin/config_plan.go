@@ -187,6 +187,12 @@ func (s *Server) planConfig(snap *store.Snapshot, doc map[string]any) *configPla
 func (p *configPlan) flatten(s *Server, e *entity, items []any, path []any, parent *declEntry, pfield string) {
 	for i, it := range items {
 		in, ok := it.(map[string]any)
+		if str, isStr := it.(string); isStr && parent != nil && e.schema.EndpointKey() != "" {
+			// A nested child given by its endpoint key alone
+			// (certificates[].snis: [a.example.test]), as the entity
+			// endpoints accept it.
+			in, ok = map[string]any{e.schema.EndpointKey(): str}, true
+		}
 		ipath := append(append([]any(nil), path...), i)
 		d := &declEntry{e: e, path: ipath, parent: parent, pfield: pfield}
 		if !ok {
