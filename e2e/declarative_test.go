@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,6 +51,11 @@ func (s *stack) xdsCounters() map[string]float64 {
 	for k, v := range stats {
 		out["envoy "+k] = float64(v)
 	}
+	rev, err := strconv.ParseFloat(s.api("GET", "/status", nil).header.Get(revisionHeader), 64)
+	if err != nil {
+		s.t.Fatalf("revision header: %v", err)
+	}
+	out["store revision"] = rev
 	return out
 }
 
@@ -112,7 +118,6 @@ certificates:
 	if r.status != http.StatusCreated {
 		t.Fatalf("POST /config: %d %s", r.status, r.body)
 	}
-	rev := r.header.Get(revisionHeader)
 	s.converge("the file's key-auth route", func() (bool, string) {
 		res := s.getWithKey("/mock/anything", "top-secret-key")
 		return res.backend == "httpbin", res.String()
@@ -129,7 +134,8 @@ certificates:
 	}
 
 	// Wait until Envoy has taken everything (the hostnames' endpoints come
-	// after their resolution), then count its updates.
+	// after their resolution) and the node writes nothing in the
+	// background, then count the revision and every xDS update.
 	var before map[string]float64
 	eventually(t, convergeBound, "xDS counters at rest", func() (bool, string) {
 		a := s.xdsCounters()
@@ -137,6 +143,7 @@ certificates:
 		before = s.xdsCounters()
 		return fmt.Sprint(a) == fmt.Sprint(before), fmt.Sprint(before)
 	})
+	rev := strconv.FormatFloat(before["store revision"], 'f', -1, 64)
 
 	// Its own dump, posted back, and the file again: nothing moves.
 	dump := s.mustAPI("GET", "/config", nil, 200)["config"].(string)

@@ -54,6 +54,7 @@ func Markdown(r *Results) string {
 	writeAdmin(&b, r)
 	writePlugins(&b, r)
 	writeHTTPS(&b, r)
+	writeDeclarative(&b, r)
 	writeAnchors(&b)
 	return b.String()
 }

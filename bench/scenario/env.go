@@ -51,6 +51,8 @@ type Sizes struct {
 	AdminConc   []int
 
 	BulkWorkers int
+
+	Declarative []int // routes per POST /config file (declarative.go)
 }
 
 // FullSizes are the sizes of the published goals (BENCHMARKS.md).
@@ -64,6 +66,7 @@ func FullSizes() Sizes {
 		ScaleServices: 10000, ScaleUpstreams: 1000, ScaleTargets: 10000, ScaleClients: 100, ScaleChanges: 20, ScaleEnvoyChanges: 10,
 		AdminWrites: []int{500, 2000}, AdminConc: []int{1, 16},
 		BulkWorkers: 16,
+		Declarative: []int{5000, 50000},
 	}
 }
 
@@ -79,6 +82,7 @@ func QuickSizes() Sizes {
 		ScaleServices: 1000, ScaleUpstreams: 100, ScaleTargets: 1000, ScaleClients: 10, ScaleChanges: 5, ScaleEnvoyChanges: 3,
 		AdminWrites: []int{100, 200}, AdminConc: []int{1, 16},
 		BulkWorkers: 16,
+		Declarative: []int{500},
 	}
 }
 

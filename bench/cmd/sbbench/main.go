@@ -21,7 +21,7 @@ import (
 )
 
 // allScenarios in run order.
-var allScenarios = []string{"admin", "propagation", "churn", "failover", "overhead", "plugins", "https", "scale"}
+var allScenarios = []string{"admin", "propagation", "churn", "failover", "overhead", "plugins", "https", "scale", "declarative"}
 
 func main() {
 	os.Exit(run())
@@ -210,6 +210,8 @@ func runScenario(env *scenario.Env, name string, res *report.Results) error {
 		res.Scale, err = scenario.Scale(env)
 	case "admin":
 		res.Admin, err = scenario.AdminWrites(env)
+	case "declarative":
+		res.Declarative, err = scenario.Declarative(env)
 	}
 	return err
 }
