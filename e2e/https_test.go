@@ -45,6 +45,7 @@ func httpsListener(t *testing.T, delta bool) {
 		{"name", "secure", "paths[]", "/secure", "protocols[]", "https"},
 		{"name", "redirect", "paths[]", "/redirect", "protocols[]", "https", "https_redirect_status_code", "301"},
 		{"name", "sni", "paths[]", "/sni", "protocols[]", "https", "snis[]", "exact.test"},
+		{"name", "grpcs", "paths[]", "/grpcs", "protocols[]", "grpcs"},
 	} {
 		s.mustAPI("POST", "/services/echo/routes", form(r...), 201)
 	}
@@ -149,6 +150,22 @@ func httpsListener(t *testing.T, delta bool) {
 				resp.Header.Get("Location") != c.location {
 				t.Errorf("GET %s: %d %q Location %q; want %s %q %q", c.path, resp.StatusCode, b, resp.Header.Get("Location"), c.status, c.body, c.location)
 			}
+		}
+		// A grpcs-only route over plain HTTP (Kong's handler.lua): 415 for
+		// a request that is not gRPC, grpc-status 1 for one that is.
+		r := s.get("/grpcs", "")
+		if r.status != 415 || kongMessage(r.body) != "Non-gRPC request matched gRPC route" {
+			t.Errorf("grpcs-only, not gRPC: %s", r)
+		}
+		req, _ := http.NewRequest("POST", s.proxyURL("/grpcs/pkg.Svc/Call"), strings.NewReader(""))
+		req.Header.Set("Content-Type", "application/grpc")
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Grpc-Status") != "1" || resp.Header.Get("Grpc-Message") != "gRPC request matched gRPCs route" {
+			t.Errorf("grpcs-only, gRPC: %d grpc-status %q grpc-message %q", resp.StatusCode, resp.Header.Get("Grpc-Status"), resp.Header.Get("Grpc-Message"))
 		}
 	})
 

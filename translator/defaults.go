@@ -84,6 +84,8 @@ const (
 // {"message": ...} as Kong before 3.5 renders them.
 const (
 	msgNoRoute        = "no Route matched with those values"
+	msgNonGRPC        = "Non-gRPC request matched gRPC route"
+	msgGRPCSOnly      = "gRPC request matched gRPCs route"
 	msgNoPeer         = "failure to get a peer from the ring-balancer"
 	msgNoService      = "no Service found with those values"
 	msgBadGateway     = "An invalid response was received from the upstream server"

@@ -38,8 +38,10 @@ type routePlan struct {
 	// https-only route on the plain-HTTP listener.
 	cluster *clusterPlan
 	// httpsOnly: an https-only route on the plain listener, which answers
-	// 426 or redirects (https_redirect_status_code).
-	httpsOnly bool
+	// 426 or redirects (https_redirect_status_code); grpcsOnly: a route
+	// whose only protocol is grpcs, there, which answers as Kong does
+	// (route_grpcs.go).
+	httpsOnly, grpcsOnly bool
 	// listener is the listener whose route configuration this is for.
 	listener listenerSpec
 	// plugins are the plugin instances that apply to every request of the
@@ -71,7 +73,8 @@ func (t *translator) planRoute(r *store.Route, l listenerSpec) (rp *routePlan, o
 		return nil, false
 	}
 	httpsOnly = httpsOnly && !l.tls
-	rp = &routePlan{route: r, httpsOnly: httpsOnly, listener: l, domains: t.routeDomains(r, l.port)}
+	grpcsOnly := httpsOnly && onlyGRPCS(r.Protocols)
+	rp = &routePlan{route: r, httpsOnly: httpsOnly && !grpcsOnly, grpcsOnly: grpcsOnly, listener: l, domains: t.routeDomains(r, l.port)}
 	if len(rp.domains) == 0 {
 		return nil, false // every host names another port
 	}

@@ -97,6 +97,10 @@ func (t *translator) envoyRoutes(rp *routePlan, p *kongPath, headers []*routev3.
 	strip := r.StripPath && plan != nil
 	var out []*routev3.Route
 	for _, rule := range pathRules(p, strip, servicePath) {
+		if rp.grpcsOnly {
+			out = append(out, grpcsOnlyRoutes(routeName(r), rule.match, headers)...)
+			continue
+		}
 		er := &routev3.Route{Name: routeName(r), Match: rule.match}
 		er.Match.Headers = headers
 		er.Match.FilterState = sni

@@ -208,12 +208,21 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 			return err
 		}
 	}
+	// The default certificate before the first publish, so that Envoy's
+	// first configuration already holds the TLS listener (it waits for
+	// the pair); a cluster without a leader yet gets it in the background.
+	needDefaultCert := cfg.ProxyTLSListen != "" && cfg.ProxyTLSCert == ""
+	if needDefaultCert {
+		if err := createDefaultCertificate(st); err == nil {
+			needDefaultCert = false
+		}
+	}
 	gate.open()
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	go res.Run(runCtx)
 	go envoys.run(runCtx)
-	if cfg.ProxyTLSListen != "" && cfg.ProxyTLSCert == "" {
+	if needDefaultCert {
 		go ensureDefaultCertificate(runCtx, st, log)
 	}
 	go func() {
