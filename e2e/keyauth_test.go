@@ -215,6 +215,11 @@ func TestKeyAuth(t *testing.T) {
 		if e.status != http.StatusOK || !strings.HasSuffix(e.url, "/?c=value1&b=value2&a=value%203") {
 			t.Errorf("key in query: %v, want ?c=value1&b=value2&a=value%%203 upstream", e)
 		}
+		// "removes apikey in encoded query": the name matches decoded.
+		e = s.kaDo(kaRequest{path: "/hide?c=value1&api%6Bey=bob-key&b=value2"})
+		if e.status != http.StatusOK || !strings.HasSuffix(e.url, "/?c=value1&b=value2") {
+			t.Errorf("encoded key name in query: %v", e)
+		}
 		e = s.kaDo(kaRequest{path: "/plain?c=1&apikey=bob-key&a=2"})
 		if !strings.HasSuffix(e.url, "/?c=1&apikey=bob-key&a=2") {
 			t.Errorf("hide_credentials=false changed the query: %v", e)
@@ -244,9 +249,18 @@ func TestKeyAuth(t *testing.T) {
 			kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/body", contentType: b.contentType, body: b.with("nope")}), "Unauthorized", "Key")
 			kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/body", contentType: b.contentType, body: b.twice("bob-key")}), "Duplicate API key found", "Key")
 		}
-		// "does not identify apikey[] as api keys"; unsupported content type.
-		kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/body", contentType: "application/x-www-form-urlencoded", body: []byte("apikey[]=bob-key")}), "No API key found in request", "Key")
+		// "does not identify apikey[] / apikey[1] as api keys"; unsupported content type.
+		for _, b := range []string{"apikey[]=bob-key", "apikey[1]=bob-key"} {
+			kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/body", contentType: "application/x-www-form-urlencoded", body: []byte(b)}), "No API key found in request", "Key")
+		}
 		kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/body", contentType: "text/plain", body: []byte("apikey=bob-key")}), "No API key found in request", "Key")
+		// The body alone (header and query off): only the body key counts.
+		kaRoute(s, "body-only", "config.key_in_body", "true", "config.key_in_header", "false", "config.key_in_query", "false")
+		kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/body-only", header: hdr("Apikey", "bob-key")}), "No API key found in request", "Key")
+		kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/body-only?apikey=bob-key"}), "No API key found in request", "Key")
+		if e := s.kaDo(kaRequest{method: "POST", path: "/body-only", contentType: "application/json", body: []byte(`{"apikey":"bob-key"}`)}); e.status != http.StatusOK {
+			t.Errorf("body-only with a JSON key: %v", e)
+		}
 		// Off by default: a body key is not read.
 		kaWant401(t, s.kaDo(kaRequest{method: "POST", path: "/plain", contentType: "application/x-www-form-urlencoded", body: []byte("apikey=bob-key")}), "No API key found in request", "Key")
 	})
@@ -295,9 +309,17 @@ func TestKeyAuth(t *testing.T) {
 			e := s.kaDo(kaRequest{path: "/plain", header: hdr("Apikey", "revoke-me")})
 			return e.status == http.StatusOK, e.String()
 		})
-		s.mustAPI("DELETE", "/consumers/bob/key-auth/revoke-me", nil, 204)
+		// "invalidated credentials from cache when updated": the old key
+		// is refused, the new one works.
+		s.mustAPI("PATCH", "/consumers/bob/key-auth/revoke-me", form("key", "renamed"), 200)
+		s.converge("the renamed key", func() (bool, string) {
+			old := s.kaDo(kaRequest{path: "/plain", header: hdr("Apikey", "revoke-me")})
+			renamed := s.kaDo(kaRequest{path: "/plain", header: hdr("Apikey", "renamed")})
+			return old.status == http.StatusUnauthorized && renamed.status == http.StatusOK, old.String() + " / " + renamed.String()
+		})
+		s.mustAPI("DELETE", "/consumers/bob/key-auth/renamed", nil, 204)
 		s.converge("the revoked key refused", func() (bool, string) {
-			e := s.kaDo(kaRequest{path: "/plain", header: hdr("Apikey", "revoke-me")})
+			e := s.kaDo(kaRequest{path: "/plain", header: hdr("Apikey", "renamed")})
 			return e.status == http.StatusUnauthorized && e.message == "Unauthorized", e.String()
 		})
 		// "authenticate for up to 'ttl'": accepted, then refused once
