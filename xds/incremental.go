@@ -267,8 +267,8 @@ func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
 		}
 		v.vhosts[vh] = v.gen
 	}
-	sweepGen(v.vhosts, len(vhs), v.gen)
-	sweepGen(v.routes, seenRoutes, v.gen)
+	sweepGen(v.vhosts, len(vhs), v.gen, maxStaleVhosts)
+	sweepGen(v.routes, seenRoutes, v.gen, maxStaleRoutes)
 	return nil
 }
 
@@ -280,10 +280,10 @@ type validated struct {
 	routes map[*routev3.Route]uint64
 }
 
-// sweepGen drops the entries the current generation did not see, once they
-// are as many as those it did (plus slack): O(1) per publish amortized.
-func sweepGen[K comparable](m map[K]uint64, used int, gen uint64) {
-	if len(m) <= 2*used+sweepSlack {
+// sweepGen drops the entries the current generation did not see, when
+// sweepDue (routebytes.go).
+func sweepGen[K comparable](m map[K]uint64, used int, gen uint64, maxStale int) {
+	if !sweepDue(len(m), used, maxStale) {
 		return
 	}
 	for k, g := range m {

@@ -121,3 +121,28 @@ func TestMarshalRoutes_VersionFollowsContent(t *testing.T) {
 		}
 	}
 }
+
+// A replaced virtual host must not stay pinned by the memos: in the single
+// virtual host layout each one holds every route.
+func TestValidateRoutes_DropsReplacedVirtualHosts(t *testing.T) {
+	route := &routev3.Route{
+		Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+		Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: "c"}}},
+	}
+	p := &publisher{}
+	for range 200 {
+		rc := &routev3.RouteConfiguration{Name: "kong", VirtualHosts: []*routev3.VirtualHost{{Name: "*", Domains: []string{"*"}, Routes: []*routev3.Route{route}}}}
+		if err := p.validateRoutes(rc); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := p.marshalRoutes(rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(p.validRoutes["kong"].vhosts); n > 2 {
+		t.Fatalf("%d virtual hosts remembered for a configuration of one", n)
+	}
+	if n := len(p.routeBytes["kong"].vhosts); n > 2 {
+		t.Fatalf("%d virtual hosts' bytes kept for a configuration of one", n)
+	}
+}

@@ -44,10 +44,23 @@ type chunk struct {
 	sum uint64
 }
 
-// sweepSlack bounds how many parts a cache keeps beyond those in use before
-// it drops the stale ones: sweeping is O(cached), so it runs only once the
-// stale ones are as many as the live ones.
-const sweepSlack = 1024
+// A cache drops its stale parts (not used by the current marshal) once they
+// are as many as the used ones, or more than maxStale: sweeping is
+// O(cached), so it runs after O(cached) changes, or after maxStale changed
+// parts at most, because a stale part pins its proto, and in the single
+// virtual host layout one stale virtual host pins a list of every route
+// (1,026 of them were 68 MiB at 10,000 routes before this bound).
+const (
+	maxStaleVhosts = 64
+	maxStaleRoutes = 1024
+)
+
+// sweepDue reports whether a map of n entries, used of them current, is to
+// be swept.
+func sweepDue(n, used, maxStale int) bool {
+	stale := n - used
+	return stale > used || stale > maxStale
+}
 
 // marshalRoutes is the deterministic wire form of a route configuration and
 // its content version, spliced from cached parts.
@@ -132,8 +145,8 @@ func (c *routeChunks) marshal(rc *routev3.RouteConfiguration) (out []byte, versi
 		sum = fold(sum, vc.sum)
 	}
 	out = append(out, post...)
-	sweep(c.vhosts, len(vhs), c.gen)
-	sweep(c.routes, c.seenRoutes, c.gen)
+	sweep(c.vhosts, len(vhs), c.gen, maxStaleVhosts)
+	sweep(c.routes, c.seenRoutes, c.gen, maxStaleRoutes)
 	return out, strconv.FormatUint(sum, 16), true, nil
 }
 
@@ -181,13 +194,12 @@ func (c *routeChunks) marshalVirtualHost(vh *routev3.VirtualHost) (*chunk, bool,
 	return &chunk{b: body, sum: sum}, true, nil
 }
 
-// sweep drops the parts not used by the current marshal once they are as
-// many as the used ones (plus slack), so it is O(1) per change amortized.
-// A route of an unchanged (cached) virtual host is not visited, so it may
-// be dropped and re-marshalled the next time its virtual host is re-built:
-// correct, only slower, and the bytes live on inside the virtual host's.
-func sweep[K comparable](m map[K]*chunk, used int, gen uint64) {
-	if len(m) <= 2*used+sweepSlack {
+// sweep drops the parts not used by the current marshal when sweepDue. A
+// route of an unchanged (cached) virtual host is not visited, so it may be
+// dropped and re-marshalled the next time its virtual host is re-built:
+// correct, only slower, and its bytes live on inside the virtual host's.
+func sweep[K comparable](m map[K]*chunk, used int, gen uint64, maxStale int) {
+	if !sweepDue(len(m), used, maxStale) {
 		return
 	}
 	for k, c := range m {
