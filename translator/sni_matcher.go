@@ -12,6 +12,13 @@ import (
 	"github.com/switchboard-gw/switchboard/store"
 )
 
+// validSNI is what the "*" SNI accepts: Kong serves the default
+// certificate, not the "*" one, to an SNI that is no valid host name (a
+// port, an IP address, a "*"; 06-ssl_spec.lua "invalid SNI"). RE2 has no
+// look-ahead: no ':' or '*', and one character that is neither a digit nor
+// a dot (an IPv4 address has none, an IPv6 one has ':').
+const validSNI = `^[^:*]*[^:*0-9.][^:*]*$`
+
 // sniMatcher selects a certificate's filter chain by the SNI in Kong's
 // order (kong/runloop/certificate.lua find_certificate):
 //
@@ -36,7 +43,7 @@ func sniMatcher(snis []*store.SNI) *xdsmatcherv3.Matcher {
 		name, chain := strings.ToLower(n.Name), CertSecretName(n.Certificate.ID)
 		switch {
 		case name == "*":
-			star = append(star, regexField(`^.+$`, chain))
+			star = append(star, regexField(validSNI, chain))
 		case strings.HasPrefix(name, "*."):
 			rest := name[2:]
 			if !strings.Contains(rest, ".") {

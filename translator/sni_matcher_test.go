@@ -38,11 +38,14 @@ func TestSNIMatcher_KongOrder(t *testing.T) {
 			t.Errorf("SNI %q selects %q, want %q", name, got, want)
 		}
 	}
-	// The "*" SNI catches every other name, but not a connection without
-	// SNI (Envoy's ServerNameInput is then empty, and "^.+$" needs a
-	// character).
+	// The "*" SNI catches every other valid name, but not a connection
+	// without SNI (Envoy's ServerNameInput is then empty).
 	m = sniMatcher(append(snis, sni("*", "star")))
-	for name, want := range map[string]string{"a.b.wildcard.com": "star", "wildcard.org": "exact", "": ""} {
+	for name, want := range map[string]string{
+		"a.b.wildcard.com": "star", "wildcard.org": "exact", "": "",
+		// Kong's "invalid SNI" cases get the default certificate.
+		"a.example.com:600": "", "127.0.0.1": "", "256.256.256.256": "", "*.exam*le.com": "", "a.exam*le.com": "", "::1": "",
+	} {
 		if got := evalMatcher(t, m, name); got != want {
 			t.Errorf("with *: SNI %q selects %q, want %q", name, got, want)
 		}
