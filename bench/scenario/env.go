@@ -58,10 +58,10 @@ type Sizes struct {
 // FullSizes are the sizes of the published goals (BENCHMARKS.md).
 func FullSizes() Sizes {
 	return Sizes{
-		PropExisting: []int{0, 1000, 5000}, PropHostExisting: []int{5000, 50000}, PropNew: 200, PropRunBound: 150 * time.Second, LoadRate: 1000,
+		PropExisting: []int{0, 1000, 5000}, PropHostExisting: []int{5000, 50000}, PropNew: 200, PropRunBound: 90 * time.Second, LoadRate: 1000,
 		ChurnRoutes: 500, ChurnTargets: 100, ChurnRate: 150,
 		FailoverBefore: 2 * time.Second, FailoverAfter: 2 * time.Second, FailoverBound: 10 * time.Second,
-		OverheadConns: []int{16, 64}, OverheadDuration: 4 * time.Second, OverheadWarmup: time.Second, OverheadRounds: 5,
+		OverheadConns: []int{16, 64}, OverheadDuration: 4 * time.Second, OverheadWarmup: time.Second, OverheadRounds: 4,
 		PluginConns: []int{16}, PluginRounds: 3, PluginServiceConc: 16,
 		ScaleServices: 10000, ScaleUpstreams: 1000, ScaleTargets: 10000, ScaleClients: 100, ScaleChanges: 20, ScaleEnvoyChanges: 10,
 		AdminWrites: []int{500, 2000}, AdminConc: []int{1, 16},
