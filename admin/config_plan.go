@@ -265,6 +265,10 @@ func (p *configPlan) build(s *Server, snap *store.Snapshot, d *declEntry, ids ma
 	if _, ok := in["id"]; !ok {
 		sent, _ = json.Marshal(in)
 	}
+	given := make(map[string]bool, len(in)) // what the file set, before the hooks fill the rest
+	for k := range in {
+		given[k] = true
+	}
 	var state any
 	if e.before != nil {
 		var err error
@@ -292,7 +296,7 @@ func (p *configPlan) build(s *Server, snap *store.Snapshot, d *declEntry, ids ma
 	}
 	id := e.id(row)
 	if id == "" {
-		id = p.adoptID(snap, e, row, sent, d)
+		id = p.adoptID(snap, e, row, sent, given, d)
 	}
 	if prev, ok := ids[e.table()][id]; ok && prev != d {
 		p.fail(d, schema.FieldErrors{schema.EntityKey: []string{fmt.Sprintf(
@@ -310,6 +314,7 @@ func (p *configPlan) build(s *Server, snap *store.Snapshot, d *declEntry, ids ma
 		}
 	}
 	prev, _ := snap.Get(e.table(), id)
+	keepGenerated(row, prev, given, s.opts.Now().Unix())
 	stampRow(row, id, prev, s.opts.Now())
 	d.row, d.changed = row, !sameRow(row, prev)
 }
@@ -359,10 +364,10 @@ func (p *configPlan) resolveRef(s *Server, f *schema.Field, in map[string]any, i
 // adoptID is the id of a file entity that names none: the stored entity's
 // holding the same unique key, else one derived from the entity's table,
 // parent and content.
-func (p *configPlan) adoptID(snap *store.Snapshot, e *entity, row store.Row, sent []byte, d *declEntry) string {
+func (p *configPlan) adoptID(snap *store.Snapshot, e *entity, row store.Row, sent []byte, given map[string]bool, d *declEntry) string {
 	for _, u := range e.kind.Unique {
 		vals := u.Values(row)
-		if len(vals) == 0 || allNil(vals) {
+		if len(vals) == 0 || allNil(vals) || generated(u.Fields, given) {
 			continue
 		}
 		if old, err := snap.GetUnique(e.table(), u.Name, vals...); err == nil && old != nil {
