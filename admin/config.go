@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,12 +23,24 @@ func (s *Server) registerConfigRoutes() {
 // every node, database or not. Entities the file leaves unchanged are not
 // written at all: re-applying a file is a no-op, with no new revision.
 func (s *Server) handleConfigPost(w http.ResponseWriter, r *http.Request) {
-	doc, err := readDeclarative(w, r)
+	raw, form, err := readDeclarative(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	snap := s.store.Snapshot()
+	sum := sha256.Sum256(raw)
+	checkHash := r.URL.Query().Get("check_hash") == "1"
+	if checkHash && s.lastFile.holds(sum, snap.Revision()) {
+		committed(r, snap.Revision())
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	doc, err := decodeDeclarative(raw, form)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p := s.planConfig(snap, doc)
 	if len(p.fields) > 0 {
 		body := map[string]any{
@@ -46,16 +59,21 @@ func (s *Server) handleConfigPost(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusOK, map[string]any{"changes": append([]configChange{}, p.changes...)})
 		return
 	}
-	if len(p.batch) == 0 && r.URL.Query().Get("check_hash") == "1" {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	if len(p.batch) > 0 {
-		if !s.apply(w, r, store.Mutation{Op: store.OpBatch, Batch: p.batch}) {
+	if len(p.batch) == 0 {
+		s.lastFile.set(sum, snap.Revision())
+		if checkHash {
+			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-	} else {
 		committed(r, snap.Revision())
+	} else {
+		rev, err := s.store.Apply(&store.Mutation{Op: store.OpBatch, Batch: p.batch})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		committed(r, rev)
+		s.lastFile.set(sum, rev)
 	}
 	// Each row is encoded once, straight into the answer: the body of a
 	// 50,000-route file is tens of MB, and a map round trip per row doubled

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -62,4 +63,20 @@ consumers:
 	if ts.store.Revision() == rev {
 		t.Error("a longer ttl wrote nothing")
 	}
+}
+
+// check_hash=1 answers 304 for the bytes last applied only while nothing
+// else wrote: after a PATCH, the same file is a change again (it undoes
+// the PATCH).
+func TestConfig_CheckHashAfterAnotherWrite(t *testing.T) {
+	ts := newTestServer(t)
+	ts.postConfig("", "application/yaml", getStartedYAML).mustStatus(t, http.StatusCreated)
+	ts.postConfig("?check_hash=1", "application/yaml", getStartedYAML).mustStatus(t, http.StatusNotModified)
+	ts.do(http.MethodPatch, "/services/example_service", map[string]any{"retries": 9}, encJSON).mustStatus(t, http.StatusOK)
+	ts.postConfig("?check_hash=1", "application/yaml", getStartedYAML).mustStatus(t, http.StatusCreated)
+	svc := ts.do(http.MethodGet, "/services/example_service", nil, encJSON).mustStatus(t, http.StatusOK).obj()
+	if svc["retries"] != json.Number("5") {
+		t.Errorf("retries %v after re-applying the file, want 5", svc["retries"])
+	}
+	ts.postConfig("?check_hash=1", "application/yaml", getStartedYAML).mustStatus(t, http.StatusNotModified)
 }

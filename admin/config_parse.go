@@ -27,33 +27,39 @@ func errDeclarativeParse(why string) *apiError {
 	}}
 }
 
-// readDeclarative returns the declarative document of a POST /config: the
-// body itself (JSON, or YAML under a yaml content type) or a `config` field
-// (JSON, form or multipart) holding the document as a YAML or JSON string.
-func readDeclarative(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+// readDeclarative returns the bytes of a POST /config: the body itself
+// (JSON, or YAML under a yaml content type), or the `config` field of a
+// form or multipart body (form is then set). decodeDeclarative parses them.
+func readDeclarative(w http.ResponseWriter, r *http.Request) (raw []byte, form bool, err error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxConfigBody)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		if err := r.ParseMultipartForm(maxConfigBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-			return nil, bodyErr(err)
+			return nil, false, bodyErr(err)
 		}
 		v := r.PostFormValue("config")
 		if v == "" {
-			return nil, errNoDeclarative
+			return nil, false, errNoDeclarative
 		}
-		return parseDeclarative([]byte(v))
+		return []byte(v), true, nil
 	}
-	raw, err := io.ReadAll(r.Body)
+	raw, err = io.ReadAll(r.Body)
 	if err != nil {
-		return nil, bodyErr(err)
+		return nil, false, bodyErr(err)
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, errNoDeclarative
+		return nil, false, errNoDeclarative
 	}
+	return raw, false, nil
+}
+
+// decodeDeclarative is the document of readDeclarative's bytes: a body
+// that is a lone `config` string (JSON) holds the document as YAML or JSON.
+func decodeDeclarative(raw []byte, form bool) (map[string]any, error) {
 	doc, err := parseDeclarative(raw)
-	if err != nil {
-		return nil, err
+	if err != nil || form {
+		return doc, err
 	}
 	if s, ok := doc["config"].(string); ok && len(doc) == 1 {
 		return parseDeclarative([]byte(s))

@@ -390,7 +390,7 @@ func (p *configPlan) adoptID(snap *store.Snapshot, e *entity, row store.Row, sen
 // before the upserts.
 func (p *configPlan) plan(s *Server, snap *store.Snapshot, ids map[string]map[string]*declEntry) {
 	var early, upserts, late []store.Mutation
-	gone := map[string]bool{}
+	gone, parked := map[string]bool{}, map[string]bool{}
 	kinds := s.store.Kinds()
 	for i := len(kinds) - 1; i >= 0; i-- {
 		k := kinds[i]
@@ -415,10 +415,20 @@ func (p *configPlan) plan(s *Server, snap *store.Snapshot, ids map[string]map[st
 				continue
 			}
 			if old, err := snap.GetUnique(d.e.table(), u.Name, vals...); err == nil && old != nil {
-				if oid := d.e.id(old); oid != d.id && gone[d.e.table()+"\x00"+oid] {
+				oid := d.e.id(old)
+				switch {
+				case oid == d.id:
+				case gone[d.e.table()+"\x00"+oid]:
 					early = append(early, d.e.remove(oid))
 					p.changes = append(p.changes, configChange{Op: "delete", Entity: d.e.table(), ID: oid})
 					delete(gone, d.e.table()+"\x00"+oid)
+				case ids[d.e.table()][oid] != nil && !parked[d.e.table()+"\x00"+oid]:
+					// A kept row of the file that gives its key up (a
+					// swap of names): parked first (unique_swap.go).
+					if m, ok := parkUnique(d.e, old, u); ok {
+						early = append(early, m)
+						parked[d.e.table()+"\x00"+oid] = true
+					}
 				}
 			}
 		}

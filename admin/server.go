@@ -84,7 +84,8 @@ type Server struct {
 	entities  map[string]*entity
 	relations map[string]*relation
 
-	hash configHash // config_hash.go: /status configuration_hash
+	hash     configHash // config_hash.go: /status configuration_hash
+	lastFile lastFile   // config_last.go: POST /config?check_hash=1 without a plan
 
 	totalRequests atomic.Uint64
 	activeConns   atomic.Int64
