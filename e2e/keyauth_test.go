@@ -120,6 +120,13 @@ func hdr(kv ...string) http.Header {
 func kaRoute(s *stack, name string, cfg ...string) {
 	s.t.Helper()
 	s.mustAPI("POST", "/services/echo/routes", form("name", name, "paths[]", "/"+name), 201)
+	// The route first, seen by its own prefix: a shorter route's prefix
+	// (/body for /body-only) must not answer the probes below.
+	s.converge("route /"+name, func() (bool, string) {
+		e := s.kaDo(kaRequest{path: "/" + name})
+		p, _ := e.has("X-Forwarded-Prefix")
+		return e.status == http.StatusOK && p == "/"+name, e.String()
+	})
 	s.mustAPI("POST", "/routes/"+name+"/plugins", form(append([]string{"name", "key-auth"}, cfg...)...), 201)
 	// Active once a keyless request is refused, or reaches the upstream
 	// with an identity (anonymous).
@@ -151,13 +158,16 @@ func TestKeyAuth(t *testing.T) {
 		kaWant401(t, s.kaDo(kaRequest{path: "/plain?apikey"}), "No API key found in request", "Key")
 		kaWant401(t, s.kaDo(kaRequest{path: "/plain?apikey=bob-key&apikey=bob-key"}), "Duplicate API key found", "Key")
 		kaWant401(t, s.kaDo(kaRequest{path: "/plain", header: hdr("Apikey", "bob-key", "Apikey", "bob-key")}), "Duplicate API key found", "Key")
-		// nginx reads a header named api_key and api-key alike.
+		// "underscores or hyphens in key headers": key name api_key finds
+		// headers api_key and api-key; key name api-key only api-key.
 		kaRoute(s, "underscore", "config.key_names", "api_key")
 		for _, h := range []string{"api_key", "api-key"} {
 			if e := s.kaDo(kaRequest{path: "/underscore", header: http.Header{h: {"bob-key"}}}); e.status != http.StatusOK {
 				t.Errorf("header %s: %v", h, e)
 			}
 		}
+		kaRoute(s, "hyphen", "config.key_names", "api-key")
+		kaWant401(t, s.kaDo(kaRequest{path: "/hyphen", header: http.Header{"api_key": {"bob-key"}}}), "No API key found in request", "Key")
 		kaRoute(s, "realm", "config.realm", "test-realm")
 		kaWant401(t, s.kaDo(kaRequest{path: "/realm"}), "No API key found in request", `Key realm="test-realm"`)
 	})

@@ -271,8 +271,8 @@ local function hide_in_body(b, name)
   if out ~= b.raw then b.buf:setBytes(out) end
 end
 
--- header_value is ngx.req.get_headers()[name]: case-insensitive, '_' and
--- '-' alike, a table when the header came more than once.
+-- header_value is ngx.req.get_headers()[name]: case-insensitive, a name
+-- with '_' also matching '-', a table when the header came more than once.
 local function header_value(hd, name)
   local vals = {}
   for _, n in ipairs(name.spellings) do
@@ -302,7 +302,9 @@ local function find_key(h, conf)
   for _, n in ipairs(conf.key_names or {}) do
     local lower = n:lower()
     local name = {raw = n, spellings = {lower}}
-    local alt = lower:gsub("[_%-]", {["_"] = "-", ["-"] = "_"})
+    -- nginx's header table looks a name up as given, then with '_' read
+    -- as '-': key name api_key finds header api-key, not the reverse.
+    local alt = lower:gsub("_", "-")
     if alt ~= lower then name.spellings[2] = alt end
     local v
     if in_header then v = header_value(h:headers(), name) end
