@@ -4,6 +4,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -91,4 +94,59 @@ func without(ids []string, drop string) []string {
 		}
 	}
 	return out
+}
+
+// TestIncremental_LegacyCertificateAppears: a service and an upstream kept
+// from a legacy state name client certificates that do not exist (none is
+// presented); when the certificates are created, their clusters change as
+// Translate says.
+func TestIncremental_LegacyCertificateAppears(t *testing.T) {
+	st, err := store.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := defaultUpstream()
+	up.ID, up.Name, up.ClientCertificate = "u1", "legacy-up", &store.ForeignKey{ID: "c-up"}
+	svc := defaultService()
+	svc.ID, svc.Host, svc.Protocol, svc.Port = "s1", "legacy-up", "https", 443
+	svc.ClientCertificate = &store.ForeignKey{ID: "c-svc"}
+	r := defaultRoute()
+	r.ID, r.Paths, r.Service = "r1", []string{"/"}, &store.ForeignKey{ID: "s1"}
+	// Per-entity (legacy) ops keep dangling TLS ids (store.tlsLenient).
+	if _, err := st.Apply(&store.Mutation{Op: store.OpBatch, Batch: []store.Mutation{
+		{Op: store.OpUpsertUpstream, Upstream: up}, {Op: store.OpUpsertService, Service: svc}, {Op: store.OpUpsertRoute, Route: r},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	inc := NewIncremental(Options{})
+	prev := st.Snapshot()
+	if _, err := inc.Update(prev, nil, Changes{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"c-up", "c-svc"} {
+		if _, err := st.Apply(store.Upsert("certificates", &store.Certificate{ID: id, Cert: "CERT", Key: "KEY"})); err != nil {
+			t.Fatal(err)
+		}
+		snap := st.Snapshot()
+		revs, err := snap.ChangesSince(prev.Revision())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inc.Update(snap, nil, ChangesFromFeed(revs)); err != nil {
+			t.Fatal(err)
+		}
+		prev = snap
+		in, err := FromSnapshot(snap, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Translate(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := inc.Resources(); !sameResources(want, got) {
+			t.Fatalf("after creating %s: incremental differs from Translate (-full +incremental):\n%s", id,
+				cmp.Diff(want, got, protocmp.Transform()))
+		}
+	}
 }
