@@ -36,3 +36,34 @@ func keepGenerated(row, prev store.Row, given map[string]bool, now int64) {
 		c.ExpiresAt = old.ExpiresAt
 	}
 }
+
+// fileRoute is the file's route of that id (nil when the file has none).
+// Routes are planned before plugins (store.Kinds order), so the index is
+// built once, at the first plugin, over every route of the file.
+func (p *configPlan) fileRoute(id string) (*store.Route, error) {
+	p.indexRoutes()
+	return p.routeByID[id], nil
+}
+
+// fileRoutesOf is the file's routes of one service.
+func (p *configPlan) fileRoutesOf(serviceID string) ([]*store.Route, error) {
+	p.indexRoutes()
+	return p.routesOf[serviceID], nil
+}
+
+func (p *configPlan) indexRoutes() {
+	if p.routeByID != nil {
+		return
+	}
+	p.routeByID, p.routesOf = map[string]*store.Route{}, map[string][]*store.Route{}
+	for _, d := range p.byTable["routes"] {
+		rt, ok := d.row.(*store.Route)
+		if !ok {
+			continue // failed: its own errors are reported
+		}
+		p.routeByID[d.id] = rt
+		if rt.Service != nil {
+			p.routesOf[rt.Service.ID] = append(p.routesOf[rt.Service.ID], rt)
+		}
+	}
+}

@@ -45,11 +45,15 @@ type configPlan struct {
 	// names maps table → endpoint key (name, username) → id of the file's
 	// entities, so that a reference by name is one lookup: a flat file of
 	// 50,000 routes naming 5,000 services would otherwise scan them all.
-	names   map[string]map[string]string
-	fields  schema.FieldErrors // Kong's error tree, mirroring the input
-	flat    []map[string]any   // flatten_errors=1
-	batch   []store.Mutation
-	changes []configChange // what batch does, entity by entity (dry_run=1)
+	names map[string]map[string]string
+	// routeByID and routesOf index the file's routes for the plugins'
+	// protocol check (config_keep.go).
+	routeByID map[string]*store.Route
+	routesOf  map[string][]*store.Route
+	fields    schema.FieldErrors // Kong's error tree, mirroring the input
+	flat      []map[string]any   // flatten_errors=1
+	batch     []store.Mutation
+	changes   []configChange // what batch does, entity by entity (dry_run=1)
 }
 
 // configChange is one entity a file creates, updates or deletes.
@@ -287,7 +291,12 @@ func (p *configPlan) build(s *Server, snap *store.Snapshot, d *declEntry, ids ma
 		return
 	}
 	row, err := e.mapToRow(m)
-	if err == nil && e.after != nil {
+	switch pl, isPlugin := row.(*store.Plugin); {
+	case err != nil:
+	case isPlugin:
+		// Checked against the file's routes, not the stored ones.
+		err = pluginProtocols(pl, p.fileRoute, p.fileRoutesOf)
+	case e.after != nil:
 		err = e.after(s, snap, row, state)
 	}
 	if err != nil {

@@ -97,7 +97,12 @@ func (s *Server) pluginsInfo() map[string]any {
 // plugin must share a protocol with its route, or with at least one route
 // of its service (a service without routes passes).
 func checkPluginProtocols(_ *Server, snap *store.Snapshot, row store.Row, _ any) error {
-	p := row.(*store.Plugin)
+	return pluginProtocols(row.(*store.Plugin), snap.RouteByID, snap.RoutesByService)
+}
+
+// pluginProtocols is that check over any source of routes: the store, or
+// a declarative file's (config_plan.go), which is the whole state.
+func pluginProtocols(p *store.Plugin, routeByID func(string) (*store.Route, error), routesOf func(string) ([]*store.Route, error)) error {
 	shares := func(protocols []string) bool {
 		for _, proto := range protocols {
 			if slices.Contains(p.Protocols, proto) {
@@ -107,7 +112,7 @@ func checkPluginProtocols(_ *Server, snap *store.Snapshot, row store.Row, _ any)
 		return false
 	}
 	if p.Route != nil {
-		rt, err := snap.RouteByID(p.Route.ID)
+		rt, err := routeByID(p.Route.ID)
 		if err != nil {
 			return err
 		}
@@ -117,7 +122,7 @@ func checkPluginProtocols(_ *Server, snap *store.Snapshot, row store.Row, _ any)
 		return nil
 	}
 	if p.Service != nil {
-		routes, err := snap.RoutesByService(p.Service.ID)
+		routes, err := routesOf(p.Service.ID)
 		if err != nil {
 			return err
 		}
