@@ -98,10 +98,16 @@ func staticBootstrap(t *testing.T, res *Resources) []byte {
 		clusters = append(clusters, marshal(t, c))
 	}
 	// Certificate secrets carry placeholder PEMs in the fixtures: Envoy
-	// gets a real throw-away pair under each name. CA secrets are kept.
+	// gets a real throw-away pair under each name; an inline CA bundle
+	// becomes the throw-away certificate (a CA file is kept).
 	var secrets []json.RawMessage
 	for _, s := range res.Secrets {
 		if s.GetTlsCertificate() == nil {
+			if s.GetValidationContext().GetTrustedCa().GetInlineString() != "" {
+				s = proto.Clone(s).(*tlsv3.Secret)
+				cert, _ := throwawayPair()
+				s.GetValidationContext().TrustedCa = inlineString(cert)
+			}
 			secrets = append(secrets, marshal(t, s))
 			continue
 		}

@@ -252,6 +252,7 @@ type fixture struct {
 	// The TLS entities; PEMs may be placeholders (the translator does not
 	// parse them; TestTranslate_EnvoyAccepts swaps in real ones).
 	Certificates       []json.RawMessage `json:"certificates"`
+	CACertificates     []json.RawMessage `json:"ca_certificates"`
 	SNIs               []json.RawMessage `json:"snis"`
 	DefaultCertificate json.RawMessage   `json:"default_certificate"`
 }
@@ -322,6 +323,9 @@ func loadFixture(t *testing.T, path string) (*Input, string) {
 	}
 	for _, r := range f.SNIs {
 		in.SNIs = append(in.SNIs, decodeWithDefaults(t, r, &store.SNI{}))
+	}
+	for _, r := range f.CACertificates {
+		in.CACertificates = append(in.CACertificates, decodeWithDefaults(t, r, &store.CACertificate{}))
 	}
 	if len(f.DefaultCertificate) > 0 {
 		in.DefaultCertificate = decodeWithDefaults(t, f.DefaultCertificate, &store.DefaultCertificate{})
