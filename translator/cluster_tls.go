@@ -18,8 +18,8 @@ import (
 //     the upstream's (clusterTLSOf); active probes always present the
 //     upstream's (clusterTLSOf, probe).
 //   - tls_verify=true checks the chain against the service's
-//     ca_certificates, else the system bundle (secrets_ca.go builds the
-//     ca/<service id> secret), and the name: auto_sni_san_validation checks
+//     ca_certificates, else Options.TrustedCAFile (--upstream-trusted-ca;
+//     secrets_ca.go builds the ca/<service id> secret), and the name: auto_sni_san_validation checks
 //     a DNS SAN against the SNI actually sent. tls_verify null or false
 //     checks nothing (Kong's proxy_ssl_verify off). tls_verify_depth is
 //     stored but not enforced: Envoy 1.40 applies max_verify_depth to
@@ -33,7 +33,8 @@ import (
 //
 // Certificates and CAs are named by SDS secret, never inlined, so that a
 // rotation through the Admin API changes a Secret only: the cluster is not
-// re-created and keeps its connections and health state.
+// re-created and keeps its health state; established upstream connections
+// keep their handshake, new ones use the new secret (e2e verified).
 
 const (
 	// transportSocketMatchFilter is the endpoint metadata namespace Envoy
