@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 ENVOY_VERSION := 1.40.0
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz chromium screenshots redis help
+.PHONY: all build test unit e2e run lint envoy testdata bench bench-go nginx clean fuzz chromium screenshots redis jq help
 
 all: build
 
@@ -32,6 +32,7 @@ help:
 	@echo '  chromium     install Debian'"'"'s Chromium for the browser test (make test does it when needed)'
 	@echo '  nginx        install nginx for make bench'
 	@echo '  redis        install Debian'"'"'s redis-server for the rate-limit service tests (make test does it when needed)'
+	@echo '  jq           install Debian'"'"'s jq for the plugin walkthrough'"'"'s disable step (make test does it when needed)'
 	@echo '  clean        remove bin/, .venv and the default data directory'
 	@echo '  all          the same as build'
 	@echo '  help         this list'
@@ -44,7 +45,7 @@ build:
 envoy:
 	@ENVOY_VERSION=$(ENVOY_VERSION) BIN=$(BIN) ./envoy/install.sh
 
-test: build envoy chromium redis
+test: build envoy chromium redis jq
 	$(GO) vet ./...
 	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) REDIS_SERVER_BIN=$(REDIS_SERVER_BIN) $(GO) test -race -count=1 -timeout 20m ./...
 	# A declarative file of 50,000 routes as one raft entry, at full size
@@ -54,7 +55,7 @@ test: build envoy chromium redis
 unit: redis
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
-e2e: build envoy chromium redis
+e2e: build envoy chromium redis jq
 	ENVOY_BIN=$(BIN)/envoy SWITCHBOARD_BIN=$(BIN)/switchboard CHROMIUM_BIN=$(CHROMIUM_BIN) REDIS_SERVER_BIN=$(REDIS_SERVER_BIN) $(GO) test -count=1 -v -timeout 20m ./e2e/...
 
 # chromium: Debian's Chromium for the Manager's browser tests (e2e/manager_*),
@@ -130,6 +131,13 @@ redis:
 	@test -x $(REDIS_SERVER_BIN) || { \
 		echo "installing Debian's redis-server for the rate-limit service tests"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; }
+
+# jq: Debian's jq for the plugin walkthrough's disable step
+# (e2e/walkthrough_plugins.sh picks the key-auth ids out of GET /plugins).
+jq:
+	@command -v jq >/dev/null || { \
+		echo "installing Debian's jq for the plugin walkthrough"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends jq; }
 
 clean:
 	rm -rf $(BIN) .venv switchboard-data

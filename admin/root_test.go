@@ -119,6 +119,7 @@ func TestAdmin_Endpoints(t *testing.T) {
 		"/consumers/{consumers}/plugins/{plugins}", "/counts", "/endpoints", "/key-auths", "/key-auths/{keyauth_credentials}",
 		"/key-auths/{keyauth_credentials}/consumer", "/metrics", "/plugins", "/plugins/enabled", "/plugins/schema/{name}",
 		"/plugins/{plugins}", "/plugins/{plugins}/consumer", "/plugins/{plugins}/route", "/plugins/{plugins}/service",
+		"/proxy-cache", "/proxy-cache/{cache_key}", "/proxy-cache/{plugin_id}/caches/{cache_key}",
 		"/routes", "/routes/{routes}", "/routes/{routes}/plugins", "/routes/{routes}/plugins/{plugins}", "/routes/{routes}/service",
 		"/schemas/plugins/validate", "/schemas/plugins/{name}", "/schemas/{db_entity_name}", "/schemas/{db_entity_name}/validate",
 		"/services", "/services/{services}", "/services/{services}/client_certificate", "/services/{services}/plugins", "/services/{services}/plugins/{plugins}",

@@ -130,6 +130,7 @@ func New(st *store.Store, opts Options) *Server {
 	})
 	s.registerRootRoutes()
 	s.registerEntities()
+	s.registerProxyCacheRoutes()
 	s.registerSchemaRoutes()
 	s.registerTagRoutes()
 	s.registerConfigRoutes()

@@ -134,6 +134,32 @@ func TestWalkthroughPlugins(t *testing.T) {
 		}
 	})
 
+	t.Run("proxy-cache", func(t *testing.T) {
+		out := run("proxy-caching")
+		if !strings.Contains(out, "HTTP/1.1 201") {
+			t.Fatalf("plugin not created:\n%s", out)
+		}
+		// The probe asks for another URL (its query is part of the cache
+		// key), so the page's first request still meets an empty cache.
+		s.converge("proxy-cache plugin", func() (bool, string) {
+			_, h, err := proxyProbe(s, "/mock/anything?probe=proxy-cache", nil)
+			return h.Get("X-Cache-Status") != "", fmt.Sprint(h, err)
+		})
+		out = run("proxy-caching-validate")
+		m := regexp.MustCompile(`X-Cache-Key: ([0-9a-f]{64})\s+X-Cache-Status: Miss\s+X-Cache-Key: ([0-9a-f]{64})\s+X-Cache-Status: Hit\s*$`).FindStringSubmatch(out)
+		if m == nil || m[1] != m[2] {
+			t.Errorf("want Miss then Hit under one 64-hex X-Cache-Key, as the page shows:\n%s", out)
+		}
+		out = run("proxy-caching-scoped")
+		if n := strings.Count(strings.ReplaceAll(out, `": `, `":`), `"name":"proxy-cache"`); n != 3 {
+			t.Errorf("%d proxy-cache instances created, want 3:\n%s", n, out)
+		}
+		out = run("proxy-caching-entry")
+		if !strings.Contains(out, "HTTP/1.1 501") || !strings.Contains(out, "cannot be read through the Admin API") {
+			t.Errorf("entry lookup: want the 501 that says why:\n%s", out)
+		}
+	})
+
 	t.Run("key-auth", func(t *testing.T) {
 		out := run("key-auth")
 		if n := strings.Count(out, "HTTP/1.1 201"); n != 2 {

@@ -62,6 +62,11 @@ type BootstrapOptions struct {
 	MaxConnections      int64
 	// TLS, when set, makes Envoy dial the control plane over TLS.
 	TLS *XDSTLS
+	// ProxyTLS says the control plane serves the TLS proxy listener (and its
+	// route configuration proxy-tls), so the bootstrap adds that
+	// listener's proxy-cache loop: a loop naming a route configuration
+	// nobody serves would hold Envoy's start for InitialFetchTimeout.
+	ProxyTLS bool
 }
 
 // XDSTLS is how an Envoy secures its ADS connection. Files are read by
@@ -150,6 +155,9 @@ func Bootstrap(opts BootstrapOptions) ([]byte, error) {
 		AllIPs              bool
 		InitialFetchTimeout string
 		MaxReconnect        string
+		CacheStoreLua       string
+		LoopReplies         []loopReply
+		CacheLoops          []cacheLoop
 	}{
 		BootstrapOptions:    opts,
 		Admin:               admin,
@@ -157,6 +165,9 @@ func Bootstrap(opts BootstrapOptions) ([]byte, error) {
 		AllIPs:              allIPs,
 		InitialFetchTimeout: protoDuration(opts.InitialFetchTimeout),
 		MaxReconnect:        protoDuration(opts.MaxReconnect),
+		CacheStoreLua:       cacheStoreLua,
+		LoopReplies:         loopReplies,
+		CacheLoops:          loopsFor(opts),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: render: %w", err)

@@ -157,8 +157,9 @@ func wantADS(t *testing.T, b *bootstrapv3.Bootstrap, api corev3.ApiConfigSource_
 func wantXDSCluster(t *testing.T, b *bootstrapv3.Bootstrap, typ clusterv3.Cluster_DiscoveryType, addrs ...string) {
 	t.Helper()
 	cs := b.GetStaticResources().GetClusters()
-	if len(cs) != 1 || cs[0].GetName() != "xds_cluster" {
-		t.Fatalf("static clusters = %v, want only xds_cluster", cs)
+	// xds_cluster first, then proxy-cache's loop into the internal listener.
+	if len(cs) != 2 || cs[0].GetName() != "xds_cluster" || cs[1].GetName() != CacheLoopCluster {
+		t.Fatalf("static clusters = %v, want xds_cluster and the proxy listener's cache loop", cs)
 	}
 	c := cs[0]
 	if c.GetType() != typ {

@@ -18,6 +18,12 @@ const (
 	OpDelete Op = "delete"
 	// OpBatch applies Batch in order inside one transaction: all or nothing.
 	OpBatch Op = "batch"
+	// OpTouch rewrites row ID of Table unchanged at this revision (a new
+	// ModifyIndex, nothing else), in one transaction with the read so no
+	// concurrent write is undone; a missing row is left alone. Proxy-cache
+	// purges are touches of the plugin: the translator keys Envoy's cache
+	// by the plugin's revision.
+	OpTouch Op = "touch"
 
 	// The per-entity ops of the first releases. They stay accepted, so
 	// that logs written by those releases replay, and are decoded into the
@@ -69,6 +75,11 @@ type Mutation struct {
 // Upsert returns the generic upsert of row into table.
 func Upsert(table string, row Row) *Mutation {
 	return &Mutation{Op: OpUpsert, Table: table, Row: row}
+}
+
+// Touch returns the touch of row id in table.
+func Touch(table, id string) *Mutation {
+	return &Mutation{Op: OpTouch, Table: table, ID: id}
 }
 
 // Delete returns the generic delete of id from table.
@@ -157,7 +168,7 @@ func (w *writer) apply(m *Mutation) error {
 			}
 		}
 		return nil
-	case OpUpsert, OpDelete:
+	case OpUpsert, OpDelete, OpTouch:
 	default:
 		return fmt.Errorf("%w: unknown op %q", ErrInvalidMutation, m.Op)
 	}
@@ -167,6 +178,13 @@ func (w *writer) apply(m *Mutation) error {
 	}
 	if op == OpDelete {
 		return w.delete(k, m.ID)
+	}
+	if op == OpTouch {
+		old, err := w.get(k, m.ID)
+		if err != nil || old == nil {
+			return err
+		}
+		return w.upsert(k, old, false, "")
 	}
 	if raw, ok := row.(json.RawMessage); ok {
 		var err error

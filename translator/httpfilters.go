@@ -45,6 +45,8 @@ var httpFilters = slices.Concat(
 	[]httpFilter{
 		rateLimitServiceFilter{failureDeny: false},
 		rateLimitServiceFilter{failureDeny: true},
+		cacheStatusStage{},
+		proxyCacheFilter{},
 		routerFilter{},
 	},
 )

@@ -23,6 +23,7 @@ func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) int {
 	tlsCert := fs.String("tls-cert", "", "Envoy's client certificate file, for a control plane that requires mTLS (--xds-tls-ca on serve)")
 	tlsKey := fs.String("tls-key", "", "private key file of --tls-cert")
 	sni := fs.String("xds-sni", "", "server name Envoy sends in the TLS handshake (default: none)")
+	proxyTLS := fs.Bool("proxy-tls", true, "the control plane serves the TLS proxy listener (serve's --proxy-tls-listen is not off): add its proxy-cache loop")
 	fs.Usage = usageWithEnv(fs, "switchboard envoy-bootstrap [flags] > bootstrap.yaml")
 	if err := parseWithEnv(fs, args); err != nil {
 		if err == flag.ErrHelp {
@@ -37,7 +38,7 @@ func runEnvoyBootstrap(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	bo := envoy.BootstrapOptions{
-		NodeID: *nodeID, Cluster: *cluster, XDSAddresses: addrs, AdminAddress: *admin, Delta: *delta,
+		NodeID: *nodeID, Cluster: *cluster, XDSAddresses: addrs, AdminAddress: *admin, Delta: *delta, ProxyTLS: *proxyTLS,
 	}
 	if *tlsCA != "" || *tlsCert != "" || *tlsKey != "" || *sni != "" {
 		bo.TLS = &envoy.XDSTLS{CAFile: *tlsCA, CertFile: *tlsCert, KeyFile: *tlsKey, SNI: *sni}

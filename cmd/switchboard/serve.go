@@ -326,6 +326,7 @@ func startEnvoy(ctx context.Context, cfg *serveConfig, nodeID, xdsAddr string, i
 	bo := envoy.BootstrapOptions{
 		NodeID: localEnvoyNodeID(nodeID), Cluster: "switchboard",
 		XDSAddresses: []string{advertisable(xdsAddr)}, AdminAddress: cfg.EnvoyAdminListen, Delta: cfg.Delta,
+		ProxyTLS: cfg.ProxyTLSListen != "",
 	}
 	if id != nil {
 		bo.TLS = id.envoyTLS()

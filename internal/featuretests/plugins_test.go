@@ -63,6 +63,24 @@ func keys(e *env) []string {
 	return out
 }
 
+// cacheMeta is a field of the /mock route's proxy-cache metadata, "" without
+// an instance.
+func cacheMeta(e *env, field string) string {
+	return mockRoute(e).GetMetadata().GetFilterMetadata()["switchboard.proxy_cache"].GetFields()[field].GetStringValue()
+}
+
+// onlyCacheOff reports whether the /mock route's only per-filter config is
+// the cache filter's off switch (every route without a proxy-cache
+// instance carries it: Envoy accepts no other per-route cache config).
+func onlyCacheOff(e *env) bool {
+	r := mockRoute(e)
+	if r == nil || len(r.GetTypedPerFilterConfig()) != 1 {
+		return false
+	}
+	fc := &routev3.FilterConfig{}
+	return r.GetTypedPerFilterConfig()["envoy.filters.http.cache_v2"].UnmarshalTo(fc) == nil && fc.GetDisabled()
+}
+
 // TestFeature_PluginsNeverTouchTheListener is D2 of the plugin contract:
 // creating, changing and deleting plugins, consumers and credentials
 // changes what the route table tells Envoy and never the Listener, so no
@@ -98,16 +116,26 @@ func TestFeature_PluginsNeverTouchTheListener(t *testing.T) {
 			e.must("DELETE", "/consumers/luka", http.StatusNoContent)
 			e.waitFor("the consumer's key gone", func() bool { k := keys(e); return k != nil && !slices.Contains(k, "second-key") })
 
+			pc := e.must("POST", "/plugins", http.StatusCreated, "name", "proxy-cache", "config.strategy", "memory",
+				"config.cache_ttl", "30").JSON()["id"].(string)
+			e.waitFor("proxy-cache on /mock", func() bool { return strings.HasPrefix(cacheMeta(e, "store"), "30 ") })
+			gen := cacheMeta(e, "gen")
+			e.must("PATCH", "/plugins/"+pc, http.StatusOK, "config.cache_ttl", "5")
+			e.waitFor("the ttl changed to 5", func() bool { return strings.HasPrefix(cacheMeta(e, "store"), "5 ") })
+			e.waitFor("a new cache generation", func() bool { g := cacheMeta(e, "gen"); return g != "" && g != gen })
+			gen = cacheMeta(e, "gen")
+			e.must("DELETE", "/proxy-cache", http.StatusNoContent)
+			e.waitFor("the purge: another generation", func() bool { g := cacheMeta(e, "gen"); return g != "" && g != gen })
+			e.must("DELETE", "/plugins/"+pc, http.StatusNoContent)
+			e.waitFor("proxy-cache off /mock", func() bool { return cacheMeta(e, "gen") == "" })
+
 			e.must("PATCH", "/plugins/"+rl, http.StatusOK, "enabled", "false")
 			e.waitFor("the limiter off", func() bool { return bucket(e) == 0 })
 			e.must("DELETE", "/plugins/"+rl, http.StatusNoContent)
 			for _, p := range e.must("GET", "/plugins", http.StatusOK).JSON()["data"].([]any) {
 				e.must("DELETE", "/plugins/"+p.(map[string]any)["id"].(string), http.StatusNoContent)
 			}
-			e.waitFor("no plugin filter on /mock", func() bool {
-				r := mockRoute(e)
-				return r != nil && len(r.GetTypedPerFilterConfig()) == 0
-			})
+			e.waitFor("no plugin filter on /mock", func() bool { return onlyCacheOff(e) })
 
 			for _, r := range e.envoy.Since(m) {
 				if r.TypeURL == resourcev3.ListenerType {

@@ -15,8 +15,8 @@ import (
 // use httpbin.konghq.com) run unchanged against a loopback backend: it
 // echoes what it received (method, path, query, headers, body) as
 // pretty-printed JSON in httpbin's shapes, plus the backend's name.
-// /headers, /status/<code> and /delay/<seconds> behave as on httpbin; every
-// other path is /anything.
+// /headers, /status/<code>, /delay/<seconds>, /xml and /response-headers
+// behave as on httpbin; every other path is /anything.
 func serveEcho(w http.ResponseWriter, r *http.Request, name string) {
 	path := r.URL.Path
 	switch {
@@ -29,6 +29,19 @@ func serveEcho(w http.ResponseWriter, r *http.Request, name string) {
 			return
 		}
 		w.WriteHeader(code)
+	case path == "/xml":
+		// A body of another content type (proxy-cache bypasses it).
+		w.Header().Set("Content-Type", "application/xml")
+		_, _ = io.WriteString(w, "<?xml version='1.0'?><slideshow/>\n")
+	case path == "/response-headers":
+		// Every query argument becomes a response header (Cache-Control
+		// for proxy-cache's cache_control tests), echoed in the body.
+		args := map[string]any{}
+		for k, v := range r.URL.Query() {
+			w.Header()[http.CanonicalHeaderKey(k)] = v
+			args[k] = strings.Join(v, ",")
+		}
+		writeEchoJSON(w, http.StatusOK, args)
 	case strings.HasPrefix(path, "/delay/"):
 		secs, err := strconv.ParseFloat(strings.TrimPrefix(path, "/delay/"), 64)
 		if err != nil || secs < 0 {

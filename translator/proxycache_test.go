@@ -1,0 +1,71 @@
+package translator
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
+// TestProxyCache_Route checks what a route carries: the cache's off switch
+// without an instance; with one, the status stage on and its settings in
+// route metadata, keyed by the plugin's revision.
+func TestProxyCache_Route(t *testing.T) {
+	plain := &routev3.Route{}
+	if err := (proxyCacheFilter{}).patchRoute(plain, &routePlan{route: &store.Route{ID: "r1"}}); err != nil {
+		t.Fatal(err)
+	}
+	fc := &routev3.FilterConfig{}
+	if err := plain.GetTypedPerFilterConfig()[cacheFilter].UnmarshalTo(fc); err != nil || !fc.GetDisabled() || len(plain.GetTypedPerFilterConfig()) != 1 {
+		t.Errorf("route without an instance: %v, want only the cache off", plain.GetTypedPerFilterConfig())
+	}
+
+	cfg := `{"response_code":[200,301],"request_method":["GET","HEAD"],"content_type":["Application/JSON; charset=UTF-8","text/plain"],
+		"cache_ttl":30,"cache_control":false,"vary_query_params":["a","b"],"vary_headers":["X-Kong-Test"],
+		"response_headers":{"age":true,"X-Cache-Status":false,"X-Cache-Key":true}}`
+	row := &store.Plugin{ID: "p1", Name: pluginProxyCache, Enabled: true, Config: json.RawMessage(cfg), ModifyIndex: 42}
+	rp := &routePlan{route: &store.Route{ID: "r1"}, plugins: []pluginInstance{{id: "p1", name: pluginProxyCache, enabled: true, row: row}}}
+	er := &routev3.Route{}
+	if err := (proxyCacheFilter{}).patchRoute(er, rp); err != nil {
+		t.Fatal(err)
+	}
+	if _, off := er.GetTypedPerFilterConfig()[cacheFilter]; off {
+		t.Error("the cache is switched off on a route with an instance")
+	}
+	on := &routev3.FilterConfig{}
+	lua := &luav3.LuaPerRoute{}
+	if err := er.GetTypedPerFilterConfig()[cacheStatusFilter].UnmarshalTo(on); err != nil || on.GetConfig().UnmarshalTo(lua) != nil || lua.GetName() != cacheStatusScript {
+		t.Errorf("status stage not enabled: %v", er.GetTypedPerFilterConfig())
+	}
+	got := map[string]string{}
+	for k, v := range er.GetMetadata().GetFilterMetadata()[cacheStatusFilter].GetFields() {
+		got[k] = v.GetStringValue()
+	}
+	want := map[string]string{
+		"gen": "p1.42", "route": "r1", "methods": "GET HEAD", "vq": "a b", "vh": "x-kong-test", "hide": "X-Cache-Status",
+		"store": "30 0 200,301 application/json;charset=utf-8,text/plain",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("metadata %s = %q, want %q", k, got[k], v)
+		}
+	}
+	if _, ok := got["cc"]; ok {
+		t.Error("cc set without cache_control")
+	}
+}
+
+// TestProxyCache_LuaNames: the status stage reads its metadata under the
+// filter's own name and writes the headers the loop's store stage reads.
+func TestProxyCache_LuaNames(t *testing.T) {
+	if !strings.Contains(cacheStatusLua, `local NS = "`+cacheStatusFilter+`"`) {
+		t.Errorf("the status script's namespace is not %q", cacheStatusFilter)
+	}
+	if !strings.Contains(cacheSHA256Lua, "local function sha256(") {
+		t.Error("no sha256 function for the status script")
+	}
+}
