@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -89,6 +90,10 @@ func TestProxyCache(t *testing.T) {
 		"config.response_headers.X-Cache-Key", "false")
 	route("rl")
 	s.mustAPI("POST", "/routes/rl/plugins", form("name", "rate-limiting", "config.minute", "3", "config.policy", "local"), 201)
+	// An https-only route: cached through the TLS listener's own loop.
+	r := s.mustAPI("POST", "/services/cache/routes", form("name", "tls", "paths[]", "/tls", "protocols[]", "https"), 201)
+	routeIDs["tls"] = r["id"].(string)
+	s.mustAPI("POST", "/routes/tls/plugins", form("name", "proxy-cache", "config.strategy", "memory"), 201)
 	route("ka")
 	s.mustAPI("POST", "/routes/ka/plugins", form("name", "key-auth"), 201)
 	for _, who := range []string{"bob", "alice"} {
@@ -215,6 +220,26 @@ func TestProxyCache(t *testing.T) {
 		}
 		if !strings.Contains(alice[1].body, `"X-Consumer-Username": "alice"`) {
 			t.Errorf("alice's Hit is not her own answer:\n%s", alice[1].body)
+		}
+	})
+
+	t.Run("through the TLS listener", func(t *testing.T) {
+		tc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true, ForceAttemptHTTP2: true,
+		}}
+		for i, want := range []string{"Miss", "Hit"} {
+			resp, err := tc.Get("https://" + s.env.ProxyTLSAddr + "/tls/anything?x=1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if got := resp.Header.Get("X-Cache-Status"); resp.StatusCode != 200 || got != want {
+				t.Errorf("HTTPS #%d: %d %q, want 200 %s", i+1, resp.StatusCode, got, want)
+			}
+			if !strings.Contains(string(body), `"path": "/anything"`) {
+				t.Errorf("HTTPS #%d: the upstream did not get /anything:\n%s", i+1, body)
+			}
 		}
 	})
 

@@ -7,6 +7,7 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
 	"github.com/switchboard-gw/switchboard/store"
 )
@@ -29,7 +30,20 @@ func TestProxyCache_Route(t *testing.T) {
 		"response_headers":{"age":true,"X-Cache-Status":false,"X-Cache-Key":true}}`
 	row := &store.Plugin{ID: "p1", Name: pluginProxyCache, Enabled: true, Config: json.RawMessage(cfg), ModifyIndex: 42}
 	rp := &routePlan{route: &store.Route{ID: "r1"}, plugins: []pluginInstance{{id: "p1", name: pluginProxyCache, enabled: true, row: row}}}
-	er := &routev3.Route{}
+	forwarding := func() *routev3.Route {
+		return &routev3.Route{Match: &routev3.RouteMatch{}, Action: &routev3.Route_Route{Route: &routev3.RouteAction{}}}
+	}
+	// Routes with snis match the TLS connection's SNI, which the loop's
+	// connection lacks: no cache there.
+	sni := forwarding()
+	sni.Match.FilterState = []*matcherv3.FilterStateMatcher{{Key: "x"}}
+	if err := (proxyCacheFilter{}).patchRoute(sni, rp); err != nil {
+		t.Fatal(err)
+	}
+	if _, off := sni.GetTypedPerFilterConfig()[cacheFilter]; !off {
+		t.Error("a route with snis keeps the cache")
+	}
+	er := forwarding()
 	if err := (proxyCacheFilter{}).patchRoute(er, rp); err != nil {
 		t.Fatal(err)
 	}
