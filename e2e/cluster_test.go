@@ -154,7 +154,7 @@ func TestCluster_FailoverLosesNoWriteAndNoRequest(t *testing.T) {
 	// One Envoy bootstrapped with all three xDS addresses.
 	xds := []string{nodes[0].xdsAddr, nodes[1].xdsAddr, nodes[2].xdsAddr}
 	boot, err := exec.Command(switchboardBin, "envoy-bootstrap", "--node-id", "edge-1",
-		"--xds-address", strings.Join(xds, ","), "--admin-listen", envoyAdmin).Output()
+		"--xds-address", strings.Join(xds, ","), "--admin-listen", envoyAdmin, "--proxy-tls=false").Output() // the nodes run --proxy-tls-listen off
 	if err != nil {
 		t.Fatalf("envoy-bootstrap: %v", err)
 	}

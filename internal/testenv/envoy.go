@@ -16,10 +16,12 @@ import (
 
 // EnvoyBootstrap runs `switchboard envoy-bootstrap` for a node that
 // streams from xdsAddress (one host:port, or several joined by commas)
-// and serves its admin interface on adminAddr.
-func EnvoyBootstrap(switchboardBin, nodeID, xdsAddress, adminAddr string, delta bool) ([]byte, error) {
+// and serves its admin interface on adminAddr. extra are more
+// envoy-bootstrap flags (ProxyTLSFlag).
+func EnvoyBootstrap(switchboardBin, nodeID, xdsAddress, adminAddr string, delta bool, extra ...string) ([]byte, error) {
 	args := []string{"envoy-bootstrap", "--node-id", nodeID, "--xds-address", xdsAddress, "--admin-listen", adminAddr,
 		"--delta=" + strconv.FormatBool(delta)} // explicit both ways: delta is the default
+	args = append(args, extra...)
 	out, err := RunOutput(switchboardBin, args...)
 	if err != nil {
 		return nil, fmt.Errorf("switchboard envoy-bootstrap: %w", err)
@@ -30,8 +32,8 @@ func EnvoyBootstrap(switchboardBin, nodeID, xdsAddress, adminAddr string, delta 
 // StartBootstrappedEnvoy writes the envoy-bootstrap config to dir/<name>.yaml
 // and runs Envoy from it, as an operator's own Envoy would. logLevel is
 // Envoy's --log-level ("" for info).
-func StartBootstrappedEnvoy(bins Bins, dir, logDir, logLevel, name, nodeID, xdsAddress, adminAddr string, delta bool) (*Proc, error) {
-	boot, err := EnvoyBootstrap(bins.Switchboard, nodeID, xdsAddress, adminAddr, delta)
+func StartBootstrappedEnvoy(bins Bins, dir, logDir, logLevel, name, nodeID, xdsAddress, adminAddr string, delta bool, extra ...string) (*Proc, error) {
+	boot, err := EnvoyBootstrap(bins.Switchboard, nodeID, xdsAddress, adminAddr, delta, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +55,8 @@ func (s *Stack) StartExternalEnvoy(name string, delta bool) (*Proc, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := StartBootstrappedEnvoy(s.Bins, s.Dir, s.logDir, s.Opts.EnvoyLogLevel, name, s.NodeID+"-"+name, s.XDSAddr, adminAddr, delta)
+	p, err := StartBootstrappedEnvoy(s.Bins, s.Dir, s.logDir, s.Opts.EnvoyLogLevel, name, s.NodeID+"-"+name, s.XDSAddr, adminAddr, delta,
+		ProxyTLSFlag(s.ProxyTLSAddr != ""))
 	if err != nil {
 		return nil, "", err
 	}
@@ -126,3 +129,9 @@ func get(c *http.Client, url string) (string, error) {
 	}
 	return string(b), err
 }
+
+// ProxyTLSFlag is envoy-bootstrap's --proxy-tls for a control plane that
+// serves the TLS listener (or not): the bootstrap then adds (or leaves out)
+// that listener's proxy-cache loop, whose route configuration would
+// otherwise hold Envoy's start.
+func ProxyTLSFlag(on bool) string { return "--proxy-tls=" + strconv.FormatBool(on) }

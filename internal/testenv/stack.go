@@ -186,7 +186,8 @@ func StartStack(bins Bins, workDir string, opts StackOptions) (*Stack, error) {
 		}
 		last = s.StartControlPlane()
 		if last == nil && opts.ExternalEnvoy {
-			s.Envoy, last = StartBootstrappedEnvoy(bins, dir, s.logDir, opts.EnvoyLogLevel, "envoy", s.NodeID, s.XDSAddr, s.EnvoyAdminAddr, opts.Delta)
+			s.Envoy, last = StartBootstrappedEnvoy(bins, dir, s.logDir, opts.EnvoyLogLevel, "envoy", s.NodeID, s.XDSAddr, s.EnvoyAdminAddr, opts.Delta,
+				ProxyTLSFlag(s.ProxyTLSAddr != ""))
 		}
 		if last == nil && (opts.Envoy || opts.ExternalEnvoy) {
 			last = WaitEnvoyServing(s.EnvoyAdminAddr, s.ProxyAddr, s.CP, s.Envoy)
