@@ -309,6 +309,10 @@ func (p *publisher) diff(byType map[string][]types.Resource) (map[string]typeDif
 					// Only this goroutine touches routeBytes and
 					// rcVersion; the bytes are its own (no clone).
 					b, version, err = p.marshalRoutes(rc)
+					if err != nil {
+						errs[i] = fmt.Errorf("marshal %s %q: %w", typeName(t), name, err)
+						return
+					}
 					prev, ok := old[name]
 					d.held[name] = b
 					if ok && p.rcVersion[name] == version {
