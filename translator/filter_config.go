@@ -27,6 +27,33 @@ func setPerFilterConfig(er *routev3.Route, name string, cfg proto.Message) error
 	return nil
 }
 
+// perFilterAny is the typed_per_filter_config value that turns the
+// HCM-disabled filter name on with cfg, packed once for many routes.
+func perFilterAny(name string, cfg proto.Message) (*anypb.Any, error) {
+	inner, err := anypb.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("per-route config of %s: %w", name, err)
+	}
+	return mustAny(&routev3.FilterConfig{Config: inner}), nil
+}
+
+// mustPerFilterAny is perFilterAny for a config known at build time.
+func mustPerFilterAny(name string, cfg proto.Message) *anypb.Any {
+	a, err := perFilterAny(name, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// setPerFilterAny sets a value perFilterAny built (shared, read-only).
+func setPerFilterAny(er *routev3.Route, name string, a *anypb.Any) {
+	if er.TypedPerFilterConfig == nil {
+		er.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	er.TypedPerFilterConfig[name] = a
+}
+
 // setRouteMetadata stores a string under the switchboard namespace of the
 // route's metadata, where local-reply mappers read it.
 func setRouteMetadata(er *routev3.Route, key, value string) {

@@ -53,6 +53,9 @@ type routePlan struct {
 	// keyAuth holds every consumer's keys (keyauth.go), for the routes a
 	// key-auth instance applies to.
 	keyAuth *keyAuthData
+	// rateLimits is the route's rate-limiting instances, resolved once,
+	// and the translation's shared rate-limit configs (ratelimit_apply.go).
+	rateLimits rateLimitRoute
 }
 
 // planRoute resolves r for listener l; ok is false for a route that is
@@ -87,6 +90,7 @@ func (t *translator) planRoute(r *store.Route, l listenerSpec) (rp *routePlan, o
 	}
 	rp.plugins, rp.perConsumer = resolvePlugins(r.ID, serviceID, t.plugins)
 	rp.keyAuth = t.keyAuth
+	rp.rateLimits.cache = t.rateLimits
 	return rp, true
 }
 

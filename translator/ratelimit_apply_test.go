@@ -2,6 +2,7 @@ package translator
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -52,5 +53,29 @@ func TestRateLimitApplies(t *testing.T) {
 	got, err = rateLimitApplies(noAuth)
 	if err != nil || len(got) != 1 || got[0].inst.id != "route" || len(got[0].except) != 0 || got[0].authenticated {
 		t.Fatalf("without key-auth: %+v, %v", got, err)
+	}
+}
+
+// BenchmarkTranslate_RateLimitingGlobal: 2000 routes under a global
+// key-auth, a global rate-limiting instance and a consumer's own one (every
+// rate-limit filter of the chain asks which instances apply, per route).
+func BenchmarkTranslate_RateLimitingGlobal(b *testing.B) {
+	in := keyAuthInput(b, `{"key_names":["apikey"],"key_in_header":true,"run_on_preflight":true}`)
+	in.Plugins[0].Route = nil
+	in.Plugins = append(in.Plugins,
+		&store.Plugin{ID: "rl", Name: pluginRateLimiting, Enabled: true, Config: []byte(`{"minute":5,"hour":100,"policy":"local","limit_by":"consumer"}`)},
+		&store.Plugin{ID: "rl-c1", Name: pluginRateLimiting, Enabled: true, Consumer: &store.ForeignKey{ID: "c1"},
+			Config: []byte(`{"minute":50,"policy":"cluster","limit_by":"consumer"}`)})
+	base := in.Routes[0]
+	for i := 0; i < 2000; i++ {
+		r := *base
+		r.ID, r.Paths = fmt.Sprintf("r%d", i), []string{fmt.Sprintf("/r%d", i)}
+		in.Routes = append(in.Routes, &r)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Translate(in); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

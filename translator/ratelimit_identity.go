@@ -6,6 +6,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 const (
@@ -53,6 +54,14 @@ func (f rateLimitIdentityStage) patchRoute(er *routev3.Route, rp *routePlan) err
 	if !used {
 		return nil
 	}
+	er.RequestHeadersToRemove = append(er.RequestHeadersToRemove, consumerHeader, credentialHeader)
+	setPerFilterAny(er, f.name(), rateLimitIdentityPerRoute)
+	return nil
+}
+
+// rateLimitIdentityPerRoute is the stage's per-route config, the same on
+// every route: built once.
+var rateLimitIdentityPerRoute = func() *anypb.Any {
 	copyFrom := func(header, field string) *mutationv3.HeaderMutation {
 		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
 			// An absent value formats as "" and adds no header.
@@ -63,11 +72,10 @@ func (f rateLimitIdentityStage) patchRoute(er *routev3.Route, rp *routePlan) err
 	remove := func(header string) *mutationv3.HeaderMutation {
 		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Remove{Remove: header}}
 	}
-	er.RequestHeadersToRemove = append(er.RequestHeadersToRemove, consumerHeader, credentialHeader)
-	return setPerFilterConfig(er, f.name(), &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{
+	return mustPerFilterAny(rateLimitIdentityFilter, &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{
 		RequestMutations: []*mutationv3.HeaderMutation{
 			remove(consumerHeader), remove(credentialHeader),
 			copyFrom(consumerHeader, "consumer"), copyFrom(credentialHeader, "credential"),
 		},
 	}})
-}
+}()

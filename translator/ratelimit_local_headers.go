@@ -8,6 +8,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 const (
@@ -47,7 +48,24 @@ func (f rateLimitHeadersStage) patchRoute(er *routev3.Route, rp *routePlan) erro
 	if !localHeadersShown(rp, f.window) {
 		return nil
 	}
-	title := strings.ToUpper(f.window[:1]) + f.window[1:]
+	setPerFilterAny(er, f.name(), rateLimitHeadersPerRoute[f.window])
+	return nil
+}
+
+// rateLimitHeadersPerRoute is each window's rename, the same on every
+// route: built once.
+var rateLimitHeadersPerRoute = func() map[string]*anypb.Any {
+	out := map[string]*anypb.Any{}
+	for _, w := range rateLimitWindowNames {
+		out[w] = mustPerFilterAny(rateLimitHeadersFilter+"."+w, kongRateLimitHeaders(w))
+	}
+	return out
+}()
+
+// kongRateLimitHeaders copies window's x-ratelimit-* headers into Kong's
+// names and removes the originals.
+func kongRateLimitHeaders(window string) *headermutationv3.HeaderMutationPerRoute {
+	title := strings.ToUpper(window[:1]) + window[1:]
 	add := func(name, from string) *mutationv3.HeaderMutation {
 		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
 			// An absent header formats as "" and adds nothing (a request
@@ -59,16 +77,16 @@ func (f rateLimitHeadersStage) patchRoute(er *routev3.Route, rp *routePlan) erro
 	remove := func(name string) *mutationv3.HeaderMutation {
 		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Remove{Remove: name}}
 	}
-	return setPerFilterConfig(er, f.name(), &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{
+	return &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{
 		ResponseMutations: []*mutationv3.HeaderMutation{
 			add("X-RateLimit-Limit-"+title, "x-ratelimit-limit"),
 			add("X-RateLimit-Remaining-"+title, "x-ratelimit-remaining"),
-			add(rateLimitResetPrefix+f.window, "x-ratelimit-reset"),
+			add(rateLimitResetPrefix+window, "x-ratelimit-reset"),
 			remove("x-ratelimit-limit"),
 			remove("x-ratelimit-remaining"),
 			remove("x-ratelimit-reset"),
 		},
-	}})
+	}}
 }
 
 // localHeadersShown reports whether a policy=local instance of rp sets

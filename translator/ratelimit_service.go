@@ -16,6 +16,7 @@ import (
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -95,24 +96,26 @@ func (f rateLimitServiceFilter) patchRoute(er *routev3.Route, rp *routePlan) err
 	if rp.service != nil {
 		serviceID = rp.service.ID
 	}
-	per := &ratelimitv3.RateLimitPerRoute{}
-	for _, a := range applies {
-		if a.local() || a.cfg.failureDeny() != f.failureDeny {
-			continue
+	return rp.rateLimits.cache.setPerRoute(er, f.name(), rp, applies, serviceID, func() (proto.Message, error) {
+		per := &ratelimitv3.RateLimitPerRoute{}
+		for _, a := range applies {
+			if a.local() || a.cfg.failureDeny() != f.failureDeny {
+				continue
+			}
+			common := rateLimitServiceEntries(a)
+			if cond, _ := a.condition(); cond != nil {
+				common = append([]*routev3.RateLimit_Action{cond}, common...)
+			}
+			for _, v := range rateLimitVariants(a, serviceID) {
+				actions := append(append([]*routev3.RateLimit_Action{}, common...), v.actions...)
+				per.RateLimits = append(per.RateLimits, &routev3.RateLimit{Actions: actions})
+			}
 		}
-		common := rateLimitServiceEntries(a)
-		if cond, _ := a.condition(); cond != nil {
-			common = append([]*routev3.RateLimit_Action{cond}, common...)
+		if len(per.RateLimits) == 0 {
+			return nil, nil
 		}
-		for _, v := range rateLimitVariants(a, serviceID) {
-			actions := append(append([]*routev3.RateLimit_Action{}, common...), v.actions...)
-			per.RateLimits = append(per.RateLimits, &routev3.RateLimit{Actions: actions})
-		}
-	}
-	if len(per.RateLimits) == 0 {
-		return nil
-	}
-	return setPerFilterConfig(er, f.name(), per)
+		return per, nil
+	})
 }
 
 // rateLimitServiceEntries are the literal entries of a's descriptor, in

@@ -91,7 +91,11 @@ func (f rateLimitResponseStage) patchRoute(er *routev3.Route, rp *routePlan) err
 	if !need {
 		return nil
 	}
-	return setPerFilterConfig(er, f.name(), &luav3.LuaPerRoute{Override: &luav3.LuaPerRoute_Name{Name: rateLimitStatusScript}})
+	setPerFilterAny(er, f.name(), rateLimitStatusPerRoute)
+	return nil
 }
+
+var rateLimitStatusPerRoute = mustPerFilterAny(rateLimitStatusFilter,
+	&luav3.LuaPerRoute{Override: &luav3.LuaPerRoute_Name{Name: rateLimitStatusScript}})
 
 func (rateLimitResponseStage) patchResources(*Resources) error { return nil }

@@ -12,6 +12,7 @@ import (
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -51,6 +52,10 @@ type rateLimitingConfig struct {
 	HideClientHeaders bool     `json:"hide_client_headers"`
 	ErrorCode         *float64 `json:"error_code"`
 	ErrorMessage      *string  `json:"error_message"`
+
+	// parsed is windows(), computed once when decoded (rateLimitCache).
+	parsed  []rateLimitWindow
+	decoded bool
 }
 
 // errorMessage and errorCode are the rejection's, with Kong's defaults.
@@ -85,6 +90,13 @@ type rateLimitWindow struct {
 // days and its year 365 (kong/tools/timestamp.lua); a fractional limit
 // behaves as its ceiling.
 func (c rateLimitingConfig) windows() []rateLimitWindow {
+	if c.decoded {
+		return c.parsed
+	}
+	return c.computeWindows()
+}
+
+func (c rateLimitingConfig) computeWindows() []rateLimitWindow {
 	all := []struct {
 		v      *float64
 		name   string
@@ -169,19 +181,22 @@ func (rateLimitingFilter) patchResources(*Resources) error { return nil }
 // settings (message, status, hidden headers) apply: the instance for every
 // consumer without one of its own, the last in the list.
 func localApplies(rp *routePlan) (applies []rateLimitApply, main rateLimitApply, err error) {
-	all, err := rateLimitApplies(rp)
-	if err != nil {
+	m := &rp.rateLimits
+	if _, err := rateLimitApplies(rp); err != nil {
 		return nil, main, err
 	}
-	for _, a := range all {
-		if a.local() {
-			applies = append(applies, a)
+	if !m.localDone {
+		for _, a := range m.applies {
+			if a.local() {
+				m.local = append(m.local, a)
+			}
 		}
+		if len(m.local) > 0 {
+			m.main = m.local[len(m.local)-1]
+		}
+		m.localDone = true
 	}
-	if len(applies) > 0 {
-		main = applies[len(applies)-1]
-	}
-	return applies, main, nil
+	return m.local, m.main, nil
 }
 
 // window returns c's window named name.
@@ -208,6 +223,25 @@ func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
 	if rp.service != nil {
 		serviceID = rp.service.ID
 	}
+	err = rp.rateLimits.cache.setPerRoute(er, f.name(), rp, applies, serviceID, func() (proto.Message, error) {
+		lrl := f.build(applies, main, serviceID)
+		if lrl == nil {
+			return nil, nil
+		}
+		return lrl, nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, set := er.GetTypedPerFilterConfig()[f.name()]; set {
+		setRouteMetadata(er, metaRateLimitMessage, main.cfg.errorMessage())
+	}
+	return nil
+}
+
+// build is the window's LocalRateLimit for applies, nil when none sets the
+// window.
+func (f rateLimitingFilter) build(applies []rateLimitApply, main rateLimitApply, serviceID string) *localrlv3.LocalRateLimit {
 	var lrl *localrlv3.LocalRateLimit
 	for _, a := range applies {
 		w, ok := a.cfg.window(f.window)
@@ -250,11 +284,7 @@ func (f rateLimitingFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
 			})
 		}
 	}
-	if lrl == nil {
-		return nil
-	}
-	setRouteMetadata(er, metaRateLimitMessage, main.cfg.errorMessage())
-	return setPerFilterConfig(er, f.name(), lrl)
+	return lrl
 }
 
 func tokenBucket(w rateLimitWindow) *typev3.TokenBucket {

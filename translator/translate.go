@@ -155,6 +155,8 @@ type translator struct {
 	plugins []pluginInstance
 	// keyAuth holds the key-auth credentials of every consumer (keyauth.go).
 	keyAuth *keyAuthData
+	// rateLimits is what the rate-limiting filters share (ratelimit_apply.go).
+	rateLimits *rateLimitCache
 	// certificates and caCertificates by id: clusters name the first by
 	// secret (and only when they exist), CA secrets hold the second.
 	certificates   map[string]*store.Certificate
@@ -194,6 +196,7 @@ func newTranslator(in *Input) *translator {
 	t.certificates, t.caCertificates = indexTLSEntities(in)
 	t.plugins = pluginInstances(in.Plugins)
 	t.keyAuth = newKeyAuthData(in, time.Now())
+	t.rateLimits = newRateLimitCache()
 	return t
 }
 
