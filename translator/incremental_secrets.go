@@ -40,7 +40,11 @@ func (x *Incremental) updateTLS(r Reader, ch Changes, d *Delta) error {
 	if err != nil {
 		return fmt.Errorf("translator: snis: %w", err)
 	}
-	x.tls = newTLSState(certs, snis, x.secrets[defaultCertificateOwner])
+	st := newTLSState(certs, snis, x.secrets[defaultCertificateOwner])
+	if st.equal(x.tls) {
+		return nil // a rotation: the listener names the same secrets
+	}
+	x.tls = st
 	for _, l := range x.ls {
 		if !l.spec.tls {
 			continue

@@ -2,6 +2,7 @@ package translator
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -53,6 +54,21 @@ func newTLSState(certs []*store.Certificate, snis []*store.SNI, defaults []*tlsv
 		st.defaults = append(st.defaults, s.GetName())
 	}
 	return st
+}
+
+// equal reports whether two states build the same listener (names by SNI
+// order, certificates by alternate pair, the default's secrets), so that a
+// rotation, which changes none of them, skips the rebuild.
+func (st tlsState) equal(o tlsState) bool {
+	if !slices.Equal(st.defaults, o.defaults) || !maps.Equal(st.hasAlt, o.hasAlt) || len(st.snis) != len(o.snis) {
+		return false
+	}
+	for i, n := range st.snis {
+		if n.Name != o.snis[i].Name || n.Certificate.ID != o.snis[i].Certificate.ID {
+			return false
+		}
+	}
+	return true
 }
 
 // buildTLSListener builds the TLS listener, or nil while there is no
