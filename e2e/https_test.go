@@ -35,7 +35,7 @@ func TestHTTPS_Listener(t *testing.T) {
 }
 
 func httpsListener(t *testing.T, delta bool) {
-	s := startStack(t, stackOptions{delta: delta})
+	s := startStack(t, stackOptions{delta: delta, extraArgs: []string{"--log-level", "debug"}})
 	be := startBackend(t, "tls-echo")
 	ca := newTestCA(t, "https-ca")
 
@@ -223,6 +223,11 @@ func httpsListener(t *testing.T, delta bool) {
 		}
 		if strings.Contains(dump, "PRIVATE KEY") || !strings.Contains(dump, "[redacted]") {
 			t.Error("config_dump holds a private key, or redacts none")
+		}
+		// Nor does switchboard's log (its own lines and the local Envoy's),
+		// after every certificate write of this test, at debug level.
+		if strings.Contains(s.cp.Proc.Output(), "PRIVATE KEY") {
+			t.Error("a private key reached switchboard's log")
 		}
 	})
 }
