@@ -203,6 +203,52 @@ func TestRateLimitingCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("global-counter-shared-across-routes", func(t *testing.T) {
+		// Kong counts a global instance per client across every route it
+		// applies to (spec "global for single consumer"): /mock and /shared
+		// have no instance of their own, so the chapter's global one (5 a
+		// minute) applies to both with one counter.
+		route("shared", "/shared")
+		waitRoutesContain(t, s.envoyAdminAddr, "/shared")
+		inOneWindow(t, time.Minute, func(int) string {
+			c := rlClient(newLoopbackIP(t))
+			as := append(rlSeq(t, s, c, 3, "/mock/anything"), rlSeq(t, s, c, 3, "/shared")...)
+			if got := rlCodes(as); got != "200,200,200,200,200,429" {
+				return "3 on /mock then 3 on /shared: " + got
+			}
+			return ""
+		})
+	})
+
+	t.Run("limit-by-credential-and-anonymous", func(t *testing.T) {
+		route("cred", "/cred")
+		erin := s.mustAPI("POST", "/consumers", form("username", "erin"), 201)["id"].(string)
+		anon := s.mustAPI("POST", "/consumers", form("username", "anon"), 201)["id"].(string)
+		for _, k := range []string{"erin-1", "erin-2"} {
+			s.mustAPI("POST", "/consumers/erin/key-auth", form("key", k), 201)
+		}
+		s.mustAPI("POST", "/routes/cred/plugins", form("name", "key-auth", "config.anonymous", anon), 201)
+		id := plugin("/routes/cred/plugins", "config.hour", "2", "config.limit_by", "credential")
+		waitRoutesContain(t, s.envoyAdminAddr, id, erin)
+		eventually(t, convergeBound, "erin's keys in Envoy", func() (bool, string) {
+			a := rlGet(t, s, probeClient(), "/cred", "apikey", "erin-2")
+			return a.header.Get("X-RateLimit-Limit-Hour") == "2", a.String()
+		})
+		c := rlClient(newLoopbackIP(t))
+		// One counter per key of the same consumer (erin-2 already spent
+		// one in the probe above).
+		if got := rlCodes(rlSeq(t, s, c, 3, "/cred", "apikey", "erin-1")); got != "200,200,429" {
+			t.Errorf("erin-1: %s", got)
+		}
+		if got := rlCodes(rlSeq(t, s, c, 2, "/cred", "apikey", "erin-2")); got != "200,429" {
+			t.Errorf("erin-2: %s", got)
+		}
+		// Anonymous requests have no credential: Kong falls back to the IP.
+		if got := rlCodes(append(rlSeq(t, s, c, 3, "/cred"), rlGet(t, s, rlClient(newLoopbackIP(t)), "/cred"))); got != "200,200,429,200" {
+			t.Errorf("anonymous from one IP ×3, then another IP: %s", got)
+		}
+	})
+
 	// Last: a second Envoy joins (it shares the proxy port through
 	// SO_REUSEPORT, so each new connection lands on either). policy=cluster
 	// counts once for both: exactly 5 of the requests pass, though both
