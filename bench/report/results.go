@@ -26,7 +26,7 @@ type Results struct {
 	HTTPS       *scenario.HTTPSResult
 	Scale       *scenario.ScaleResult
 	Admin       []scenario.AdminRow
-	Declarative []scenario.DeclarativeRow
+	Declarative *scenario.DeclarativeResult
 }
 
 // Duration is how long one scenario took.

@@ -29,8 +29,27 @@ type DeclarativeRow struct {
 // declarativeServeBound bounds the wait for Envoy to serve one file.
 const declarativeServeBound = 10 * time.Minute
 
-// Declarative runs scenario 8, one fresh stack per size.
-func Declarative(env *Env) ([]DeclarativeRow, error) {
+// DeclarativeResult is scenario 8: POST /config at each size, and decK's
+// entity-by-entity sync (decksync.go).
+type DeclarativeResult struct {
+	Files []DeclarativeRow
+	Deck  DeckSyncRow
+}
+
+// Declarative runs scenario 8.
+func Declarative(env *Env) (*DeclarativeResult, error) {
+	res := &DeclarativeResult{}
+	files, err := declarativeFiles(env)
+	res.Files = files
+	if err != nil {
+		return res, err
+	}
+	res.Deck, err = DeckSync(env)
+	return res, err
+}
+
+// declarativeFiles applies a file of each size, one fresh stack per size.
+func declarativeFiles(env *Env) ([]DeclarativeRow, error) {
 	be, err := harness.StartBackend("declarative", 1)
 	if err != nil {
 		return nil, err
