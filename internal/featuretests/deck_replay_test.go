@@ -69,18 +69,17 @@ func (l *callLog) len() int {
 // deckState is one side of a diff: every entity by family, in go-kong's
 // structs (decK's own representation).
 type deckState struct {
-	Services   []*kong.Service
-	Routes     []*kong.Route
-	Upstreams  []*kong.Upstream
-	Targets    []*kong.Target
-	Consumers  []*kong.Consumer
-	KeyAuths   []*kong.KeyAuth
-	Plugins    []*kong.Plugin
-	Certs      []*kong.Certificate
-	SNIs       []*kong.SNI
-	CACerts    []*kong.CACertificate
-	Tolerated  map[string]int // tolerated list → entities it held
-	tolerateOK map[string]int // tolerated list → the status it answered
+	Services  []*kong.Service
+	Routes    []*kong.Route
+	Upstreams []*kong.Upstream
+	Targets   []*kong.Target
+	Consumers []*kong.Consumer
+	KeyAuths  []*kong.KeyAuth
+	Plugins   []*kong.Plugin
+	Certs     []*kong.Certificate
+	SNIs      []*kong.SNI
+	CACerts   []*kong.CACertificate
+	Tolerated map[string]int // tolerated list → entities it held
 }
 
 // deckOp is one write of a sync: "create services example_service".
