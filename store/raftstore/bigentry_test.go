@@ -1,6 +1,7 @@
 package raftstore
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -94,8 +95,26 @@ func testOneEntry(t *testing.T, size, routes int) {
 	}
 	t.Logf("one entry of %d services and %d routes: %.1f MiB", routes/10, routes, float64(len(raw))/(1<<20))
 	start := time.Now()
-	if _, err := writer.st.Apply(m); err != nil {
-		t.Fatalf("write through %s: %v", writer.id, err)
+	// A client retries "unavailable" as the Admin API tells it to: on a
+	// starved machine the leader can lose its lease while the followers
+	// take the entry, and the batch (fixed ids) is safe to send again.
+	for attempt := 1; ; attempt++ {
+		_, err := writer.st.Apply(m)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrUnavailable) || attempt == 3 {
+			t.Fatalf("write through %s (attempt %d): %v", writer.id, attempt, err)
+		}
+		t.Logf("attempt %d: %v; retrying", attempt, err)
+		waitFor(t, "a leader", 20*time.Second, func() bool {
+			for _, n := range nodes {
+				if n.node.IsLeader() {
+					return true
+				}
+			}
+			return false
+		})
 	}
 	t.Logf("committed through %s in %s", writer.id, time.Since(start).Round(time.Millisecond))
 	for _, n := range nodes {
