@@ -31,20 +31,28 @@ import (
 // no leader to take the write.
 const defaultCertRetry = 2 * time.Second
 
-// ensureDefaultCertificate writes the cluster's default pair unless it is
-// stored already, retrying until it is (or ctx ends). It never logs a key.
+// ensureDefaultCertificate keeps the cluster's default pair stored until
+// ctx ends: it writes the pair when it is missing, retrying while no
+// leader takes the write, and after every commit checks again, since a
+// restore from a dump without the table (an older release's) removes it
+// and the TLS listener would go with it. It never logs a key.
 func ensureDefaultCertificate(ctx context.Context, st *store.Store, log *slog.Logger) {
-	for {
-		err := createDefaultCertificate(st)
-		if err == nil {
+	var rev uint64
+	for ctx.Err() == nil {
+		if err := createDefaultCertificate(st); err != nil {
+			log.Warn("default TLS certificate not stored yet, retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(defaultCertRetry):
+			}
+			continue
+		}
+		next, err := st.WaitForRevision(ctx, rev)
+		if err != nil {
 			return
 		}
-		log.Warn("default TLS certificate not stored yet, retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(defaultCertRetry):
-		}
+		rev = next
 	}
 }
 

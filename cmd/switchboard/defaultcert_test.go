@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/internal/poll"
 	"github.com/switchboard-gw/switchboard/store"
 )
 
@@ -61,4 +64,27 @@ func TestProxyListen_KongSyntax(t *testing.T) {
 	if got := proxyListen(&serveConfig{ProxyListen: "0.0.0.0:8000"}); len(got) != 1 {
 		t.Errorf("without a TLS listener: %q", got)
 	}
+}
+
+// The pair comes back after a restore from a dump that lacks it (an older
+// release's): the TLS listener would otherwise disappear until a restart.
+func TestEnsureDefaultCertificate_AfterRestore(t *testing.T) {
+	st, err := store.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := st.Snapshot().Dump() // before the pair exists
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ensureDefaultCertificate(ctx, st, slog.New(slog.DiscardHandler)); close(done) }()
+	defer func() { cancel(); <-done }()
+	stored := func() bool { dc, _ := st.Snapshot().DefaultCertificate(); return dc != nil }
+	poll.True(t, 30*time.Second, "the default certificate stored", stored)
+	if err := st.Restore(st.Revision()+1, empty); err != nil {
+		t.Fatal(err)
+	}
+	poll.True(t, 30*time.Second, "the default certificate stored again after the restore", stored)
 }

@@ -210,12 +210,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	}
 	// The default certificate before the first publish, so that Envoy's
 	// first configuration already holds the TLS listener (it waits for
-	// the pair); a cluster without a leader yet gets it in the background.
+	// the pair); ensureDefaultCertificate keeps it there afterwards (no
+	// leader yet, a restore).
 	needDefaultCert := cfg.ProxyTLSListen != "" && cfg.ProxyTLSCert == ""
 	if needDefaultCert {
-		if err := createDefaultCertificate(st); err == nil {
-			needDefaultCert = false
-		}
+		_ = createDefaultCertificate(st) // retried below
 	}
 	gate.open()
 	runCtx, cancelRun := context.WithCancel(ctx)
