@@ -591,10 +591,18 @@ func (x *Incremental) finish(w *work, d *Delta) error {
 			continue
 		}
 		st := &routeState{per: make([]routeOut, len(x.ls))}
+		neutral := listenerNeutral(rt)
 		for i, l := range x.ls {
-			x.t.errs, x.t.lastPlan = nil, nil
-			o := routeOut{tr: x.t.translateRoute(rt, l.spec), plan: x.t.lastPlan}
-			st.errs = append(st.errs, x.t.errs...)
+			var o routeOut
+			if i > 0 && neutral {
+				// The same Envoy routes on every listener: translated
+				// once, the protos shared (read-only, as everywhere).
+				o = st.per[0]
+			} else {
+				x.t.errs, x.t.lastPlan = nil, nil
+				o = routeOut{tr: x.t.translateRoute(rt, l.spec), plan: x.t.lastPlan}
+				st.errs = append(st.errs, x.t.errs...)
+			}
 			if o.plan != nil {
 				x.planRefs[o.plan.name]++
 				x.track(o.plan, w)

@@ -1,5 +1,12 @@
 package translator
 
+import (
+	"slices"
+	"strings"
+
+	"github.com/switchboard-gw/switchboard/store"
+)
+
 // listenerSpec is one proxy listener: the plain one always, the TLS one
 // when Options.ProxyTLSPort is set. Each has its own RouteConfiguration,
 // because what a route does depends on the listener: an https-only route
@@ -10,6 +17,17 @@ type listenerSpec struct {
 	address                       string
 	port                          uint32
 	tls                           bool
+}
+
+// listenerNeutral reports whether r translates the same on every listener:
+// not https- or grpcs-only (which answer locally on plain HTTP), no snis
+// (matched on TLS only), no host with a port (kept on that port's listener
+// only). Most routes are; an Incremental translates them once.
+func listenerNeutral(r *store.Route) bool {
+	if _, httpsOnly := routeProtocols(r.Protocols); httpsOnly || len(r.SNIs) > 0 {
+		return false
+	}
+	return !slices.ContainsFunc(r.Hosts, func(h string) bool { return strings.Contains(h, ":") })
 }
 
 // listenerSpecs lists the listeners of o (withDefaults applied), the plain
