@@ -131,6 +131,26 @@ func TestProxyCache(t *testing.T) {
 			!strings.Contains(got[0].body, `/anything?a=b&b=c"`) {
 			t.Errorf("the upstream did not get /anything?a=b&b=c:\n%s", got[0].body)
 		}
+		// What the upstream saw and sent is what it would without the cache.
+		bypass := cacheDo(t, c, s, http.MethodPost, "/basic/anything", nil)
+		for _, h := range []string{"X-Forwarded-For", "X-Real-Ip"} {
+			line := func(body string) string {
+				for _, l := range strings.Split(body, "\n") {
+					if strings.Contains(l, `"`+h+`"`) {
+						return strings.TrimSpace(l)
+					}
+				}
+				return ""
+			}
+			if line(got[0].body) == "" || line(got[0].body) != line(bypass.body) {
+				t.Errorf("the upstream saw %s %q through the cache, %q without", h, line(got[0].body), line(bypass.body))
+			}
+		}
+		for _, a := range got {
+			if a.header.Get("X-Envoy-Upstream-Service-Time") != "" || a.header.Get("Server") == "envoy" {
+				t.Errorf("Envoy's own headers on a cached route: %v", a.header)
+			}
+		}
 		wantStatuses(t, c, s, "/basic/anything?b=c&a=b", nil, "Hit")
 		wantStatuses(t, c, s, "/basic/anything?a&b", nil, "Miss", "Hit")
 	})

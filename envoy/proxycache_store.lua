@@ -7,8 +7,9 @@
 -- The status stage (translator/proxycache_status.lua) rewrote the query
 -- into the cache key and passed, in x-sb-cache, "<cache_ttl> <honour
 -- Cache-Control 0|1> <codes,> <content types,>"; x-sb-cache-q holds the
--- query as sent. This stage puts the query (and a request Cache-Control
--- Kong ignores) back and, on the response, decides as Kong would whether it
+-- query as sent, x-sb-cache-xff the X-Forwarded-For before the cache's own
+-- client appended to it. This stage puts the query, X-Forwarded-For (and a
+-- request Cache-Control Kong ignores) back and, on the response, decides as Kong would whether it
 -- is stored: status code and content type configured, and Cache-Control
 -- allowing it when honoured. A response to store gets max-age=cache_ttl
 -- (Envoy stores only fresh responses); any other gets no-store. What it
@@ -79,6 +80,13 @@ function envoy_on_request(h)
   hd:replace(":path", path:match("^[^?]*") .. q)
   local rcc = hd:get("x-sb-cache-rcc")
   if rcc ~= nil then hd:remove("x-sb-cache-rcc"); if rcc ~= "" then hd:replace("cache-control", rcc) end end
+  local xff = hd:get("x-sb-cache-xff")
+  if xff ~= nil then
+    hd:remove("x-sb-cache-xff")
+    hd:remove("x-forwarded-for")
+    if xff ~= "" then hd:add("x-forwarded-for", xff) end
+  end
+  hd:remove("x-sb-cache-ip") -- read by the listener's address detection
   local rpr = hd:get("x-sb-cache-rpragma")
   if rpr ~= nil then hd:remove("x-sb-cache-rpragma"); if rpr ~= "" then hd:replace("pragma", rpr) end end
   h:streamInfo():dynamicMetadata():set(NS, "cfg", cfg)

@@ -16,7 +16,7 @@
 -- Per-route values come from the route's metadata under this filter's name
 -- (translator/proxycache.go writes them).
 local NS = "switchboard.proxy_cache"
-local internal = {"x-sb-cache", "x-sb-cache-q", "x-sb-cache-rcc", "x-sb-cache-rpragma"}
+local internal = {"x-sb-cache", "x-sb-cache-q", "x-sb-cache-rcc", "x-sb-cache-rpragma", "x-sb-cache-xff", "x-sb-cache-ip"}
 
 local sets = {}
 -- set parses a space-separated list into a lookup table, memoised: the
@@ -138,6 +138,12 @@ function envoy_on_request(h)
   hd:replace("x-sb-cache", md:get("store") or "300 0 200 application/json")
   hd:replace("x-sb-cache-q", q and ("?" .. q) or "")
   hd:replace(":path", base .. "?sb-cache=" .. (md:get("gen") or "0") .. "." .. ek)
+  -- The cache's own client appends to X-Forwarded-For, and the loop sees
+  -- Envoy, not the client: both travel as they are here, for the loop's
+  -- address detection and store stage.
+  hd:replace("x-sb-cache-xff", hd:get("x-forwarded-for") or "")
+  local peer = si:downstreamRemoteAddress() or ""
+  hd:replace("x-sb-cache-ip", peer:match("^%[(.*)%]:%d+$") or peer:match("^([^:]*):%d+$") or peer)
   if not honour then
     -- Kong ignores the request's Cache-Control then; Envoy's cache must
     -- not see it (the store stage gives it back to the upstream).
@@ -175,6 +181,8 @@ function envoy_on_response(h)
     end
   end
   hd:remove("x-sb-cache")
+  -- The cache's own upstream client adds it; the proxy's router never does.
+  hd:remove("x-envoy-upstream-service-time")
   restore(hd, "cache-control", "x-sb-cache-cc")
   restore(hd, "vary", "x-sb-cache-vary")
   if status == "Hit" then hd:remove("x-sb-cache-age") else restore(hd, "age", "x-sb-cache-age") end
