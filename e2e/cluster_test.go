@@ -130,8 +130,12 @@ func TestCluster_FailoverLosesNoWriteAndNoRequest(t *testing.T) {
 		n := &clusterNode{stack: &stack{
 			t: t, adminAddr: freePort(t), xdsAddr: freePort(t), proxyAddr: proxyAddr, envoyAdminAddr: envoyAdmin,
 			dataDir: t.TempDir(), hostsFile: hosts, nodeID: fmt.Sprintf("node-%d", i),
-			admin: &http.Client{Timeout: requestTimeout},
-			proxy: &http.Client{Timeout: requestTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 4}},
+			// Each node serves its own rate-limit service; on the default
+			// address only the first would bind, and the nodes' CDS would
+			// differ (the Envoy's cluster version would move on failover).
+			extraArgs: []string{"--ratelimit-listen", freePort(t)},
+			admin:     &http.Client{Timeout: requestTimeout},
+			proxy:     &http.Client{Timeout: requestTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 4}},
 		}, raftAddr: freePort(t)}
 		if i > 1 {
 			n.join = []string{nodes[0].adminAddr}
