@@ -59,8 +59,13 @@ type Options struct {
 	ProxyPort    uint32
 	// RateLimitAddress is ip:port of the rate-limit service this process
 	// serves (--ratelimit-listen) for rate-limiting policy=cluster|redis;
-	// its Envoys get a cluster to it. Empty: no service, no cluster.
+	// its Envoys get a cluster to it. RateLimitCluster emits that cluster
+	// even without an address (no endpoints: the calls fail and
+	// fault_tolerant decides), so that every node of a raft cluster sends
+	// the same CDS whether or not its own service is up, and an Envoy
+	// moving between nodes keeps its cluster versions. Neither: no cluster.
 	RateLimitAddress string
+	RateLimitCluster bool
 	// ProxyTLSAddress and ProxyTLSPort are where the TLS listener binds
 	// (--proxy-tls-listen, Kong's "8443 ssl http2"); port 0 means no TLS
 	// listener, an empty address 0.0.0.0.

@@ -143,16 +143,21 @@ func rateLimitServiceEntries(a rateLimitApply) []*routev3.RateLimit_Action {
 	return out
 }
 
-// rateLimitServiceResources are the service's cluster and endpoints, nil
-// when this process serves no rate-limit service (the filters then find no
-// cluster: a tolerant instance lets requests through, the others fail).
+// rateLimitServiceResources are the service's cluster and endpoints (see
+// Options.RateLimitCluster); nil without either option (the filters then
+// find no cluster: a tolerant instance lets requests through, the others
+// fail).
 func rateLimitServiceResources(opts Options) (*clusterv3.Cluster, *endpointv3.ClusterLoadAssignment, error) {
-	if opts.RateLimitAddress == "" {
+	if opts.RateLimitAddress == "" && !opts.RateLimitCluster {
 		return nil, nil, nil
 	}
-	ap, err := netip.ParseAddrPort(opts.RateLimitAddress)
-	if err != nil {
-		return nil, nil, fmt.Errorf("rate-limit service address: %w", err)
+	var eps []*endpoint
+	if opts.RateLimitAddress != "" {
+		ap, err := netip.ParseAddrPort(opts.RateLimitAddress)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rate-limit service address: %w", err)
+		}
+		eps = append(eps, &endpoint{addr: ap})
 	}
 	c := &clusterv3.Cluster{
 		Name:                 rateLimitServiceCluster,
@@ -172,7 +177,7 @@ func rateLimitServiceResources(opts Options) (*clusterv3.Cluster, *endpointv3.Cl
 			}),
 		},
 	}
-	cla := buildCLA(rateLimitServiceCluster, []*endpoint{{addr: ap}}, false)
+	cla := buildCLA(rateLimitServiceCluster, eps, false)
 	if err := c.ValidateAll(); err != nil {
 		return nil, nil, fmt.Errorf("rate-limit service cluster: %w", err)
 	}

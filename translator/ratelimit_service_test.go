@@ -24,6 +24,12 @@ func TestRateLimitServiceCluster(t *testing.T) {
 	if err != nil || len(res.Clusters) != 0 {
 		t.Fatalf("without an address: %v, %v", res.Clusters, err)
 	}
+	// A node whose service is not up still sends the cluster, with no
+	// endpoint: the same CDS as its peers.
+	res, err = Translate(&Input{Options: Options{RateLimitCluster: true}})
+	if err != nil || len(res.Clusters) != 1 || len(res.Endpoints) != 1 || len(res.Endpoints[0].GetEndpoints()) != 0 {
+		t.Fatalf("cluster without an address: %v %v, %v", res.Clusters, res.Endpoints, err)
+	}
 	if _, err := Translate(&Input{Options: Options{RateLimitAddress: "localhost:1"}}); err == nil {
 		t.Fatal("a host name was accepted as the service's address")
 	}
