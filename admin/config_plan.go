@@ -294,7 +294,9 @@ func (p *configPlan) build(s *Server, snap *store.Snapshot, d *declEntry, ids ma
 	switch pl, isPlugin := row.(*store.Plugin); {
 	case err != nil:
 	case isPlugin:
-		// Checked against the file's routes, not the stored ones.
+		// The plugins' after hook is checkPluginProtocols alone
+		// (plugins.go); here it runs against the file's routes, since
+		// the file replaces the stored ones.
 		err = pluginProtocols(pl, p.fileRoute, p.fileRoutesOf)
 	case e.after != nil:
 		err = e.after(s, snap, row, state)
