@@ -226,7 +226,7 @@ func httpsListener(t *testing.T, delta bool) {
 		}
 		// Nor does switchboard's log (its own lines and the local Envoy's),
 		// after every certificate write of this test, at debug level.
-		if strings.Contains(s.cp.Proc.Output(), "PRIVATE KEY") {
+		if strings.Contains(s.cp.Output(), "PRIVATE KEY") {
 			t.Error("a private key reached switchboard's log")
 		}
 	})
