@@ -182,6 +182,11 @@ func TestProxyCache(t *testing.T) {
 				t.Errorf("POST: %s, want 200 Bypass", a)
 			}
 		}
+		// A websocket upgrade is never the cache's (the echo backend refuses
+		// the upgrade with a bodiless 200).
+		if up := cacheDo(t, c, s, http.MethodGet, "/basic/anything?ws=1", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}); up.status() != "Bypass" {
+			t.Errorf("upgrade: %s, want Bypass", up)
+		}
 		wantStatuses(t, c, s, "/basic/status/418", nil, "Bypass", "Bypass")
 		wantStatuses(t, c, s, "/basic/xml", nil, "Bypass", "Bypass")
 	})

@@ -84,11 +84,12 @@ end
 
 -- envoyTakes mirrors Envoy's own rule for requests its cache may answer
 -- (cache_v2 cacheability_utils): GET or HEAD, no Authorization, no
--- If-Modified-Since/If-Range, and no body. Any other request goes through
--- the router with its query as sent, so it must not be rewritten.
+-- If-Modified-Since/If-Range, and no body; an upgrade (websocket) stays a
+-- stream the cache never takes. Any other request goes through the router
+-- with its query as sent, so it must not be rewritten.
 local function envoyTakes(hd, method)
   if method ~= "GET" and method ~= "HEAD" then return false end
-  for _, n in ipairs({"authorization", "if-modified-since", "if-range", "transfer-encoding"}) do
+  for _, n in ipairs({"authorization", "if-modified-since", "if-range", "transfer-encoding", "upgrade"}) do
     if hd:get(n) ~= nil then return false end
   end
   local cl = hd:get("content-length")
