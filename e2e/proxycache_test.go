@@ -155,6 +155,18 @@ func TestProxyCache(t *testing.T) {
 		wantStatuses(t, c, s, "/basic/anything?a&b", nil, "Miss", "Hit")
 	})
 
+	t.Run("HEAD is answered from the stored GET", func(t *testing.T) {
+		// Envoy never stores HEAD (docs/plugins.md): a Miss until a GET
+		// stored the entry, then a Hit.
+		if a := cacheDo(t, c, s, http.MethodHead, "/basic/anything?head=1", nil); a.status() != "Miss" {
+			t.Errorf("first HEAD: %s, want Miss", a)
+		}
+		wantStatuses(t, c, s, "/basic/anything?head=1", nil, "Miss")
+		if a := cacheDo(t, c, s, http.MethodHead, "/basic/anything?head=1", nil); a.status() != "Hit" || a.body != "" {
+			t.Errorf("HEAD after the GET: %s, want a bodiless Hit", a)
+		}
+	})
+
 	t.Run("vary_query_params", func(t *testing.T) {
 		wantStatuses(t, c, s, "/vq/anything?a=1&x=1", nil, "Miss")
 		wantStatuses(t, c, s, "/vq/anything?a=1&x=2", nil, "Hit")
