@@ -48,23 +48,31 @@ func (f rateLimitHeadersStage) patchRoute(er *routev3.Route, rp *routePlan) erro
 	if !localHeadersShown(rp, f.window) {
 		return nil
 	}
-	setPerFilterAny(er, f.name(), rateLimitHeadersPerRoute[f.window])
+	if localWindowCount(rp) == 1 {
+		setPerFilterAny(er, f.name(), rateLimitHeadersOnlyWindow[f.window])
+	} else {
+		setPerFilterAny(er, f.name(), rateLimitHeadersPerRoute[f.window])
+	}
 	return nil
 }
 
 // rateLimitHeadersPerRoute is each window's rename, the same on every
-// route: built once.
-var rateLimitHeadersPerRoute = func() map[string]*anypb.Any {
-	out := map[string]*anypb.Any{}
+// route: built once. rateLimitHeadersOnlyWindow is the same for a route
+// whose instances set that window alone: it writes RateLimit-* itself, so
+// the Lua response stage (a cost on every request) is not needed.
+var rateLimitHeadersPerRoute, rateLimitHeadersOnlyWindow = func() (many, only map[string]*anypb.Any) {
+	many, only = map[string]*anypb.Any{}, map[string]*anypb.Any{}
 	for _, w := range rateLimitWindowNames {
-		out[w] = mustPerFilterAny(rateLimitHeadersFilter+"."+w, kongRateLimitHeaders(w))
+		many[w] = mustPerFilterAny(rateLimitHeadersFilter+"."+w, kongRateLimitHeaders(w, false))
+		only[w] = mustPerFilterAny(rateLimitHeadersFilter+"."+w, kongRateLimitHeaders(w, true))
 	}
-	return out
+	return many, only
 }()
 
 // kongRateLimitHeaders copies window's x-ratelimit-* headers into Kong's
-// names and removes the originals.
-func kongRateLimitHeaders(window string) *headermutationv3.HeaderMutationPerRoute {
+// names and removes the originals; alone: the window is the route's only
+// one and also gives RateLimit-*.
+func kongRateLimitHeaders(window string, alone bool) *headermutationv3.HeaderMutationPerRoute {
 	title := strings.ToUpper(window[:1]) + window[1:]
 	add := func(name, from string) *mutationv3.HeaderMutation {
 		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
@@ -77,16 +85,34 @@ func kongRateLimitHeaders(window string) *headermutationv3.HeaderMutationPerRout
 	remove := func(name string) *mutationv3.HeaderMutation {
 		return &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Remove{Remove: name}}
 	}
-	return &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{
-		ResponseMutations: []*mutationv3.HeaderMutation{
-			add("X-RateLimit-Limit-"+title, "x-ratelimit-limit"),
-			add("X-RateLimit-Remaining-"+title, "x-ratelimit-remaining"),
-			add(rateLimitResetPrefix+window, "x-ratelimit-reset"),
-			remove("x-ratelimit-limit"),
-			remove("x-ratelimit-remaining"),
-			remove("x-ratelimit-reset"),
-		},
-	}}
+	ms := []*mutationv3.HeaderMutation{
+		add("X-RateLimit-Limit-"+title, "x-ratelimit-limit"),
+		add("X-RateLimit-Remaining-"+title, "x-ratelimit-remaining"),
+	}
+	if alone {
+		ms = append(ms, add("RateLimit-Limit", "x-ratelimit-limit"), add("RateLimit-Remaining", "x-ratelimit-remaining"),
+			add("RateLimit-Reset", "x-ratelimit-reset"))
+	} else {
+		ms = append(ms, add(rateLimitResetPrefix+window, "x-ratelimit-reset"))
+	}
+	ms = append(ms, remove("x-ratelimit-limit"), remove("x-ratelimit-remaining"), remove("x-ratelimit-reset"))
+	return &headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{ResponseMutations: ms}}
+}
+
+// localWindowCount is how many distinct windows rp's policy=local
+// instances set.
+func localWindowCount(rp *routePlan) int {
+	applies, _, err := localApplies(rp)
+	if err != nil {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, a := range applies {
+		for _, w := range a.cfg.windows() {
+			seen[w.name] = true
+		}
+	}
+	return len(seen)
 }
 
 // localHeadersShown reports whether a policy=local instance of rp sets

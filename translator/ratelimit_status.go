@@ -78,13 +78,14 @@ func (f rateLimitResponseStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error
 }
 
 // patchRoute turns the stage on where an applicable instance rejects with
-// a status other than 429, or policy=local shows headers.
+// a status other than 429, or policy=local shows headers of several
+// windows (with one, its header stage writes RateLimit-* itself).
 func (f rateLimitResponseStage) patchRoute(er *routev3.Route, rp *routePlan) error {
 	applies, err := rateLimitApplies(rp)
 	if err != nil {
 		return err
 	}
-	need := localHeadersShown(rp, "")
+	need := localHeadersShown(rp, "") && localWindowCount(rp) > 1
 	for _, a := range applies {
 		need = need || a.cfg.errorCode() != 429
 	}
