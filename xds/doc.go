@@ -12,7 +12,8 @@
 //     one, else translate everything; whole-set diff against the cache
 //   - incremental.go the O(change) path: change feed → incremental
 //     translation → validate, check and marshal only the delta
-//   - routebytes.go the route configuration marshalled from cached routes
+//   - routebytes.go the route configuration marshalled from cached virtual
+//     hosts and routes, its version folded from their hashes
 //   - validate.go  ValidateAll on changed resources, fix-ups, Consistent()
 //   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs,
 //     commit → ACK propagation
