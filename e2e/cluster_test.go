@@ -52,6 +52,7 @@ func (n *clusterNode) status() (st struct {
 		ID string `json:"id"`
 	} `json:"leader"`
 	AppliedIndex uint64 `json:"applied_index"`
+	Revision     uint64 `json:"revision"`
 }, ok bool) {
 	resp, err := n.admin.Get(n.adminURL("/clustering/status"))
 	if err != nil {
@@ -89,26 +90,34 @@ func (n *clusterNode) waitRevision(rev string) {
 // connectedEnvoy reports whether the Envoy streams xDS from this node, and
 // the config versions it holds.
 func (n *clusterNode) connectedEnvoy() (bool, map[string]string) {
+	ok, v, _ := n.connectedEnvoyAt()
+	return ok, v
+}
+
+// connectedEnvoyAt is connectedEnvoy with the highest store revision the
+// Envoy has acknowledged every change of.
+func (n *clusterNode) connectedEnvoyAt() (bool, map[string]string, uint64) {
 	resp, err := n.admin.Get(n.adminURL("/clustering/data-planes"))
 	if err != nil {
-		return false, nil
+		return false, nil, 0
 	}
 	defer resp.Body.Close()
 	var dp struct {
 		Data []struct {
 			Connected      bool              `json:"connected"`
 			ConfigVersions map[string]string `json:"config_versions"`
+			AckedRevision  uint64            `json:"acked_revision"`
 		} `json:"data"`
 	}
 	if json.NewDecoder(resp.Body).Decode(&dp) != nil {
-		return false, nil
+		return false, nil, 0
 	}
 	for _, d := range dp.Data {
 		if d.Connected {
-			return true, d.ConfigVersions
+			return true, d.ConfigVersions, d.AckedRevision
 		}
 	}
-	return false, nil
+	return false, nil, 0
 }
 
 // TestCluster_FailoverLosesNoWriteAndNoRequest runs three control planes
@@ -295,13 +304,21 @@ func TestCluster_FailoverLosesNoWriteAndNoRequest(t *testing.T) {
 	t.Logf("%d acknowledged writes present on all three nodes after the leader's loss and return", len(final))
 
 	// Kill the node the Envoy streams from; it moves to another node.
+	// The versions to compare are taken once the Envoy has acknowledged
+	// the last write: captured earlier, the node it moves to serves newer
+	// config than the one compared with, and the versions never match.
+	var last uint64
+	for _, n := range nodes {
+		st, _ := n.status()
+		last = max(last, st.Revision)
+	}
 	var feeding *clusterNode
 	var versions map[string]string
-	eventually(t, 20*time.Second, "the Envoy's control plane", func() (bool, string) {
+	eventually(t, 30*time.Second, fmt.Sprintf("the Envoy acknowledges revision %d", last), func() (bool, string) {
 		for _, n := range nodes {
-			if ok, v := n.connectedEnvoy(); ok {
+			if ok, v, acked := n.connectedEnvoyAt(); ok {
 				feeding, versions = n, v
-				return true, ""
+				return acked >= last, fmt.Sprintf("%s: acked revision %d", n.nodeID, acked)
 			}
 		}
 		return false, "no node lists the Envoy as connected"
