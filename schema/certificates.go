@@ -27,9 +27,9 @@ var Certificates = newEntity(&Entity{
 	name:   "certificates",
 	stamps: KInteger,
 	fields: []*Field{
-		{name: "cert", kind: KString, required: true, custom: validateCertificate},
+		{name: "cert", kind: KString, required: true, custom: validateServedCertificate},
 		{name: "key", kind: KString, required: true, custom: validateKey},
-		{name: "cert_alt", kind: KString, custom: validateCertificate},
+		{name: "cert_alt", kind: KString, custom: validateServedCertificate},
 		{name: "key_alt", kind: KString, custom: validateKey},
 		Tags(),
 	},

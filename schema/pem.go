@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
@@ -80,6 +81,34 @@ func validateCertificate(s string) string {
 	}
 	if _, err := ParseCertificatePEM(s); err != nil {
 		return "invalid certificate: " + err.Error()
+	}
+	return ""
+}
+
+// validateServedCertificate is validateCertificate for a certificate Envoy
+// serves or presents (certificates.cert and cert_alt): Envoy 1.40 refuses
+// to load an RSA key under 2048 bits or an ECDSA key on a curve other than
+// P-256, P-384 or P-521 ("Failed to load certificate chain"), so such a
+// pair would be accepted here and fail every listener or cluster naming it.
+// CA certificates are only trusted, never loaded as a chain: they keep
+// validateCertificate.
+func validateServedCertificate(s string) string {
+	if msg := validateCertificate(s); msg != "" {
+		return msg
+	}
+	c, err := ParseCertificatePEM(s)
+	if err != nil {
+		return "invalid certificate: " + err.Error()
+	}
+	switch pub := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < 2048 {
+			return "invalid certificate: RSA keys shorter than 2048 bits are not supported"
+		}
+	case *ecdsa.PublicKey:
+		if pub.Curve != elliptic.P256() && pub.Curve != elliptic.P384() && pub.Curve != elliptic.P521() {
+			return "invalid certificate: ECDSA keys must use the P-256, P-384 or P-521 curve"
+		}
 	}
 	return ""
 }
