@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -210,6 +211,9 @@ func TestProxyCache(t *testing.T) {
 			t.Errorf("the Hit's Cache-Control = %q, want the upstream's max-age=30", cc)
 		}
 		wantStatuses(t, c, s, "/cc/anything", nil, "Bypass", "Bypass")
+		// Fresh by Expires alone (no Cache-Control): Kong stores it.
+		expires := url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+		wantStatuses(t, c, s, "/cc/response-headers?Expires="+expires, nil, "Miss", "Hit")
 		wantStatuses(t, c, s, "/cc/response-headers?Cache-Control=max-age%3D30", map[string]string{"Cache-Control": "no-cache"}, "Bypass")
 	})
 

@@ -110,7 +110,9 @@ function envoy_on_response(h)
     hd:add("cache-control", "no-store")
     hd:replace("x-sb-cache", "bypass")
   elseif honour == "1" then
-    hd:add("cache-control", cc)
+    -- Fresh by Expires alone: no Cache-Control to give back, and Envoy's
+    -- cache keys freshness on Expires as Kong does.
+    if cc ~= nil then hd:add("cache-control", cc) end
     hd:replace("x-sb-cache", "store")
   else
     hd:add("cache-control", "max-age=" .. ttl)
