@@ -73,6 +73,9 @@ func (r secretRefs) apply(d *translator.Delta) {
 	for _, n := range d.RemovedClusters {
 		delete(r, refKey(resourcev3.ClusterType, n))
 	}
+	for _, n := range d.RemovedListeners {
+		delete(r, refKey(resourcev3.ListenerType, n))
+	}
 }
 
 // deltaConsistent checks that after d every named secret exists: the
@@ -118,6 +121,9 @@ func (r secretRefs) deltaConsistent(d *translator.Delta, held map[string][]byte)
 	}
 	for _, n := range d.RemovedClusters {
 		replaced[refKey(resourcev3.ClusterType, n)] = true
+	}
+	for _, n := range d.RemovedListeners {
+		replaced[refKey(resourcev3.ListenerType, n)] = true
 	}
 	for k, names := range r {
 		if replaced[k] {
