@@ -3,14 +3,18 @@ package scenario
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard-gw/switchboard/bench/adsclient"
 	"github.com/switchboard-gw/switchboard/bench/harness"
@@ -271,13 +275,19 @@ func connectStorm(env *Env, st *harness.Stack, res *ScaleResult) ([]*adsclient.C
 	res.Clusters, res.EndpointSets = counts[resourcev3.ClusterType], counts[resourcev3.EndpointType]
 	res.Listeners, res.RouteConfigs = counts[resourcev3.ListenerType], counts[resourcev3.RouteType]
 
-	// The Envoy is complete when it has every cluster (ours plus its static
-	// xds_cluster), none is warming, and the last route answers.
+	// The Envoy is complete when it has every cluster (ours plus the
+	// bootstrap's static ones: xds_cluster, and the loops of the TLS
+	// listener and proxy-cache since 2026-12-02), none is warming, and the
+	// last route answers.
 	ea := harness.NewEnvoyAdmin(envoyAdmin)
 	defer ea.Close()
 	probe := &http.Client{Timeout: 2 * time.Second}
 	defer probe.CloseIdleConnections()
-	want := int64(res.Clusters + 1)
+	static, err := staticClusters(filepath.Join(st.Dir, "scale-envoy.yaml"))
+	if err != nil {
+		return clients, envoyAdmin, err
+	}
+	want := int64(res.Clusters + static)
 	pctx, cancel := context.WithDeadline(ctx, t0.Add(scaleConnectBound))
 	defer cancel()
 	err = harness.Poll(pctx, 10*time.Millisecond, func() (bool, error) {
@@ -398,4 +408,21 @@ func singleChange(st *harness.Stack, clients []*adsclient.Client, u, k int) (Cha
 	slices.Sort(s.Types)
 	slices.Sort(s.Resources)
 	return s, nil
+}
+
+// staticClusters counts the clusters a bootstrap file defines itself.
+func staticClusters(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("envoy bootstrap: %w", err)
+	}
+	var boot struct {
+		StaticResources struct {
+			Clusters []json.RawMessage `json:"clusters"`
+		} `json:"static_resources"`
+	}
+	if err := yaml.Unmarshal(b, &boot); err != nil {
+		return 0, fmt.Errorf("envoy bootstrap %s: %w", path, err)
+	}
+	return len(boot.StaticResources.Clusters), nil
 }
