@@ -93,3 +93,14 @@ func TestDialable(t *testing.T) {
 		}
 	}
 }
+
+// Every node sends the rate-limit service's cluster, up or not: a node
+// whose --ratelimit-listen is off or taken must not send a different CDS.
+func TestTranslatorOptions_AlwaysRateLimitCluster(t *testing.T) {
+	for _, listen := range []string{"127.0.0.1:18001", ""} {
+		o, err := translatorOptions(&serveConfig{ProxyListen: "0.0.0.0:8000", RateLimitListen: listen})
+		if err != nil || !o.RateLimitCluster {
+			t.Fatalf("--ratelimit-listen %q: %+v, %v", listen, o, err)
+		}
+	}
+}

@@ -266,7 +266,10 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 // translatorOptions are the listener settings of cfg for the translator.
 func translatorOptions(cfg *serveConfig) (translator.Options, error) {
 	host, port, _ := splitHostPort(cfg.ProxyListen)
-	o := translator.Options{ProxyAddress: host, ProxyPort: port}
+	// RateLimitCluster: the rate-limit service's cluster is sent even when
+	// this node's service is off or could not bind (its CLA is then
+	// empty), so that every node of a raft cluster sends the same CDS.
+	o := translator.Options{ProxyAddress: host, ProxyPort: port, RateLimitCluster: true}
 	if cfg.ProxyTLSListen == "" {
 		return o, nil
 	}
