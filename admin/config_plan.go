@@ -435,7 +435,7 @@ func (p *configPlan) plan(s *Server, snap *store.Snapshot, ids map[string]map[st
 					delete(gone, d.e.table()+"\x00"+oid)
 				case ids[d.e.table()][oid] != nil && !parked[d.e.table()+"\x00"+oid]:
 					// A kept row of the file that gives its key up (a
-					// swap of names): parked first (unique_swap.go).
+					// swap of names): parked first (config_swap.go).
 					if m, ok := parkUnique(d.e, old, u); ok {
 						early = append(early, m)
 						parked[d.e.table()+"\x00"+oid] = true
