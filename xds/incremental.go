@@ -48,7 +48,7 @@ type incTranslator interface {
 // repairs apply) or inconsistent, and after any failure (stale), so the
 // cache never drifts from the translation.
 func (p *publisher) incremental(ctx context.Context, snap *store.Snapshot) (string, error) {
-	all := !p.published || p.incStale || p.credentialsExpired
+	all := !p.published || p.incStale
 	ch := translator.Changes{All: all}
 	if p.published {
 		// Read even when everything is translated again (stale): the

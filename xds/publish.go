@@ -48,9 +48,6 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("xds: first publish: %w", err)
 	}
 	s.published(first.Revision(), seen)
-	expiry := newExpiryTimer()
-	defer expiry.stop()
-	expiry.arm(nextCredentialExpiry(first, time.Now()))
 	close(s.ready)
 	s.log.Info("xds: first snapshot published", "revision", first.Revision())
 
@@ -68,9 +65,6 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-kick:
 		case <-dnsChanged:
 			s.pub.dnsDirty = true
-		case <-expiry.C():
-			expiry.fired()
-			s.pub.credentialsExpired = true
 		case ev := <-s.nacks:
 			// Republish at once without the suspects, or keep the
 			// rejected watch parked when there are none.
@@ -99,7 +93,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		last = time.Now()
 		snap := s.st.Snapshot()
-		if snap.Revision() == s.pub.revision && !s.pub.dnsDirty && !s.pub.quarantine.pending() && !s.pub.credentialsExpired {
+		if snap.Revision() == s.pub.revision && !s.pub.dnsDirty && !s.pub.quarantine.pending() {
 			continue
 		}
 		mode, err := s.pub.publish(ctx, snap)
@@ -107,7 +101,6 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Error("xds: publish failed; Envoys keep the last good configuration", "revision", snap.Revision(), "error", err)
 			continue
 		}
-		expiry.arm(nextCredentialExpiry(snap, time.Now()))
 		s.published(snap.Revision(), seen)
 		s.log.Debug("xds: published", "revision", snap.Revision(), "mode", mode, "took", time.Since(last))
 	}

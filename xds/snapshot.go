@@ -47,9 +47,6 @@ type publisher struct {
 	changes   *endpointChanges    // which upstreams a commit touched
 	clusters  map[string][]string // upstream name → its clusters' CLA names
 	dnsDirty  bool                // resolver answers moved since the last full publish
-	// credentialsExpired: a key-auth credential's ttl ran out since the
-	// last publish (expiry.go); the next publish translates everything.
-	credentialsExpired bool
 
 	// held is, per type URL, resource name → the bytes the cache holds
 	// (the same slices): a publish marshals into scratch buffers and hands
@@ -117,7 +114,7 @@ func (p *publisher) publish(ctx context.Context, snap *store.Snapshot) (string, 
 		if err != nil {
 			return mode, err
 		}
-		p.published, p.revision, p.credentialsExpired = true, snap.Revision(), false
+		p.published, p.revision = true, snap.Revision()
 		p.m.publishes.WithLabelValues(mode).Inc()
 		p.m.revision.Set(float64(p.revision))
 		return mode, nil
@@ -127,7 +124,7 @@ func (p *publisher) publish(ctx context.Context, snap *store.Snapshot) (string, 
 	mode := modeNoop
 	var err error
 	switch {
-	case !p.published || p.dnsDirty || p.credentialsExpired || structural:
+	case !p.published || p.dnsDirty || structural:
 		mode, err = modeFull, p.full(ctx, snap)
 	case endpoints:
 		mode, err = modeEndpoints, p.endpoints(ctx, snap)
@@ -138,7 +135,7 @@ func (p *publisher) publish(ctx context.Context, snap *store.Snapshot) (string, 
 	if err != nil {
 		return mode, err
 	}
-	p.published, p.revision, p.tables, p.credentialsExpired = true, snap.Revision(), tables, false
+	p.published, p.revision, p.tables = true, snap.Revision(), tables
 	p.m.publishes.WithLabelValues(mode).Inc()
 	p.m.revision.Set(float64(p.revision))
 	return mode, nil

@@ -148,25 +148,3 @@ func TestFeature_PluginsNeverTouchTheListener(t *testing.T) {
 		})
 	}
 }
-
-// TestFeature_ExpiredCredentialLeavesTheConfig: a credential's ttl runs
-// out without any store write, and the control plane translates again at
-// that time, so the key leaves the route config (Envoy's key-auth stage
-// has refused it since its expiry already).
-func TestFeature_ExpiredCredentialLeavesTheConfig(t *testing.T) {
-	e := start(t, false)
-	e.must("POST", "/services", http.StatusCreated, "name", "example_service", "url", "http://127.0.0.1:9")
-	e.must("POST", "/services/example_service/routes", http.StatusCreated, "paths[]", "/mock", "name", "example_route")
-	e.must("POST", "/consumers", http.StatusCreated, "username", "luka")
-	e.must("POST", "/plugins", http.StatusCreated, "name", "key-auth")
-	e.must("POST", "/consumers/luka/key-auth", http.StatusCreated, "key", "lasting")
-	e.must("POST", "/consumers/luka/key-auth", http.StatusCreated, "key", "short-lived", "ttl", "2")
-	e.waitFor("both keys on /mock", func() bool {
-		k := keys(e)
-		return slices.Contains(k, "short-lived") && slices.Contains(k, "lasting")
-	})
-	e.waitFor("the expired key gone from /mock", func() bool {
-		k := keys(e)
-		return slices.Contains(k, "lasting") && !slices.Contains(k, "short-lived")
-	})
-}
