@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -51,7 +50,7 @@ type keyAuthConfig struct {
 }
 
 // keyAuthData is what every key-auth route shares in one translation:
-// each unexpired credential as a filter-context field, and the consumers
+// each credential as a filter-context field, and the consumers
 // an `anonymous` may name.
 type keyAuthData struct {
 	credentials map[string]*structpb.Value
@@ -63,11 +62,13 @@ type keyAuthData struct {
 	perRoute map[string]*anypb.Any
 }
 
-// newKeyAuthData indexes in's consumers and credentials. Credentials
-// expired at now are left out; one that expires later carries its expiry,
-// which keyauth.lua checks on every request, so it stops at its time
-// without waiting for a translation.
-func newKeyAuthData(in *Input, now time.Time) *keyAuthData {
+// newKeyAuthData indexes in's consumers and credentials. A credential
+// with a ttl carries its expiry, which keyauth.lua checks on every
+// request, so it stops at its second. Expired ones are not left out here:
+// the translation reads only stored state, never the clock, so every node
+// translates one revision into the same config (dropping them by each
+// node's clock made nodes differ around an expiry).
+func newKeyAuthData(in *Input) *keyAuthData {
 	d := &keyAuthData{
 		credentials: make(map[string]*structpb.Value, len(in.KeyAuthCredentials)),
 		consumers:   make(map[string]*store.Consumer, len(in.Consumers)),
@@ -82,7 +83,7 @@ func newKeyAuthData(in *Input, now time.Time) *keyAuthData {
 	}
 	for _, k := range in.KeyAuthCredentials {
 		c := d.consumers[k.Consumer.ID]
-		if c == nil || k.Key == "" || k.Expired(now) {
+		if c == nil || k.Key == "" {
 			continue
 		}
 		rec := consumerRecord(c) + "|" + escapeField(k.ID) + "|" + strconv.FormatInt(k.ExpiresAt, 10)

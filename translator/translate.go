@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -195,7 +194,7 @@ func newTranslator(in *Input) *translator {
 	}
 	t.certificates, t.caCertificates = indexTLSEntities(in)
 	t.plugins = pluginInstances(in.Plugins)
-	t.keyAuth = newKeyAuthData(in, time.Now())
+	t.keyAuth = newKeyAuthData(in)
 	t.rateLimits = newRateLimitCache()
 	return t
 }
