@@ -30,11 +30,7 @@ type consumerHashStage struct{}
 func (consumerHashStage) name() string { return consumerHashFilter }
 
 func (f consumerHashStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:       f.name(),
-		Disabled:   true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&setfilterstatev3.Config{})},
-	})
+	hcm.HttpFilters = append(hcm.HttpFilters, disabledHTTPFilter(f.name(), &setfilterstatev3.Config{}))
 	return nil
 }
 

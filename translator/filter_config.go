@@ -94,3 +94,14 @@ func textBody(text string) *corev3.SubstitutionFormatString {
 		ContentType: jsonContentType,
 	}
 }
+
+// disabledHTTPFilter is an HCM entry that stays off until a route turns it
+// on through its typed_per_filter_config: the listener's filter chain is
+// fixed, so plugin changes never touch it (kong-plugins.md D2).
+func disabledHTTPFilter(name string, cfg proto.Message) *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{
+		Name:       name,
+		Disabled:   true,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(cfg)},
+	}
+}

@@ -137,16 +137,12 @@ type keyAuthFilter struct{}
 func (keyAuthFilter) name() string { return keyAuthFilterName }
 
 func (f keyAuthFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&luav3.Lua{
-			StatPrefix: "key_auth",
-			SourceCodes: map[string]*corev3.DataSource{
-				keyAuthScript: {Specifier: &corev3.DataSource_InlineString{InlineString: keyAuthLua}},
-			},
-		})},
-	})
+	hcm.HttpFilters = append(hcm.HttpFilters, disabledHTTPFilter(f.name(), &luav3.Lua{
+		StatPrefix: "key_auth",
+		SourceCodes: map[string]*corev3.DataSource{
+			keyAuthScript: {Specifier: &corev3.DataSource_InlineString{InlineString: keyAuthLua}},
+		},
+	}))
 	return nil
 }
 

@@ -201,16 +201,12 @@ type cacheStatusStage struct{}
 func (cacheStatusStage) name() string { return cacheStatusFilter }
 
 func (f cacheStatusStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&luav3.Lua{
-			StatPrefix: "proxy_cache",
-			SourceCodes: map[string]*corev3.DataSource{
-				cacheStatusScript: {Specifier: &corev3.DataSource_InlineString{InlineString: cacheSHA256Lua + cacheStatusLua}},
-			},
-		})},
-	})
+	hcm.HttpFilters = append(hcm.HttpFilters, disabledHTTPFilter(f.name(), &luav3.Lua{
+		StatPrefix: "proxy_cache",
+		SourceCodes: map[string]*corev3.DataSource{
+			cacheStatusScript: {Specifier: &corev3.DataSource_InlineString{InlineString: cacheSHA256Lua + cacheStatusLua}},
+		},
+	}))
 	return nil
 }
 

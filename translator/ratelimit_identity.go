@@ -28,13 +28,9 @@ type rateLimitIdentityStage struct{}
 func (rateLimitIdentityStage) name() string { return rateLimitIdentityFilter }
 
 func (f rateLimitIdentityStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&headermutationv3.HeaderMutation{
-			Mutations: &headermutationv3.Mutations{},
-		})},
-	})
+	hcm.HttpFilters = append(hcm.HttpFilters, disabledHTTPFilter(f.name(), &headermutationv3.HeaderMutation{
+		Mutations: &headermutationv3.Mutations{},
+	}))
 	return nil
 }
 

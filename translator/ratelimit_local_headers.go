@@ -30,13 +30,9 @@ type rateLimitHeadersStage struct{ window string }
 func (f rateLimitHeadersStage) name() string { return rateLimitHeadersFilter + "." + f.window }
 
 func (f rateLimitHeadersStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&headermutationv3.HeaderMutation{
-			Mutations: &headermutationv3.Mutations{},
-		})},
-	})
+	hcm.HttpFilters = append(hcm.HttpFilters, disabledHTTPFilter(f.name(), &headermutationv3.HeaderMutation{
+		Mutations: &headermutationv3.Mutations{},
+	}))
 	return nil
 }
 

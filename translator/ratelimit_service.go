@@ -52,24 +52,20 @@ func (f rateLimitServiceFilter) name() string {
 }
 
 func (f rateLimitServiceFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&ratelimitv3.RateLimit{
-			Domain:                         "switchboard",
-			StatPrefix:                     "kong_rate_limiting",
-			FailureModeDeny:                f.failureDeny,
-			Timeout:                        durationpb.New(rateLimitServiceTimeout),
-			DisableXEnvoyRatelimitedHeader: true,
-			RateLimitedAsResourceExhausted: true,
-			RateLimitService: &ratelimitconfv3.RateLimitServiceConfig{
-				TransportApiVersion: corev3.ApiVersion_V3,
-				GrpcService: &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
-					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: rateLimitServiceCluster},
-				}},
-			},
-		})},
-	})
+	hcm.HttpFilters = append(hcm.HttpFilters, disabledHTTPFilter(f.name(), &ratelimitv3.RateLimit{
+		Domain:                         "switchboard",
+		StatPrefix:                     "kong_rate_limiting",
+		FailureModeDeny:                f.failureDeny,
+		Timeout:                        durationpb.New(rateLimitServiceTimeout),
+		DisableXEnvoyRatelimitedHeader: true,
+		RateLimitedAsResourceExhausted: true,
+		RateLimitService: &ratelimitconfv3.RateLimitServiceConfig{
+			TransportApiVersion: corev3.ApiVersion_V3,
+			GrpcService: &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
+				EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: rateLimitServiceCluster},
+			}},
+		},
+	}))
 	if f.failureDeny {
 		return nil
 	}

@@ -64,16 +64,12 @@ type rateLimitResponseStage struct{}
 func (rateLimitResponseStage) name() string { return rateLimitStatusFilter }
 
 func (f rateLimitResponseStage) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	hcm.HttpFilters = append(hcm.HttpFilters, &hcmv3.HttpFilter{
-		Name:     f.name(),
-		Disabled: true,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&luav3.Lua{
-			StatPrefix: "kong_rate_limit_status",
-			SourceCodes: map[string]*corev3.DataSource{
-				rateLimitStatusScript: {Specifier: &corev3.DataSource_InlineString{InlineString: rateLimitStatusLua}},
-			},
-		})},
-	})
+	hcm.HttpFilters = append(hcm.HttpFilters, disabledHTTPFilter(f.name(), &luav3.Lua{
+		StatPrefix: "kong_rate_limit_status",
+		SourceCodes: map[string]*corev3.DataSource{
+			rateLimitStatusScript: {Specifier: &corev3.DataSource_InlineString{InlineString: rateLimitStatusLua}},
+		},
+	}))
 	return nil
 }
 

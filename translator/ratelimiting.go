@@ -152,13 +152,9 @@ func (f rateLimitingFilter) name() string { return localRateLimitFilter + "." + 
 
 func (f rateLimitingFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
 	hcm.HttpFilters = append(hcm.HttpFilters,
-		&hcmv3.HttpFilter{
-			Name:     f.name(),
-			Disabled: true,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&localrlv3.LocalRateLimit{
-				StatPrefix: "rate_limiting_" + f.window,
-			})},
-		})
+		disabledHTTPFilter(f.name(), &localrlv3.LocalRateLimit{
+			StatPrefix: "rate_limiting_" + f.window,
+		}))
 	if f.window != rateLimitWindowNames[0] {
 		return nil
 	}
