@@ -120,6 +120,44 @@ func (n *clusterNode) connectedEnvoyAt() (bool, map[string]string, uint64) {
 	return false, nil, 0
 }
 
+// startCluster starts three control planes joined into one raft cluster,
+// named prefix1..prefix3, sharing the one Envoy's proxy and admin
+// addresses, and waits until they agree on a leader. Each node serves its
+// own rate-limit service, on the address rls[i] (on the default address
+// only the first would bind, and the nodes' CDS would differ). proxy is
+// the transport of the nodes' proxy clients (nil: the default).
+func startCluster(t *testing.T, prefix, hosts, proxyAddr, envoyAdmin string, proxy http.RoundTripper) (nodes []*clusterNode, rls []string) {
+	t.Helper()
+	for i := 1; i <= 3; i++ {
+		addr := freePort(t)
+		n := &clusterNode{stack: &stack{
+			t: t, adminAddr: freePort(t), xdsAddr: freePort(t), proxyAddr: proxyAddr, envoyAdminAddr: envoyAdmin,
+			dataDir: t.TempDir(), hostsFile: hosts, nodeID: fmt.Sprintf("%s%d", prefix, i),
+			extraArgs: []string{"--ratelimit-listen", addr},
+			admin:     &http.Client{Timeout: requestTimeout},
+			proxy:     &http.Client{Timeout: requestTimeout, Transport: proxy},
+		}, raftAddr: freePort(t)}
+		if i > 1 {
+			n.join = []string{nodes[0].adminAddr}
+		}
+		n.start()
+		nodes = append(nodes, n)
+		rls = append(rls, addr)
+	}
+	eventually(t, 30*time.Second, "three nodes agree on a leader", func() (bool, string) {
+		ids := map[string]bool{}
+		for _, n := range nodes {
+			st, ok := n.status()
+			if !ok || st.Leader == nil {
+				return false, n.nodeID + " has no leader"
+			}
+			ids[st.Leader.ID] = true
+		}
+		return len(ids) == 1, fmt.Sprint(ids)
+	})
+	return nodes, rls
+}
+
 // TestCluster_FailoverLosesNoWriteAndNoRequest runs three control planes
 // and one Envoy that knows all three. It kills the raft leader under a
 // bounded write load (a new leader takes over, every acknowledged write
@@ -134,35 +172,7 @@ func TestCluster_FailoverLosesNoWriteAndNoRequest(t *testing.T) {
 	hosts := writeHostsFile(t, map[string]string{"a.test": a.ip, "b.test": b.ip})
 	proxyAddr, envoyAdmin := freePort(t), freePort(t)
 
-	var nodes []*clusterNode
-	for i := 1; i <= 3; i++ {
-		n := &clusterNode{stack: &stack{
-			t: t, adminAddr: freePort(t), xdsAddr: freePort(t), proxyAddr: proxyAddr, envoyAdminAddr: envoyAdmin,
-			dataDir: t.TempDir(), hostsFile: hosts, nodeID: fmt.Sprintf("node-%d", i),
-			// Each node serves its own rate-limit service; on the default
-			// address only the first would bind, and the nodes' CDS would
-			// differ (the Envoy's cluster version would move on failover).
-			extraArgs: []string{"--ratelimit-listen", freePort(t)},
-			admin:     &http.Client{Timeout: requestTimeout},
-			proxy:     &http.Client{Timeout: requestTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 4}},
-		}, raftAddr: freePort(t)}
-		if i > 1 {
-			n.join = []string{nodes[0].adminAddr}
-		}
-		n.start()
-		nodes = append(nodes, n)
-	}
-	eventually(t, 30*time.Second, "three nodes agree on a leader", func() (bool, string) {
-		ids := map[string]bool{}
-		for _, n := range nodes {
-			st, ok := n.status()
-			if !ok || st.Leader == nil {
-				return false, n.nodeID + " has no leader"
-			}
-			ids[st.Leader.ID] = true
-		}
-		return len(ids) == 1, fmt.Sprint(ids)
-	})
+	nodes, _ := startCluster(t, "node-", hosts, proxyAddr, envoyAdmin, &http.Transport{MaxIdleConnsPerHost: 4})
 
 	// One Envoy bootstrapped with all three xDS addresses.
 	xds := []string{nodes[0].xdsAddr, nodes[1].xdsAddr, nodes[2].xdsAddr}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,35 +22,11 @@ func TestCluster_EveryNodeServesTheRateLimitService(t *testing.T) {
 	be := startBackend(t, "a")
 	hosts := writeHostsFile(t, map[string]string{"a.test": be.ip})
 	proxyAddr, envoyAdmin := freePort(t), freePort(t)
-	var nodes []*clusterNode
+	nodes, addrs := startCluster(t, "rl-node-", hosts, proxyAddr, envoyAdmin, nil)
 	rls := map[*clusterNode]string{}
-	for i := 1; i <= 3; i++ {
-		addr := freePort(t)
-		n := &clusterNode{stack: &stack{
-			t: t, adminAddr: freePort(t), xdsAddr: freePort(t), proxyAddr: proxyAddr, envoyAdminAddr: envoyAdmin,
-			dataDir: t.TempDir(), hostsFile: hosts, nodeID: fmt.Sprintf("rl-node-%d", i),
-			extraArgs: []string{"--ratelimit-listen", addr},
-			admin:     &http.Client{Timeout: requestTimeout},
-			proxy:     &http.Client{Timeout: requestTimeout},
-		}, raftAddr: freePort(t)}
-		if i > 1 {
-			n.join = []string{nodes[0].adminAddr}
-		}
-		n.start()
-		nodes = append(nodes, n)
-		rls[n] = addr
+	for i, n := range nodes {
+		rls[n] = addrs[i]
 	}
-	eventually(t, 30*time.Second, "three nodes agree on a leader", func() (bool, string) {
-		ids := map[string]bool{}
-		for _, n := range nodes {
-			st, ok := n.status()
-			if !ok || st.Leader == nil {
-				return false, n.nodeID + " has no leader"
-			}
-			ids[st.Leader.ID] = true
-		}
-		return len(ids) == 1, fmt.Sprint(ids)
-	})
 	xds := []string{nodes[0].xdsAddr, nodes[1].xdsAddr, nodes[2].xdsAddr}
 	boot, err := exec.Command(switchboardBin, "envoy-bootstrap", "--node-id", "rl-edge",
 		"--xds-address", strings.Join(xds, ","), "--admin-listen", envoyAdmin).Output()
