@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/switchboard-gw/switchboard/bench/load"
 	"github.com/switchboard-gw/switchboard/bench/scenario"
 )
 
@@ -21,17 +22,13 @@ func writeHTTPS(b *strings.Builder, r *Results) {
 		"shown with its ratio to plain HTTP.\n\n", sz.OverheadDuration, sz.OverheadWarmup, sz.OverheadRounds)
 	t := newTable(b, "listener", "connections", "req/s", "p50", "p99", "req/s vs http", "p99 vs http", "rounds (req/s)")
 	for _, c := range h.Cells {
-		vs, p99 := "—", "—"
-		if plain := findHTTPSCell(h.Cells, scenario.HTTPSPlain, c.Conns); plain != nil && plain.Run.Throughput > 0 && plain.Run.Latency.P99 > 0 {
-			vs = fmt.Sprintf("%.3f", c.Run.Throughput/plain.Run.Throughput)
-			p99 = fmt.Sprintf("%.2f", float64(c.Run.Latency.P99)/float64(plain.Run.Latency.P99))
+		var plain *load.Result
+		if pc := findHTTPSCell(h.Cells, scenario.HTTPSPlain, c.Conns); pc != nil {
+			plain = &pc.Run
 		}
-		var rounds []string
-		for _, x := range c.Rounds {
-			rounds = append(rounds, rate(x))
-		}
+		vs, p99 := versus(c.Run, plain)
 		t.row(c.Row, fmt.Sprint(c.Conns), rate(c.Run.Throughput), ms(c.Run.Latency.P50), ms(c.Run.Latency.P99), vs, p99,
-			strings.Join(rounds, ", "))
+			roundRates(c.Rounds))
 	}
 	s := h.Handshakes
 	fmt.Fprintf(b, "\nNew connections only (%d workers, each dialing, completing a full handshake without session "+

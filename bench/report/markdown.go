@@ -304,12 +304,8 @@ func writeOverhead(b *strings.Builder, r *Results) {
 			t.row(c.Target, fmt.Sprint(c.Conns), "not run: "+c.Skipped, "", "", "", "")
 			continue
 		}
-		var rounds []string
-		for _, x := range c.Rounds {
-			rounds = append(rounds, rate(x))
-		}
 		t.row(c.Target, fmt.Sprint(c.Conns), rate(c.Run.Throughput), ms(c.Run.Latency.P50), ms(c.Run.Latency.P99),
-			ms(c.Run.Latency.Max), strings.Join(rounds, ", "))
+			ms(c.Run.Latency.Max), roundRates(c.Rounds))
 	}
 	b.WriteString("\nRatios of (b), switchboard's Envoy, to the others (req/s of the median rounds; p99 of those rounds, " +
 		"lower is better for b). Other work on a shared machine can only take throughput away, so the ratio of the *best* " +

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-gw/switchboard/bench/load"
 	"github.com/switchboard-gw/switchboard/bench/scenario"
 )
 
@@ -28,17 +29,13 @@ func writePlugins(b *strings.Builder, r *Results) {
 			t.row(c.Plugin, fmt.Sprint(c.Conns), "not run: "+c.Skipped, "", "", "", "", "")
 			continue
 		}
-		vs, p99 := "—", "—"
-		if none := findPluginCell(p.Cells, scenario.PluginNone, c.Conns); none != nil && none.Run.Throughput > 0 && none.Run.Latency.P99 > 0 {
-			vs = fmt.Sprintf("%.3f", c.Run.Throughput/none.Run.Throughput)
-			p99 = fmt.Sprintf("%.2f", float64(c.Run.Latency.P99)/float64(none.Run.Latency.P99))
+		var none *load.Result
+		if nc := findPluginCell(p.Cells, scenario.PluginNone, c.Conns); nc != nil {
+			none = &nc.Run
 		}
-		var rounds []string
-		for _, x := range c.Rounds {
-			rounds = append(rounds, rate(x))
-		}
+		vs, p99 := versus(c.Run, none)
 		t.row(c.Plugin, fmt.Sprint(c.Conns), rate(c.Run.Throughput), ms(c.Run.Latency.P50), ms(c.Run.Latency.P99), vs, p99,
-			strings.Join(rounds, ", "))
+			roundRates(c.Rounds))
 	}
 	s := p.Service
 	fmt.Fprintf(b, "\nThe rate-limit service alone (`--ratelimit-listen`, gRPC over one HTTP/2 connection, %d concurrent "+
