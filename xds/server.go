@@ -142,7 +142,7 @@ func New(st *store.Store, res Resolver, opts Options) *Server {
 
 	xds := serverv3.NewServer(s.ctx, s.cache, s.nodes, sotw.WithOrderedADS())
 	grpcOpts := append([]grpc.ServerOption{
-		grpc.ForceServerCodecV2(newSharedBytesCodec()),
+		grpc.ForceServerCodecV2(s.cache.Codec()),
 		grpc.MaxConcurrentStreams(grpcMaxConcurrentStreams),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			Time:    grpcKeepaliveTime,

@@ -12,7 +12,9 @@
 // the publisher, when a resource changes.
 //
 // Protocol handling (nonces, ACK/NACK, ordering on the ADS stream) stays in
-// go-control-plane's server; this package implements its cache.Cache.
+// go-control-plane's server; this package implements its cache.Cache, and
+// the gRPC codec (Codec) that sends every stream those same bytes by
+// reference rather than copying them into each response.
 //
 // Versions. A resource's version is a hash of its bytes, computed only when
 // they change; a type's version (SotW version_info, delta
@@ -75,6 +77,10 @@ type Cache struct {
 	delta map[deltaKey]*deltaWatch
 	now   func() time.Time
 	after func(time.Duration, func()) // time.AfterFunc (tests)
+
+	// wires maps every entry's Any to its wireForm, for Codec, which runs
+	// on the streams' goroutines without mu. Written under mu.
+	wires sync.Map // *anypb.Any → *wireForm
 }
 
 var _ cachev3.Cache = (*Cache)(nil)
@@ -209,9 +215,11 @@ func (c *Cache) Update(typeURL string, rev uint64, upserts []Resource, deletes, 
 	put := func(name string, b []byte, version string) {
 		if old, ok := ts.entries[name]; ok {
 			ts.mix ^= old.mix
+			c.wires.Delete(old.any)
 		}
 		e := &entry{version: version, mix: mixOf(name, version), any: &anypb.Any{TypeUrl: typeURL, Value: b}}
 		e.delta = &discoveryv3.Resource{Name: name, Version: version, Resource: e.any}
+		c.wires.Store(e.any, newWireForm(e.delta))
 		ts.entries[name] = e
 		ts.mix ^= e.mix
 		changed = append(changed, name)
@@ -240,6 +248,7 @@ func (c *Cache) Update(typeURL string, rev uint64, upserts []Resource, deletes, 
 	for _, name := range deletes {
 		if old, ok := ts.entries[name]; ok {
 			ts.mix ^= old.mix
+			c.wires.Delete(old.any)
 			delete(ts.entries, name)
 			changed = append(changed, name)
 		}
