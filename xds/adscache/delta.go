@@ -38,8 +38,10 @@ type deltaWatch struct {
 	// is parked or being created (the server touches it only in between).
 	sub cachev3.Subscription
 
+	// wildcard: subscribed to every name. The names subscribed by name
+	// are kept only in ts.byName (w in ts.byName[n]): a second set per
+	// watch was 1,000 names per endpoint watch, ~5 MB at 100 streams.
 	wildcard bool
-	names    map[string]struct{} // the names this watch holds in ts.byName
 
 	pending    map[string]struct{} // names changed while not parked
 	pendingAll bool
@@ -57,7 +59,7 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	key := deltaKey{ch: ch, typeURL: req.GetTypeUrl()}
 	w := c.delta[key]
 	if w == nil {
-		w = &deltaWatch{key: key, ts: c.typeLocked(key.typeURL), names: map[string]struct{}{}, pending: map[string]struct{}{}}
+		w = &deltaWatch{key: key, ts: c.typeLocked(key.typeURL), pending: map[string]struct{}{}}
 		c.delta[key] = w
 		w.pendingAll, w.first = true, true
 		c.indexLocked(w, sub.IsWildcard(), keys(sub.SubscribedResources()), nil)
@@ -103,10 +105,6 @@ func (c *Cache) indexLocked(w *deltaWatch, wildcard bool, add, remove []string) 
 	}
 	w.wildcard = wildcard
 	for _, n := range add {
-		if _, ok := w.names[n]; ok {
-			continue
-		}
-		w.names[n] = struct{}{}
 		set := ts.byName[n]
 		if set == nil {
 			set = map[*deltaWatch]struct{}{}
@@ -115,17 +113,36 @@ func (c *Cache) indexLocked(w *deltaWatch, wildcard bool, add, remove []string) 
 		set[w] = struct{}{}
 	}
 	for _, n := range remove {
-		if _, ok := w.names[n]; !ok {
-			continue
-		}
-		delete(w.names, n)
-		if set := ts.byName[n]; set != nil {
-			delete(set, w)
-			if len(set) == 0 {
-				delete(ts.byName, n)
-			}
+		ts.unindexLocked(w, n)
+	}
+}
+
+func (ts *typeState) unindexLocked(w *deltaWatch, n string) {
+	if set := ts.byName[n]; set != nil {
+		delete(set, w)
+		if len(set) == 0 {
+			delete(ts.byName, n)
 		}
 	}
+}
+
+// subscribedLocked reports whether w subscribed to n by name.
+func (w *deltaWatch) subscribedLocked(n string) bool {
+	_, ok := w.ts.byName[n][w]
+	return ok
+}
+
+// namesLocked lists the names w subscribed to by name, unsorted: a walk of
+// the type's index, done when a watch is created or dropped, never per
+// change.
+func (w *deltaWatch) namesLocked() []string {
+	var out []string
+	for n, set := range w.ts.byName {
+		if _, ok := set[w]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (c *Cache) cancelDelta(w *deltaWatch, epoch uint64) {
@@ -145,7 +162,7 @@ func (c *Cache) cancelDelta(w *deltaWatch, epoch uint64) {
 }
 
 func (c *Cache) dropLocked(w *deltaWatch) {
-	c.indexLocked(w, false, nil, keys(w.names))
+	c.indexLocked(w, false, nil, w.namesLocked())
 	delete(c.delta, w.key)
 }
 
@@ -179,7 +196,7 @@ func (c *Cache) deltaRespondLocked(w *deltaWatch) {
 				names = append(names, n)
 			}
 		} else {
-			names = keys(w.names)
+			names = w.namesLocked()
 		}
 		for n := range returned {
 			if _, ok := ts.entries[n]; !ok {
@@ -199,7 +216,7 @@ func (c *Cache) deltaRespondLocked(w *deltaWatch) {
 	for _, n := range names {
 		v, held := returned[n]
 		e, ok := ts.entries[n]
-		_, subscribed := w.names[n]
+		subscribed := w.subscribedLocked(n)
 		switch {
 		case ok && (subscribed || w.wildcard):
 			if held && v == e.version {
