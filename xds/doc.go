@@ -12,8 +12,10 @@
 //     one, else translate everything; whole-set diff against the cache
 //   - incremental.go the O(change) path: change feed → incremental
 //     translation → validate, check and marshal only the delta
-//   - routebytes.go the route configuration marshalled from cached virtual
-//     hosts and routes, its version folded from their hashes
+//   - routebytes.go the route configuration marshalled (and validated)
+//     from ropes of virtual hosts and routes, handed to the cache as
+//     pieces, its version a polynomial hash of their hashes (polyhash.go)
+//   - rope.go      the rope: records in leaves, matched by proto pointer
 //   - validate.go  ValidateAll on changed resources, fix-ups, Consistent()
 //   - nodes.go     stream callbacks: connected Envoys, ACKs, NACKs,
 //     commit → ACK propagation

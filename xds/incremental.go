@@ -133,12 +133,17 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		resourcev3.RouteType:    asResources(d.Routes),
 		resourcev3.SecretType:   asResources(d.Secrets),
 	}
+	// Route configurations are validated as they are marshalled: only
+	// the virtual hosts and routes the translator re-built are new.
+	wires := map[*routev3.RouteConfiguration]routeWire{}
 	for t, rs := range byType {
 		for _, r := range rs {
 			if rc, ok := r.(*routev3.RouteConfiguration); ok && t == resourcev3.RouteType {
-				if p.validateRoutes(rc) != nil {
+				w, err := p.marshalRoutes(rc, true)
+				if err != nil {
 					return false
 				}
+				wires[rc] = w
 				continue
 			}
 			if v, ok := r.(interface{ ValidateAll() error }); ok && v.ValidateAll() != nil {
@@ -156,26 +161,26 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		held := p.held[t]
 		for _, r := range rs {
 			name := cachev3.GetResourceName(r)
-			var b []byte
-			var version string
-			var err error
-			if rc, ok := r.(*routev3.RouteConfiguration); ok {
+			_, ok := held[name]
+			if rc, isRC := r.(*routev3.RouteConfiguration); isRC {
 				// Compared by version: its bytes are megabytes at scale.
-				b, version, err = p.marshalRoutes(rc)
-			} else {
-				b, err = proto.MarshalOptions{Deterministic: true}.Marshal(r)
+				w := wires[rc]
+				if !ok || p.rcVersion[name] != w.version {
+					ups[t] = append(ups[t], adscache.Resource{Name: name, Pieces: w.pieces, Version: w.version})
+				}
+				continue
 			}
+			b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
 			if err != nil {
 				return false
 			}
-			old, ok := held[name]
-			if ok && (version != "" && p.rcVersion[name] == version || version == "" && bytes.Equal(old, b)) {
+			if ok && bytes.Equal(held[name], b) {
 				continue
 			}
 			if ok && t == resourcev3.ClusterType {
 				replaced[name] = true
 			}
-			ups[t] = append(ups[t], adscache.Resource{Name: name, Bytes: b, Version: version})
+			ups[t] = append(ups[t], adscache.Resource{Name: name, Bytes: b})
 		}
 	}
 	rev := snap.Revision()
@@ -215,82 +220,6 @@ func (p *publisher) applyDelta(snap *store.Snapshot, d *translator.Delta) bool {
 		p.updateChecked(d)
 	}
 	return true
-}
-
-// validateRoutes validates a route configuration, skipping the virtual
-// hosts and routes validated in an earlier publish: the translator keeps an
-// unchanged one's proto (pointer included) and builds a new one for any
-// change, and a full ValidateAll of the configuration is O(routes) per
-// change. The configuration's and virtual hosts' own fields are validated
-// with their children detached for the call (the publish loop owns the
-// protos meanwhile; the translator is not running).
-func (p *publisher) validateRoutes(rc *routev3.RouteConfiguration) error {
-	// One memo per configuration (one per listener): a small one's
-	// generation must not sweep a large one's entries.
-	if p.validRoutes == nil {
-		p.validRoutes = map[string]*validated{}
-	}
-	v := p.validRoutes[rc.GetName()]
-	if v == nil {
-		v = &validated{vhosts: map[*routev3.VirtualHost]uint64{}, routes: map[*routev3.Route]uint64{}}
-		p.validRoutes[rc.GetName()] = v
-	}
-	v.gen++
-	vhs := rc.VirtualHosts
-	rc.VirtualHosts = nil
-	err := rc.ValidateAll()
-	rc.VirtualHosts = vhs
-	if err != nil {
-		return err
-	}
-	seenRoutes := 0
-	for _, vh := range vhs {
-		if _, ok := v.vhosts[vh]; ok {
-			v.vhosts[vh] = v.gen
-			continue
-		}
-		routes := vh.Routes
-		vh.Routes = nil
-		err := vh.ValidateAll()
-		vh.Routes = routes
-		if err != nil {
-			return err
-		}
-		for _, r := range routes {
-			if _, ok := v.routes[r]; !ok {
-				if err := r.ValidateAll(); err != nil {
-					return err
-				}
-			}
-			v.routes[r] = v.gen
-			seenRoutes++
-		}
-		v.vhosts[vh] = v.gen
-	}
-	sweepGen(v.vhosts, len(vhs), v.gen, maxStaleVhosts)
-	sweepGen(v.routes, seenRoutes, v.gen, maxStaleRoutes)
-	return nil
-}
-
-// validated remembers, by proto pointer, what validateRoutes has checked,
-// with the generation that last saw it (see sweep in routebytes.go).
-type validated struct {
-	gen    uint64
-	vhosts map[*routev3.VirtualHost]uint64
-	routes map[*routev3.Route]uint64
-}
-
-// sweepGen drops the entries the current generation did not see, when
-// sweepDue (routebytes.go).
-func sweepGen[K comparable](m map[K]uint64, used int, gen uint64, maxStale int) {
-	if !sweepDue(len(m), used, maxStale) {
-		return
-	}
-	for k, g := range m {
-		if g != gen {
-			delete(m, k)
-		}
-	}
 }
 
 // deltaConsistent checks what Snapshot.Consistent checks, for the part a

@@ -2,13 +2,15 @@ package xds
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
 )
 
-func TestValidateRoutes_OnlyNewRoutes(t *testing.T) {
+func TestMarshalRoutes_ValidatesNewProtos(t *testing.T) {
 	ok := func(prefix string) *routev3.Route {
 		return &routev3.Route{
 			Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: prefix}},
@@ -18,22 +20,39 @@ func TestValidateRoutes_OnlyNewRoutes(t *testing.T) {
 	a, b := ok("/a"), ok("/b")
 	rc := &routev3.RouteConfiguration{Name: "kong", VirtualHosts: []*routev3.VirtualHost{{Name: "*", Domains: []string{"*"}, Routes: []*routev3.Route{a, b}}}}
 	p := &publisher{}
-	if err := p.validateRoutes(rc); err != nil {
+	if _, err := p.marshalRoutes(rc, true); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.validRoutes["kong"].routes) != 2 || len(rc.VirtualHosts) != 1 || len(rc.VirtualHosts[0].Routes) != 2 {
-		t.Fatalf("validated %d routes; configuration left with %v", len(p.validRoutes["kong"].routes), rc)
+	if len(rc.VirtualHosts) != 1 || len(rc.VirtualHosts[0].Routes) != 2 {
+		t.Fatalf("configuration left with %v", rc)
 	}
 	// The translator builds a new virtual host for any change to one.
 	bad := &routev3.Route{} // no match: invalid
 	rc.VirtualHosts = []*routev3.VirtualHost{{Name: "*", Domains: []string{"*"}, Routes: []*routev3.Route{a, b, bad}}}
-	if err := p.validateRoutes(rc); err == nil {
+	if _, err := p.marshalRoutes(rc, true); err == nil {
 		t.Fatal("a new invalid route passed")
+	}
+	// The same, in a virtual host large enough for a rope of its own.
+	many := []*routev3.Route{}
+	for i := range 3 * bigVhostRoutes {
+		many = append(many, ok(fmt.Sprintf("/%d", i)))
+	}
+	rc.VirtualHosts = []*routev3.VirtualHost{{Name: "*", Domains: []string{"*"}, Routes: many}}
+	if _, err := p.marshalRoutes(rc, true); err != nil {
+		t.Fatal(err)
+	}
+	rc.VirtualHosts = []*routev3.VirtualHost{{Name: "*", Domains: []string{"*"}, Routes: append(slices.Clone(many), bad)}}
+	if _, err := p.marshalRoutes(rc, true); err == nil {
+		t.Fatal("a new invalid route passed in a large virtual host")
 	}
 	// The virtual host's own fields are still checked.
 	rc.VirtualHosts = []*routev3.VirtualHost{{Name: "*", Routes: []*routev3.Route{a}}}
-	if err := p.validateRoutes(rc); err == nil {
+	if _, err := p.marshalRoutes(rc, true); err == nil {
 		t.Fatal("a virtual host without domains passed")
+	}
+	// And the configuration's.
+	if _, err := p.marshalRoutes(&routev3.RouteConfiguration{Name: "kong", RequestHeadersToRemove: []string{"a\nb"}}, true); err == nil {
+		t.Fatal("an invalid configuration passed")
 	}
 }
 
@@ -56,17 +75,18 @@ func TestMarshalRoutes_EqualsProto(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, version, err := p.marshalRoutes(rc)
+			w, err := p.marshalRoutes(rc, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got, want) {
+			got, version := w.flat(), w.version
+			if !bytes.Equal(got, want) || w.size != len(want) {
 				t.Fatalf("%s: spliced bytes differ from proto.Marshal (%d vs %d bytes)", step, len(got), len(want))
 			}
 			// The version depends on the content only: a publisher
 			// with nothing cached computes the same one.
-			if _, fresh, _ := (&publisher{}).marshalRoutes(proto.Clone(rc).(*routev3.RouteConfiguration)); fresh != version {
-				t.Fatalf("%s: version %s, from scratch %s", step, version, fresh)
+			if fresh, _ := (&publisher{}).marshalRoutes(proto.Clone(rc).(*routev3.RouteConfiguration), false); fresh.version != version {
+				t.Fatalf("%s: version %s, from scratch %s", step, version, fresh.version)
 			}
 		}
 	}
@@ -95,11 +115,11 @@ func TestMarshalRoutes_VersionFollowsContent(t *testing.T) {
 	p := &publisher{}
 	version := func(c *routev3.RouteConfiguration) string {
 		t.Helper()
-		_, v, err := p.marshalRoutes(c)
+		w, err := p.marshalRoutes(c, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return v
+		return w.version
 	}
 	seen := map[string]string{}
 	for name, c := range map[string]*routev3.RouteConfiguration{
@@ -122,9 +142,9 @@ func TestMarshalRoutes_VersionFollowsContent(t *testing.T) {
 	}
 }
 
-// A replaced virtual host must not stay pinned by the memos: in the single
+// A replaced virtual host must not stay pinned by the ropes: in the single
 // virtual host layout each one holds every route.
-func TestValidateRoutes_DropsReplacedVirtualHosts(t *testing.T) {
+func TestMarshalRoutes_DropsReplacedVirtualHosts(t *testing.T) {
 	route := &routev3.Route{
 		Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: "c"}}},
@@ -132,17 +152,11 @@ func TestValidateRoutes_DropsReplacedVirtualHosts(t *testing.T) {
 	p := &publisher{}
 	for range 200 {
 		rc := &routev3.RouteConfiguration{Name: "kong", VirtualHosts: []*routev3.VirtualHost{{Name: "*", Domains: []string{"*"}, Routes: []*routev3.Route{route}}}}
-		if err := p.validateRoutes(rc); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := p.marshalRoutes(rc); err != nil {
+		if _, err := p.marshalRoutes(rc, true); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(p.validRoutes["kong"].vhosts); n > 2 {
-		t.Fatalf("%d virtual hosts remembered for a configuration of one", n)
-	}
-	if n := len(p.routeBytes["kong"].vhosts); n > 2 {
+	if n := len(p.routeBytes["kong"].vhosts.at); n > 1 {
 		t.Fatalf("%d virtual hosts' bytes kept for a configuration of one", n)
 	}
 }

@@ -3,12 +3,13 @@ package xds
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"math/bits"
 	"strconv"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -21,70 +22,102 @@ const (
 	fieldRoutes       protowire.Number = 3 // VirtualHost.routes
 )
 
-// routeChunks caches the wire form of one route configuration's parts by
-// proto pointer: the translator keeps an unchanged virtual host's and
-// route's proto (and builds a new one when anything in it changes), so a
-// change marshals only what it re-built. Each part also keeps a content
-// hash, and the configuration's version is folded from those in order:
-// equal bytes give equal versions on every node, without hashing the
-// whole configuration (megabytes at 50,000 routes) on every change.
+// routeChunks holds one route configuration's wire form as a rope of its
+// virtual hosts (rope.go): a change marshals only the virtual hosts and
+// routes the translator re-built, copies only the leaves around them, and
+// hands the cache the leaves without one flat copy of the configuration.
+// A virtual host of more than bigVhostRoutes routes (the single virtual
+// host layout holds every route) is a rope of its routes inside. The
+// version is the polynomial hash (polyhash.go) of the parts' hashes in
+// order, whatever the leaves: equal bytes give equal versions on every
+// node, and a change re-combines only what it touched.
+//
+// What the ropes hold is valid: a validating marshal (the delta path)
+// validates every proto it marshals afresh, and the full path validates
+// the whole configuration after marshalling it (sanitize) and forgets the
+// ropes of one it repaired (forgetRoutes).
 type routeChunks struct {
-	gen    uint64 // the current marshal; parts not seen in it are swept
-	vhosts map[*routev3.VirtualHost]*chunk
-	routes map[*routev3.Route]*chunk
-	// seenRoutes counts the routes the current marshal visited (those of
-	// the virtual hosts it re-built).
-	seenRoutes int
+	gen    uint64 // marshals; marks the large virtual hosts in use
+	vhosts rope[*routev3.VirtualHost]
+	big    map[string]*bigVhost // by virtual host name
 }
 
-// chunk is one marshalled message (without its field tag) and its hash.
-type chunk struct {
-	gen uint64
-	b   []byte
-	sum uint64
+// bigVhost is the rope of a large virtual host's routes, kept by name: its
+// proto is new on every change to one of its routes.
+type bigVhost struct {
+	gen    uint64
+	routes rope[*routev3.Route]
 }
 
-// A cache drops its stale parts (not used by the current marshal) once they
-// are as many as the used ones, or more than maxStale: sweeping is
-// O(cached), so it runs after O(cached) changes, or after maxStale changed
-// parts at most, because a stale part pins its proto, and in the single
-// virtual host layout one stale virtual host pins a list of every route
-// (1,026 of them were 68 MiB at 10,000 routes before this bound).
-const (
-	maxStaleVhosts = 64
-	maxStaleRoutes = 1024
-)
+// bigVhostRoutes is the route count above which a virtual host's routes
+// get a rope of their own; a smaller one is marshalled whole when it
+// changes.
+const bigVhostRoutes = 16
 
-// sweepDue reports whether a map of n entries, used of them current, is to
-// be swept.
-func sweepDue(n, used, maxStale int) bool {
-	stale := n - used
-	return stale > used || stale > maxStale
+// routeWire is a route configuration's wire form: pieces in order.
+type routeWire struct {
+	pieces  []mem.Buffer
+	size    int
+	version string
 }
+
+// flat is the pieces as one slice (tests, and the rare paths that decode).
+func (w routeWire) flat() []byte {
+	out := make([]byte, 0, w.size)
+	for _, p := range w.pieces {
+		out = append(out, p.ReadOnlyData()...)
+	}
+	return out
+}
+
+// errRouteBytes: the wire form held a surprise; marshal the whole
+// configuration instead.
+var errRouteBytes = errors.New("unexpected route configuration wire form")
 
 // marshalRoutes is the deterministic wire form of a route configuration and
-// its content version, spliced from cached parts.
+// its content version, built from the ropes. With validate, every proto
+// marshalled afresh (and the configuration's own fields) is validated
+// first, and an invalid one fails it, leaving the ropes as they were.
 //
 // It relies on the wire format (a message is its fields' records; Go's
 // protobuf writes known fields in field-number order, which is also what
 // makes deterministic output comparable), and TestMarshalRoutes_EqualsProto
 // holds it to proto.Marshal on real translations. Any surprise in the
 // bytes falls back to marshalling the whole configuration.
-func (p *publisher) marshalRoutes(rc *routev3.RouteConfiguration) ([]byte, string, error) {
+func (p *publisher) marshalRoutes(rc *routev3.RouteConfiguration, validate bool) (routeWire, error) {
 	if p.routeBytes == nil {
 		p.routeBytes = map[string]*routeChunks{}
 	}
 	rcs := p.routeBytes[rc.GetName()]
 	if rcs == nil {
-		rcs = &routeChunks{vhosts: map[*routev3.VirtualHost]*chunk{}, routes: map[*routev3.Route]*chunk{}}
+		rcs = &routeChunks{big: map[string]*bigVhost{}}
 		p.routeBytes[rc.GetName()] = rcs
 	}
-	b, v, ok, err := rcs.marshal(rc)
-	if err != nil || ok {
-		return b, v, err
+	w, err := rcs.marshal(rc, validate)
+	if !errors.Is(err, errRouteBytes) {
+		return w, err
 	}
-	b, err = proto.MarshalOptions{Deterministic: true}.Marshal(rc)
-	return b, strconv.FormatUint(hashBytes(b), 16), err
+	if validate {
+		if err := rc.ValidateAll(); err != nil {
+			return routeWire{}, err
+		}
+	}
+	b, err := detMarshal(rc)
+	return routeWire{pieces: []mem.Buffer{mem.SliceBuffer(b)}, size: len(b), version: strconv.FormatUint(polyOf(hashBytes(b)).h, 16)}, err
+}
+
+// forgetRoutes drops what the ropes hold of the route configurations the
+// full path replaced (sanitize repaired them): they may hold what failed.
+func (p *publisher) forgetRoutes(before, after []*routev3.RouteConfiguration) {
+	kept := make(map[*routev3.RouteConfiguration]bool, len(after))
+	for _, rc := range after {
+		kept[rc] = true
+	}
+	for _, rc := range before {
+		if !kept[rc] {
+			delete(p.routeBytes, rc.GetName())
+		}
+	}
 }
 
 // noteRouteVersions records the versions of the route configurations
@@ -104,109 +137,125 @@ func (p *publisher) noteRouteVersions(typeURL string, up []adscache.Resource, de
 	}
 }
 
-func (c *routeChunks) marshal(rc *routev3.RouteConfiguration) (out []byte, version string, ok bool, err error) {
+func (c *routeChunks) marshal(rc *routev3.RouteConfiguration, validate bool) (routeWire, error) {
 	c.gen++
-	c.seenRoutes = 0
 	vhs := rc.VirtualHosts
 	rc.VirtualHosts = nil
 	head, err := detMarshal(rc)
+	if err == nil && validate {
+		err = rc.ValidateAll()
+	}
 	rc.VirtualHosts = vhs
 	if err != nil {
-		return nil, "", false, err
+		return routeWire{}, err
 	}
 	pre, post, ok := splitBefore(head, fieldVirtualHosts)
 	if !ok {
-		return nil, "", false, nil
+		return routeWire{}, errRouteBytes
 	}
-	parts := make([]*chunk, len(vhs))
-	size := len(head)
-	for i, vh := range vhs {
-		vc := c.vhosts[vh]
-		if vc == nil {
-			if vc, ok, err = c.marshalVirtualHost(vh); err != nil || !ok {
-				return nil, "", false, err
-			}
-			// A lone virtual host (the single layout) is re-built on
-			// every change: keeping its bytes would only double them.
-			if len(vhs) > 1 {
-				c.vhosts[vh] = vc
-			}
+	leaves, err := c.vhosts.build(vhs, func(vh *routev3.VirtualHost) ([]byte, uint64, *ropeLeaf[*routev3.VirtualHost], error) {
+		return c.freshVirtualHost(vh, validate)
+	})
+	if err != nil {
+		return routeWire{}, err
+	}
+	c.vhosts.commit(leaves)
+	for _, l := range leaves {
+		if l.big != nil {
+			l.big.state.gen = c.gen
 		}
-		vc.gen = c.gen
-		parts[i] = vc
-		size += protowire.SizeTag(fieldVirtualHosts) + protowire.SizeBytes(len(vc.b))
 	}
-	out = make([]byte, 0, size)
-	out = append(out, pre...)
-	sum := hashBytes(head)
-	for _, vc := range parts {
-		out = protowire.AppendTag(out, fieldVirtualHosts, protowire.BytesType)
-		out = protowire.AppendBytes(out, vc.b)
-		sum = fold(sum, vc.sum)
+	for name, b := range c.big {
+		if b.gen != c.gen {
+			delete(c.big, name)
+		}
 	}
-	out = append(out, post...)
-	sweep(c.vhosts, len(vhs), c.gen, maxStaleVhosts)
-	sweep(c.routes, c.seenRoutes, c.gen, maxStaleRoutes)
-	return out, strconv.FormatUint(sum, 16), true, nil
+	pieces := make([]mem.Buffer, 0, len(leaves)+2)
+	pieces = append(pieces, mem.SliceBuffer(pre))
+	pieces, size, sum := ropeWire(leaves, pieces)
+	if len(post) > 0 {
+		pieces = append(pieces, mem.SliceBuffer(post))
+	}
+	sum = polyOf(hashBytes(head)).then(sum)
+	return routeWire{pieces: pieces, size: len(head) + size, version: strconv.FormatUint(sum.h, 16)}, nil
 }
 
-// marshalVirtualHost builds one virtual host's chunk from its own fields and
-// its routes' chunks (cached by pointer too: in the single virtual host
-// layout one virtual host holds every route and is rebuilt on every change).
-func (c *routeChunks) marshalVirtualHost(vh *routev3.VirtualHost) (*chunk, bool, error) {
+// freshVirtualHost marshals a virtual host the rope does not hold: one
+// record, or for a large one a composite leaf over its routes' rope. Its
+// part hash is the polynomial hash of its own fields' bytes followed by its
+// routes' hashes, either way.
+func (c *routeChunks) freshVirtualHost(vh *routev3.VirtualHost, validate bool) ([]byte, uint64, *ropeLeaf[*routev3.VirtualHost], error) {
 	routes := vh.Routes
 	vh.Routes = nil
 	vb, err := detMarshal(vh)
+	if err == nil && validate {
+		err = vh.ValidateAll()
+	}
 	vh.Routes = routes
 	if err != nil {
-		return nil, false, err
+		return nil, 0, nil, err
 	}
 	vpre, vpost, ok := splitBefore(vb, fieldRoutes)
 	if !ok {
-		return nil, false, nil
+		return nil, 0, nil, errRouteBytes
 	}
-	size := len(vb)
-	parts := make([]*chunk, len(routes))
-	for i, r := range routes {
-		rc := c.routes[r]
-		if rc == nil {
-			b, err := detMarshal(r)
+	sum := polyOf(hashBytes(vb))
+	if len(routes) <= bigVhostRoutes {
+		body := append([]byte(nil), vpre...)
+		for _, r := range routes {
+			rec, rsum, _, err := freshRoute(r, validate)
 			if err != nil {
-				return nil, false, fmt.Errorf("route %q: %w", r.GetName(), err)
+				return nil, 0, nil, err
 			}
-			rc = &chunk{b: b, sum: hashBytes(b)}
-			c.routes[r] = rc
+			body = append(body, rec...)
+			sum = sum.then(polyOf(rsum))
 		}
-		rc.gen = c.gen
-		c.seenRoutes++
-		parts[i] = rc
-		size += protowire.SizeTag(fieldRoutes) + protowire.SizeBytes(len(rc.b))
+		body = append(body, vpost...)
+		rec := protowire.AppendTag(make([]byte, 0, len(body)+protowire.SizeTag(fieldVirtualHosts)+protowire.SizeVarint(uint64(len(body)))), fieldVirtualHosts, protowire.BytesType)
+		return protowire.AppendBytes(rec, body), sum.h, nil, nil
 	}
-	body := make([]byte, 0, size)
-	body = append(body, vpre...)
-	sum := hashBytes(vb)
-	for _, rc := range parts {
-		body = protowire.AppendTag(body, fieldRoutes, protowire.BytesType)
-		body = protowire.AppendBytes(body, rc.b)
-		sum = fold(sum, rc.sum)
+	st := c.big[vh.GetName()]
+	if st == nil || st.gen == c.gen {
+		// A second virtual host of the same name in one configuration
+		// (Envoy would refuse it) gets a rope of its own, unkept.
+		fresh := &bigVhost{}
+		if st == nil {
+			c.big[vh.GetName()] = fresh
+		}
+		st = fresh
 	}
-	body = append(body, vpost...)
-	return &chunk{b: body, sum: sum}, true, nil
+	st.gen = c.gen
+	leaves, err := st.routes.build(routes, func(r *routev3.Route) ([]byte, uint64, *ropeLeaf[*routev3.Route], error) {
+		return freshRoute(r, validate)
+	})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	st.routes.commit(leaves)
+	pieces, size, rsum := ropeWire(leaves, make([]mem.Buffer, 1, len(leaves)+2))
+	bodyLen := len(vpre) + size + len(vpost)
+	hdr := protowire.AppendTag(nil, fieldVirtualHosts, protowire.BytesType)
+	hdr = protowire.AppendVarint(hdr, uint64(bodyLen))
+	hdr = append(hdr, vpre...)
+	pieces[0] = mem.SliceBuffer(hdr)
+	if len(vpost) > 0 {
+		pieces = append(pieces, mem.SliceBuffer(vpost))
+	}
+	big := &bigItem{pieces: pieces, size: len(hdr) + size + len(vpost), state: st}
+	return nil, 0, &ropeLeaf[*routev3.VirtualHost]{keys: []*routev3.VirtualHost{vh}, sum: polyOf(sum.then(rsum).h), big: big}, nil
 }
 
-// sweep drops the parts not used by the current marshal when sweepDue. A
-// route of an unchanged (cached) virtual host is not visited, so it may be
-// dropped and re-marshalled the next time its virtual host is re-built:
-// correct, only slower, and its bytes live on inside the virtual host's.
-func sweep[K comparable](m map[K]*chunk, used int, gen uint64, maxStale int) {
-	if !sweepDue(len(m), used, maxStale) {
-		return
+// freshRoute is one route's record and part hash.
+func freshRoute(r *routev3.Route, validate bool) ([]byte, uint64, *ropeLeaf[*routev3.Route], error) {
+	b, err := detMarshal(r)
+	if err == nil && validate {
+		err = r.ValidateAll()
 	}
-	for k, c := range m {
-		if c.gen != gen {
-			delete(m, k)
-		}
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("route %q: %w", r.GetName(), err)
 	}
+	rec := protowire.AppendTag(make([]byte, 0, len(b)+protowire.SizeTag(fieldRoutes)+protowire.SizeVarint(uint64(len(b)))), fieldRoutes, protowire.BytesType)
+	return protowire.AppendBytes(rec, b), hashBytes(b), nil, nil
 }
 
 func detMarshal(m proto.Message) ([]byte, error) {
@@ -217,13 +266,6 @@ func detMarshal(m proto.Message) ([]byte, error) {
 func hashBytes(b []byte) uint64 {
 	sum := sha256.Sum256(b)
 	return binary.LittleEndian.Uint64(sum[:8])
-}
-
-// fold adds one part's hash to an ordered sequence's: order matters (a
-// configuration's routes are matched in order), so it is a multiply-rotate
-// chain, not a sum.
-func fold(acc, part uint64) uint64 {
-	return bits.RotateLeft64((acc^part)*0x9e3779b97f4a7c15, 31) ^ part
 }
 
 // splitBefore splits a message's records into those of fields numbered

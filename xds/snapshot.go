@@ -71,11 +71,8 @@ type publisher struct {
 	inc      incTranslator
 	incStale bool
 	lastDNS  map[string]translator.DNSAnswer
-	// validRoutes are the virtual hosts and routes validated by earlier
-	// delta publishes (validateRoutes).
-	validRoutes map[string]*validated
-	// routeBytes are, per route configuration, its marshalled parts by
-	// proto (marshalRoutes).
+	// routeBytes are, per route configuration, its wire form as ropes of
+	// marshalled parts (marshalRoutes).
 	routeBytes map[string]*routeChunks
 	// rcVersion is the version of every route configuration in the cache
 	// (marshalRoutes's), compared instead of its bytes.
@@ -187,8 +184,10 @@ func (p *publisher) apply(snap *store.Snapshot, res *translator.Resources) error
 		return err
 	}
 	held := func(t, name string) bool { return !diffs[t].changed[name] }
+	routes := res.Routes
 	res, verr := sanitize(res, held, p.previousListener, p.previousRoute)
 	if verr != nil {
+		p.forgetRoutes(routes, res.Routes)
 		p.m.errors.WithLabelValues("validate").Inc()
 		p.log.Error("xds: invalid resources repaired or left out", "revision", snap.Revision(), "error", verr)
 		// Repairs replaced or dropped resources: compare again.
@@ -299,39 +298,32 @@ func (p *publisher) diff(byType map[string][]types.Resource) (map[string]typeDif
 			buf := p.scratch[i]
 			for _, r := range byType[t] {
 				name := cachev3.GetResourceName(r)
-				var b []byte
-				var version string
-				var err error
 				if rc, ok := r.(*routev3.RouteConfiguration); ok && t == resourcev3.RouteType {
 					// Only this goroutine touches routeBytes and
-					// rcVersion; the bytes are its own (no clone).
-					b, version, err = p.marshalRoutes(rc)
+					// rcVersion. Validated by sanitize afterwards.
+					w, err := p.marshalRoutes(rc, false)
 					if err != nil {
 						errs[i] = fmt.Errorf("marshal %s %q: %w", typeName(t), name, err)
 						return
 					}
-					prev, ok := old[name]
-					d.held[name] = b
-					if ok && p.rcVersion[name] == version {
-						d.held[name] = prev
+					_, ok := old[name]
+					d.held[name] = nil
+					if ok && p.rcVersion[name] == w.version {
 						continue
 					}
-					d.upserts = append(d.upserts, adscache.Resource{Name: name, Bytes: b, Version: version})
+					d.upserts = append(d.upserts, adscache.Resource{Name: name, Pieces: w.pieces, Version: w.version})
 					d.changed[name] = true
 					if ok {
 						d.replaced[name] = true
 					}
 					continue
-				} else {
-					b, err = proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], r)
 				}
+				b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], r)
 				if err != nil {
 					errs[i] = fmt.Errorf("marshal %s %q: %w", typeName(t), name, err)
 					return
 				}
-				if t != resourcev3.RouteType {
-					buf = b
-				}
+				buf = b
 				prev, ok := old[name]
 				if ok && bytes.Equal(prev, b) {
 					d.held[name] = prev
@@ -373,7 +365,8 @@ func (p *publisher) previousListener(name string) *listenerv3.Listener {
 
 func (p *publisher) previousRoute(name string) *routev3.RouteConfiguration {
 	r := &routev3.RouteConfiguration{}
-	if b, ok := p.held[resourcev3.RouteType][name]; ok && proto.Unmarshal(b, r) == nil {
+	// held keeps no route bytes: the cache has them, as pieces.
+	if b, _, ok := p.cache.Get(resourcev3.RouteType, name); ok && proto.Unmarshal(b, r) == nil {
 		return r
 	}
 	return nil

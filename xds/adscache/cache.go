@@ -41,6 +41,7 @@ import (
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -65,6 +66,11 @@ type Resource struct {
 	Name    string
 	Bytes   []byte
 	Version string
+	// Pieces, when set, are the bytes in order instead of Bytes, and
+	// Version must be set: a route configuration of megabytes that a
+	// change patches is never flattened. Streams get them through
+	// PiecesOf; the caller must not modify them.
+	Pieces []mem.Buffer
 }
 
 // Cache implements go-control-plane's cache.Cache.
@@ -109,6 +115,7 @@ type entry struct {
 	mix     uint64 // this entry's share of the type version
 	any     *anypb.Any
 	delta   *discoveryv3.Resource
+	pieces  []mem.Buffer // Resource.Pieces; any's Value is then empty
 }
 
 // GetVersion is e's version ("" for nil).
@@ -212,14 +219,18 @@ func (c *Cache) Update(typeURL string, rev uint64, upserts []Resource, deletes, 
 	defer c.mu.Unlock()
 	ts := c.typeLocked(typeURL)
 	var changed []string
-	put := func(name string, b []byte, version string) {
+	put := func(name string, b []byte, pieces []mem.Buffer, version string) {
 		if old, ok := ts.entries[name]; ok {
 			ts.mix ^= old.mix
 			c.wires.Delete(old.any)
 		}
-		e := &entry{version: version, mix: mixOf(name, version), any: &anypb.Any{TypeUrl: typeURL, Value: b}}
+		e := &entry{version: version, mix: mixOf(name, version), any: &anypb.Any{TypeUrl: typeURL, Value: b}, pieces: pieces}
+		if pieces != nil {
+			e.any.Value = nil
+			sharePieces(e.any, pieces)
+		}
 		e.delta = &discoveryv3.Resource{Name: name, Version: version, Resource: e.any}
-		c.wires.Store(e.any, newWireForm(e.delta))
+		c.wires.Store(e.any, newWireForm(e.delta, pieces))
 		ts.entries[name] = e
 		ts.mix ^= e.mix
 		changed = append(changed, name)
@@ -230,19 +241,19 @@ func (c *Cache) Update(typeURL string, rev uint64, upserts []Resource, deletes, 
 			if base, _, _ := strings.Cut(old.GetVersion(), "."); ok && base == r.Version {
 				continue
 			}
-			put(r.Name, r.Bytes, r.Version)
+			put(r.Name, r.Bytes, r.Pieces, r.Version)
 			continue
 		}
 		if ok && bytes.Equal(old.any.GetValue(), r.Bytes) {
 			continue
 		}
-		put(r.Name, r.Bytes, contentVersion(r.Bytes))
+		put(r.Name, r.Bytes, nil, contentVersion(r.Bytes))
 	}
 	for _, name := range touch {
 		if old, ok := ts.entries[name]; ok && !slices.Contains(changed, name) {
 			c.seq++
 			base, _, _ := strings.Cut(old.version, ".")
-			put(name, old.any.GetValue(), base+"."+strconv.FormatUint(c.seq, 10))
+			put(name, old.any.GetValue(), old.pieces, base+"."+strconv.FormatUint(c.seq, 10))
 		}
 	}
 	for _, name := range deletes {
@@ -292,6 +303,9 @@ func (c *Cache) Get(typeURL, name string) (b []byte, version string, ok bool) {
 	e, ok := ts.entries[name]
 	if !ok {
 		return nil, "", false
+	}
+	if e.pieces != nil {
+		return joinPieces(e.pieces), e.version, true
 	}
 	return e.any.GetValue(), e.version, true
 }

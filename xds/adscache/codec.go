@@ -46,7 +46,7 @@ func (k codec) Marshal(v any) (mem.BufferSlice, error) {
 
 // wireOf is the shared encoding of a, if a is a resource the cache holds.
 // A response may carry a resource replaced since it was built; that one is
-// encoded afresh.
+// encoded afresh (from its pieces, PiecesOf, if it was given as pieces).
 func (c *Cache) wireOf(a *anypb.Any) *wireForm {
 	w, ok := c.wires.Load(a)
 	if !ok {
@@ -97,8 +97,20 @@ func (k codec) marshalDelta(m *discoveryv3.DeltaDiscoveryResponse) (mem.BufferSl
 	for _, r := range res {
 		a := r.GetResource()
 		if w := k.c.wireOf(a); w != nil && w.plain(r) {
-			p.share(w.head, w.value)
+			p.share(w.head)
+			p.share(w.value...)
 			continue
+		}
+		if parts, ok := PiecesOf(a); ok {
+			if (&wireForm{delta: r}).plain(r) {
+				w := newWireForm(r, parts)
+				p.share(w.head)
+				p.share(w.value...)
+				continue
+			}
+			// Fields the shared records do not cover: a flat copy.
+			r = proto.Clone(r).(*discoveryv3.Resource)
+			r.Resource.Value, a = joinPieces(parts), r.Resource
 		}
 		if len(a.GetValue()) < shareAbove || !onlyFields(r, fieldResVersion, fieldResAny, fieldResName) || !onlyFields(a, fieldAnyTypeURL, fieldAnyValue) {
 			if p.buf, err = appendMessage(p.buf, fieldDeltaResources, r); err != nil {
@@ -106,8 +118,9 @@ func (k codec) marshalDelta(m *discoveryv3.DeltaDiscoveryResponse) (mem.BufferSl
 			}
 			continue
 		}
-		w := newWireForm(r)
-		p.share(w.head, w.value)
+		w := newWireForm(r, nil)
+		p.share(w.head)
+		p.share(w.value...)
 	}
 	return p.done(), nil
 }
@@ -125,8 +138,21 @@ func (k codec) marshalSotw(m *discoveryv3.DiscoveryResponse) (mem.BufferSlice, e
 	p := pieces{out: make(mem.BufferSlice, 0, 1+2*len(res)), buf: head}
 	for _, a := range res {
 		if w := k.c.wireOf(a); w != nil && w.delta.Resource == a && len(a.ProtoReflect().GetUnknown()) == 0 {
-			p.share(w.anyHead, w.value)
+			p.share(w.anyHead)
+			p.share(w.value...)
 			continue
+		}
+		if parts, ok := PiecesOf(a); ok {
+			if len(a.ProtoReflect().GetUnknown()) == 0 {
+				n := piecesLen(parts)
+				p.buf = protowire.AppendTag(p.buf, fieldSotwResources, protowire.BytesType)
+				p.buf = protowire.AppendVarint(p.buf, uint64(anyHeaderSize(a, n)+n))
+				p.buf = appendAnyHeader(p.buf, a, n)
+				p.share(parts...)
+				continue
+			}
+			a = proto.Clone(a).(*anypb.Any)
+			a.Value = joinPieces(parts)
 		}
 		if len(a.GetValue()) < shareAbove || !onlyFields(a, fieldAnyTypeURL, fieldAnyValue) {
 			if p.buf, err = appendMessage(p.buf, fieldSotwResources, a); err != nil {
@@ -135,8 +161,8 @@ func (k codec) marshalSotw(m *discoveryv3.DiscoveryResponse) (mem.BufferSlice, e
 			continue
 		}
 		p.buf = protowire.AppendTag(p.buf, fieldSotwResources, protowire.BytesType)
-		p.buf = protowire.AppendVarint(p.buf, uint64(anyHeaderSize(a)+len(a.Value)))
-		p.buf = appendAnyHeader(p.buf, a)
+		p.buf = protowire.AppendVarint(p.buf, uint64(anyHeaderSize(a, len(a.Value))+len(a.Value)))
+		p.buf = appendAnyHeader(p.buf, a, len(a.Value))
 		p.share(mem.SliceBuffer(a.Value))
 	}
 	return p.done(), nil

@@ -146,3 +146,68 @@ func TestCodec_FieldNumbers(t *testing.T) {
 		t.Error("DiscoveryResponse.resources and Resource.resource differ: anyHead is not a tail of head")
 	}
 }
+
+// A resource given as pieces (a route configuration's rope) goes out as its
+// bytes in order, every piece by reference, over SotW and delta: while the
+// cache holds it, after it was replaced (the response was built before),
+// and with a field the shared records do not cover.
+func TestCodec_Pieces(t *testing.T) {
+	typ := "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+	big := bytes.Repeat([]byte{0x0a, 0x01, 'x'}, 1000)
+	raw := [][]byte{{0x0a, 0x01, 'a'}, big, {0x0a, 0x01, 'b'}, big}
+	var parts []mem.Buffer
+	for _, b := range raw {
+		parts = append(parts, mem.SliceBuffer(b))
+	}
+	flat := bytes.Join(raw, nil)
+	c := New()
+	c.Update(typ, 1, []Resource{{Name: "kong", Pieces: parts, Version: "v1"}}, nil, nil)
+	if b, _, _ := c.Get(typ, "kong"); !bytes.Equal(b, flat) {
+		t.Fatal("Get does not return the pieces' bytes")
+	}
+	check := func(step string, in proto.Message, value func(proto.Message) []byte) {
+		t.Helper()
+		k := c.Codec()
+		data, err := k.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := in.ProtoReflect().New().Interface()
+		if err := k.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if got := value(out); !bytes.Equal(got, flat) {
+			t.Fatalf("%s: value of %d bytes, want %d", step, len(got), len(flat))
+		}
+		if !holds(data, big) {
+			t.Errorf("%s: a piece was copied", step)
+		}
+	}
+	sotwCh := make(chan cachev3.Response, 1)
+	if _, err := c.CreateWatch(&cachev3.Request{TypeUrl: typ, ResourceNames: []string{"kong"}}, stream.NewSotwSubscription([]string{"kong"}, true), sotwCh); err != nil {
+		t.Fatal(err)
+	}
+	sresp, _ := (<-sotwCh).GetDiscoveryResponse()
+	sotwValue := func(m proto.Message) []byte { return m.(*discoveryv3.DiscoveryResponse).GetResources()[0].GetValue() }
+	s := newDeltaStream(t, c, typ)
+	s.request([]string{"kong"}, nil)
+	_, _, dresp := s.recv()
+	deltaValue := func(m proto.Message) []byte {
+		return m.(*discoveryv3.DeltaDiscoveryResponse).GetResources()[0].GetResource().GetValue()
+	}
+	for _, step := range []string{"held", "replaced"} {
+		check(step+" sotw", sresp, sotwValue)
+		check(step+" delta", dresp, deltaValue)
+		c.Update(typ, 2, nil, nil, []string{"kong"}) // touched: a new entry
+	}
+	dresp.Resources[0].Ttl = durationpb.New(5)
+	k := c.Codec()
+	data, err := k.Marshal(dresp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &discoveryv3.DeltaDiscoveryResponse{}
+	if err := k.Unmarshal(data, out); err != nil || !bytes.Equal(deltaValue(out), flat) || out.Resources[0].GetTtl() == nil {
+		t.Fatalf("with a ttl: %v, %v", err, out.GetResources())
+	}
+}

@@ -31,23 +31,28 @@ const (
 // and length). The Any comes last, so the SotW record
 // (DiscoveryResponse.resources, also field 2, whose body is the Any) is a
 // tail of head, anyHead. value is the resource's bytes as the publisher
-// gave them. The mem.Buffer values are boxed here once, so that adding them
-// to a response allocates nothing.
+// gave them: one buffer, or its Resource.Pieces. The mem.Buffer values are
+// boxed here once, so that adding them to a response allocates nothing.
 type wireForm struct {
 	delta   *discoveryv3.Resource
 	head    mem.Buffer
 	anyHead mem.Buffer
-	value   mem.Buffer
+	value   []mem.Buffer
 }
 
-func newWireForm(r *discoveryv3.Resource) *wireForm {
+// newWireForm encodes r, whose Any's value is pieces when they are set.
+func newWireForm(r *discoveryv3.Resource, pieces []mem.Buffer) *wireForm {
 	a := r.Resource
-	anyLen := anyHeaderSize(a) + len(a.Value)
+	value, n := pieces, piecesLen(pieces)
+	if pieces == nil {
+		value, n = []mem.Buffer{mem.SliceBuffer(a.Value)}, len(a.Value)
+	}
+	anyLen := anyHeaderSize(a, n) + n
 	body := protowire.SizeTag(fieldResVersion) + protowire.SizeBytes(len(r.Version)) +
 		protowire.SizeTag(fieldResName) + protowire.SizeBytes(len(r.Name)) +
 		protowire.SizeTag(fieldResAny) + protowire.SizeBytes(anyLen)
-	n := protowire.SizeTag(fieldDeltaResources) + protowire.SizeVarint(uint64(body)) + body - len(a.Value)
-	b := make([]byte, 0, n)
+	size := protowire.SizeTag(fieldDeltaResources) + protowire.SizeVarint(uint64(body)) + body - n
+	b := make([]byte, 0, size)
 	b = protowire.AppendTag(b, fieldDeltaResources, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(body))
 	b = protowire.AppendTag(b, fieldResVersion, protowire.BytesType)
@@ -57,8 +62,8 @@ func newWireForm(r *discoveryv3.Resource) *wireForm {
 	anyAt := len(b)
 	b = protowire.AppendTag(b, fieldResAny, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(anyLen))
-	b = appendAnyHeader(b, a)
-	return &wireForm{delta: r, head: mem.SliceBuffer(b), anyHead: mem.SliceBuffer(b[anyAt:]), value: mem.SliceBuffer(a.Value)}
+	b = appendAnyHeader(b, a, n)
+	return &wireForm{delta: r, head: mem.SliceBuffer(b), anyHead: mem.SliceBuffer(b[anyAt:]), value: value}
 }
 
 // plain reports whether r is still exactly what w encodes: the cache's own
@@ -69,16 +74,24 @@ func (w *wireForm) plain(r *discoveryv3.Resource) bool {
 		len(r.ProtoReflect().GetUnknown()) == 0 && len(r.Resource.ProtoReflect().GetUnknown()) == 0
 }
 
-// anyHeaderSize is an Any's wire size without its value's bytes.
-func anyHeaderSize(a *anypb.Any) int {
+// anyHeaderSize is an Any's wire size without its value's n bytes.
+func anyHeaderSize(a *anypb.Any, n int) int {
 	return protowire.SizeTag(fieldAnyTypeURL) + protowire.SizeBytes(len(a.TypeUrl)) +
-		protowire.SizeTag(fieldAnyValue) + protowire.SizeVarint(uint64(len(a.Value)))
+		protowire.SizeTag(fieldAnyValue) + protowire.SizeVarint(uint64(n))
 }
 
-// appendAnyHeader writes an Any's type_url and its value's tag and length.
-func appendAnyHeader(b []byte, a *anypb.Any) []byte {
+// appendAnyHeader writes an Any's type_url and its value's tag and length n.
+func appendAnyHeader(b []byte, a *anypb.Any, n int) []byte {
 	b = protowire.AppendTag(b, fieldAnyTypeURL, protowire.BytesType)
 	b = protowire.AppendString(b, a.TypeUrl)
 	b = protowire.AppendTag(b, fieldAnyValue, protowire.BytesType)
-	return protowire.AppendVarint(b, uint64(len(a.Value)))
+	return protowire.AppendVarint(b, uint64(n))
+}
+
+func piecesLen(pieces []mem.Buffer) int {
+	n := 0
+	for _, p := range pieces {
+		n += p.Len()
+	}
+	return n
 }

@@ -1,0 +1,214 @@
+package xds
+
+import (
+	"slices"
+
+	"google.golang.org/grpc/mem"
+)
+
+// A rope holds an ordered list of protos (the virtual hosts of a route
+// configuration, or the routes of one large virtual host) as their wire
+// records (tag, length, message), packed into leaves of a few KiB. The
+// translator keeps an unchanged proto (pointer included) and builds a new
+// one for any change, so a new list is matched against the old leaves by
+// pointer: whole leaves whose protos are the same are reused as they are,
+// and only the leaves around a change are packed again. A change then
+// copies O(leaf) bytes instead of the whole configuration (13 MB at
+// 50,000 routes), and the leaves are handed to the cache and the gRPC
+// transport as they are, never flattened (adscache Resource.Pieces).
+//
+// Leaves are immutable once built: the cache and streams in flight read
+// them while the next change builds new ones.
+type rope[K comparable] struct {
+	leaves []*ropeLeaf[K]
+	at     map[K]ropeLoc[K] // where each item of the leaves is
+	gen    uint64           // commits; a leaf's gen is the last that kept it
+}
+
+// Leaf sizes: a leaf is sealed once it reaches leafTarget; at a boundary
+// of the old leaves a partial leaf of leafMin or more is sealed too, so
+// that the old leaves after a change can be reused whole.
+const (
+	leafTarget = 32 << 10
+	leafMin    = 8 << 10
+)
+
+// ropeLeaf is a run of records, or one composite item (big: a virtual host
+// whose routes are a rope of their own).
+type ropeLeaf[K comparable] struct {
+	keys []K
+	ends []int    // end of each key's record in buf
+	sums []uint64 // each key's part hash
+	buf  []byte
+	wire mem.Buffer // buf, boxed once when sealed
+	sum  polySum    // of sums, in order
+	big  *bigItem
+	ord  int    // position in the rope's leaves, set by commit
+	gen  uint64 // 0 until committed
+}
+
+// bigItem is a composite item's wire form: its pieces in order.
+type bigItem struct {
+	pieces []mem.Buffer
+	size   int
+	state  *bigVhost // the rope its routes came from (routebytes.go)
+}
+
+type ropeLoc[K comparable] struct {
+	l *ropeLeaf[K]
+	i int
+}
+
+// freshItem marshals an item the rope does not hold: a record and its
+// part hash, or a composite leaf.
+type freshItem[K comparable] func(k K) (rec []byte, sum uint64, big *ropeLeaf[K], err error)
+
+// build lays keys out in leaves, reusing the rope's where it can, and
+// calling fresh for the keys it does not hold. The rope is unchanged until
+// commit, so a failed build (an invalid proto) leaves it as it was.
+//
+// The walk compares pointers along the old leaves (O(items) compares, no
+// map access) and looks a key up only where the lists differ. A key found
+// further on means the items between were removed; one found behind (a
+// reordering) is copied from where it is. Correctness needs neither: a
+// key's record is its proto's, wherever it sits.
+func (r *rope[K]) build(keys []K, fresh freshItem[K]) ([]*ropeLeaf[K], error) {
+	var b ropeBuilder[K]
+	li, ii := 0, 0
+	next := func() {
+		ii++
+		if ii == len(r.leaves[li].keys) {
+			li, ii = li+1, 0
+		}
+	}
+	for j := 0; j < len(keys); {
+		if ii == 0 && li < len(r.leaves) {
+			if b.cur != nil && len(b.cur.buf) >= leafMin {
+				b.seal()
+			}
+			if l := r.leaves[li]; b.cur == nil && j+len(l.keys) <= len(keys) && slices.Equal(keys[j:j+len(l.keys)], l.keys) {
+				b.out = append(b.out, l)
+				li, j = li+1, j+len(l.keys)
+				continue
+			}
+		}
+		k := keys[j]
+		j++
+		if li < len(r.leaves) && r.leaves[li].keys[ii] == k {
+			b.take(r.leaves[li], ii)
+			next()
+			continue
+		}
+		if at, ok := r.at[k]; ok {
+			b.take(at.l, at.i)
+			if li < len(r.leaves) && (at.l.ord > li || at.l.ord == li && at.i > ii) {
+				li, ii = at.l.ord, at.i
+				next()
+			}
+			continue
+		}
+		rec, sum, big, err := fresh(k)
+		if err != nil {
+			return nil, err
+		}
+		if big != nil {
+			b.leaf(big)
+			continue
+		}
+		b.add(k, rec, sum)
+	}
+	b.seal()
+	return b.out, nil
+}
+
+// commit makes leaves (from build) the rope's: the index learns the new
+// leaves' keys and forgets the dropped leaves'. O(leaves + new items).
+func (r *rope[K]) commit(leaves []*ropeLeaf[K]) {
+	if r.at == nil {
+		r.at = map[K]ropeLoc[K]{}
+	}
+	r.gen++
+	for i, l := range leaves {
+		if l.gen == 0 {
+			for j, k := range l.keys {
+				r.at[k] = ropeLoc[K]{l, j}
+			}
+		}
+		l.ord, l.gen = i, r.gen
+	}
+	for _, l := range r.leaves {
+		if l.gen == r.gen {
+			continue
+		}
+		for _, k := range l.keys {
+			if at, ok := r.at[k]; ok && at.l == l {
+				delete(r.at, k)
+			}
+		}
+	}
+	r.leaves = leaves
+}
+
+// ropeWire sums up leaves: their pieces appended to dst, their total size
+// and hash.
+func ropeWire[K comparable](leaves []*ropeLeaf[K], dst []mem.Buffer) ([]mem.Buffer, int, polySum) {
+	size, sum := 0, polyEmpty
+	for _, l := range leaves {
+		if l.big != nil {
+			dst = append(dst, l.big.pieces...)
+			size += l.big.size
+		} else {
+			dst = append(dst, l.wire)
+			size += len(l.buf)
+		}
+		sum = sum.then(l.sum)
+	}
+	return dst, size, sum
+}
+
+// ropeBuilder packs records into new leaves.
+type ropeBuilder[K comparable] struct {
+	out []*ropeLeaf[K]
+	cur *ropeLeaf[K]
+}
+
+func (b *ropeBuilder[K]) add(k K, rec []byte, sum uint64) {
+	if b.cur == nil {
+		b.cur = &ropeLeaf[K]{sum: polyEmpty}
+	}
+	c := b.cur
+	c.keys = append(c.keys, k)
+	c.buf = append(c.buf, rec...)
+	c.ends = append(c.ends, len(c.buf))
+	c.sums = append(c.sums, sum)
+	c.sum = c.sum.then(polyOf(sum))
+	if len(c.buf) >= leafTarget {
+		b.seal()
+	}
+}
+
+// take copies item i of an old leaf (a composite one is reused whole).
+func (b *ropeBuilder[K]) take(l *ropeLeaf[K], i int) {
+	if l.big != nil {
+		b.leaf(l)
+		return
+	}
+	start := 0
+	if i > 0 {
+		start = l.ends[i-1]
+	}
+	b.add(l.keys[i], l.buf[start:l.ends[i]], l.sums[i])
+}
+
+func (b *ropeBuilder[K]) leaf(l *ropeLeaf[K]) {
+	b.seal()
+	b.out = append(b.out, l)
+}
+
+func (b *ropeBuilder[K]) seal() {
+	if b.cur != nil {
+		b.cur.wire = mem.SliceBuffer(b.cur.buf)
+		b.out = append(b.out, b.cur)
+		b.cur = nil
+	}
+}
