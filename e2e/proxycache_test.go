@@ -97,6 +97,9 @@ func TestProxyCache(t *testing.T) {
 	s.mustAPI("POST", "/routes/tls/plugins", form("name", "proxy-cache", "config.strategy", "memory"), 201)
 	route("ka")
 	s.mustAPI("POST", "/routes/ka/plugins", form("name", "key-auth"), 201)
+	// A route of the same service without an instance: the cache is off
+	// there (the route configuration's default).
+	s.mustAPI("POST", "/services/cache/routes", form("name", "nocache", "paths[]", "/nocache"), 201)
 	for _, who := range []string{"bob", "alice"} {
 		s.mustAPI("POST", "/consumers", form("username", who), 201)
 		s.mustAPI("POST", "/consumers/"+who+"/key-auth", form("key", who+"-key"), 201)
@@ -154,6 +157,19 @@ func TestProxyCache(t *testing.T) {
 		}
 		wantStatuses(t, c, s, "/basic/anything?b=c&a=b", nil, "Hit")
 		wantStatuses(t, c, s, "/basic/anything?a&b", nil, "Miss", "Hit")
+	})
+
+	t.Run("a route without an instance is not cached", func(t *testing.T) {
+		before := httpbin.hits.Load()
+		for range 2 {
+			a := cacheDo(t, c, s, http.MethodGet, "/nocache/response-headers?Cache-Control=public%2C%20max-age%3D60", nil)
+			if a.code != 200 || a.status() != "" || a.header.Get("Age") != "" {
+				t.Fatalf("GET /nocache: %s, want 200 from the upstream", a)
+			}
+		}
+		if h := httpbin.hits.Load() - before; h != 2 {
+			t.Errorf("the upstream saw %d of 2 requests to a route without proxy-cache", h)
+		}
 	})
 
 	t.Run("HEAD is answered from the stored GET", func(t *testing.T) {

@@ -20,8 +20,9 @@ import (
 const (
 	pluginProxyCache = "proxy-cache"
 	// cacheFilter is Envoy's HTTP cache. Envoy 1.40 accepts no per-route
-	// config for it, only FilterConfig{disabled}: it is on in the HCM and
-	// off on every route without a proxy-cache instance.
+	// config for it, only FilterConfig: it is on in the HCM, off by
+	// default in the route configuration, on in the routes of a
+	// proxy-cache instance.
 	cacheFilter = "envoy.filters.http.cache_v2"
 	// cacheStatusFilter is the Lua stage right before the cache
 	// (proxycache_status.lua); its name is also the route metadata
@@ -38,6 +39,25 @@ const (
 	// matches the TLS route configuration.
 	CacheLoopTLSCluster = "switchboard_cache_loop_tls"
 )
+
+// The cache is on in the HCM and off in every route configuration
+// (cacheOffByDefault); a route with a proxy-cache instance turns it back on
+// (cacheOn). One entry per configuration instead of one per route: a
+// per-route FilterConfig is ~90 of a plain route's ~250 bytes, and Envoy
+// unpacks it for every route on every RDS update. Envoy 1.40 refuses an
+// enabling FilterConfig without a config, and the cache filter has no
+// per-route config type: is_optional makes it ignore the (empty) filter
+// config while it still records the filter as enabled for the route.
+var (
+	cacheOffByDefault = mustAny(&routev3.FilterConfig{Disabled: true})
+	cacheOn           = mustAny(&routev3.FilterConfig{IsOptional: true, Config: mustAny(&cachev2v3.CacheV2Config{})})
+)
+
+// routeConfigFilterDefaults are the per-filter defaults every proxy route
+// configuration carries.
+func routeConfigFilterDefaults() map[string]*anypb.Any {
+	return map[string]*anypb.Any{cacheFilter: cacheOffByDefault}
+}
 
 //go:embed proxycache_sha256.lua
 var cacheSHA256Lua string
@@ -104,15 +124,15 @@ func (f proxyCacheFilter) patchRoute(er *routev3.Route, rp *routePlan) error {
 	}
 	// Routes that forward nothing (426, 503 without a service) have nothing
 	// to cache; routes with snis match on the TLS connection's SNI (filter
-	// state), which the loop's internal connection does not carry.
+	// state), which the loop's internal connection does not carry. They
+	// keep the route configuration's default: off (cacheOffByDefault).
 	if !ok || er.GetRoute() == nil || len(er.GetMatch().GetFilterState()) > 0 {
-		// The cache is on in the HCM; off here.
-		if er.TypedPerFilterConfig == nil {
-			er.TypedPerFilterConfig = map[string]*anypb.Any{}
-		}
-		er.TypedPerFilterConfig[cacheFilter] = mustAny(&routev3.FilterConfig{Disabled: true})
 		return nil
 	}
+	if er.TypedPerFilterConfig == nil {
+		er.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	er.TypedPerFilterConfig[cacheFilter] = cacheOn
 	md := cacheRouteMetadata(cfg, p, rp.route.ID)
 	setFilterMetadata(er, cacheStatusFilter, md)
 	return setPerFilterConfig(er, cacheStatusFilter, &luav3.LuaPerRoute{Override: &luav3.LuaPerRoute_Name{Name: cacheStatusScript}})

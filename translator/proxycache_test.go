@@ -20,9 +20,14 @@ func TestProxyCache_Route(t *testing.T) {
 	if err := (proxyCacheFilter{}).patchRoute(plain, &routePlan{route: &store.Route{ID: "r1"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The route configuration has the cache off; a route without an
+	// instance inherits that.
+	if len(plain.GetTypedPerFilterConfig()) != 0 {
+		t.Errorf("route without an instance: %v, want none (the configuration's default)", plain.GetTypedPerFilterConfig())
+	}
 	fc := &routev3.FilterConfig{}
-	if err := plain.GetTypedPerFilterConfig()[cacheFilter].UnmarshalTo(fc); err != nil || !fc.GetDisabled() || len(plain.GetTypedPerFilterConfig()) != 1 {
-		t.Errorf("route without an instance: %v, want only the cache off", plain.GetTypedPerFilterConfig())
+	if err := routeConfigFilterDefaults()[cacheFilter].UnmarshalTo(fc); err != nil || !fc.GetDisabled() {
+		t.Errorf("route configuration default: %v, want the cache off", fc)
 	}
 
 	cfg := `{"response_code":[200,301],"request_method":["GET","HEAD"],"content_type":["Application/JSON; charset=UTF-8","text/plain"],
@@ -40,15 +45,15 @@ func TestProxyCache_Route(t *testing.T) {
 	if err := (proxyCacheFilter{}).patchRoute(sni, rp); err != nil {
 		t.Fatal(err)
 	}
-	if _, off := sni.GetTypedPerFilterConfig()[cacheFilter]; !off {
-		t.Error("a route with snis keeps the cache")
+	if _, on := sni.GetTypedPerFilterConfig()[cacheFilter]; on {
+		t.Error("a route with snis turns the cache on")
 	}
 	er := forwarding()
 	if err := (proxyCacheFilter{}).patchRoute(er, rp); err != nil {
 		t.Fatal(err)
 	}
-	if _, off := er.GetTypedPerFilterConfig()[cacheFilter]; off {
-		t.Error("the cache is switched off on a route with an instance")
+	if err := er.GetTypedPerFilterConfig()[cacheFilter].UnmarshalTo(fc); err != nil || fc.GetDisabled() || !fc.GetIsOptional() {
+		t.Errorf("the cache is not turned on for a route with an instance: %v", fc)
 	}
 	on := &routev3.FilterConfig{}
 	lua := &luav3.LuaPerRoute{}

@@ -48,7 +48,7 @@ func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clust
 	if rule.prefixRewrite != "" {
 		ra.PrefixRewrite = rule.prefixRewrite
 	}
-	ra.RetryPolicy = t.shared.routeRetryPolicy(svc.Retries, plan)
+	ra.RetryPolicy = t.shared.routeRetryPolicy(svc.Retries)
 	if !r.PreserveHost {
 		t.shared.setHostRewrite(ra, plan)
 	}
@@ -60,25 +60,22 @@ func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clust
 
 // routeRetryPolicy is the retry policy a route sets itself; nil when it
 // inherits the virtual host's (vhostRetryPolicy: Kong's default of 5 retries
-// on another target), which most routes do, so that Envoy builds one policy
-// instead of one per route. A route sets its own when its service has
-// another retry count (an empty policy for retries=0: Envoy then retries
-// nothing, as Kong), or when its cluster has exactly one endpoint: a plain
-// service with an IP host, where asking for another host on retry
-// (previous_hosts) can only cost work per request. Upstream clusters keep
-// the predicate whatever their target count, because a target change must
-// never touch routes.
-func (s *sharedProtos) routeRetryPolicy(retries int64, plan *clusterPlan) *routev3.RetryPolicy {
-	oneEndpoint := plan.upstream == nil && plan.service != nil && !needsDNS(serviceHost(plan.service))
+// on another target), which every route with Kong's default retries does,
+// so that Envoy builds one policy instead of one per route. A route sets
+// its own only when its service has another retry count (an empty policy
+// for retries=0: Envoy then retries nothing, as Kong). A cluster with one
+// endpoint inherits the previous_hosts predicate too: it changes nothing
+// there (after five picks of the same host Envoy retries on it), costs one
+// small allocation per request, and saves ~45 bytes per route in every RDS
+// update (docs/decisions.md, 2026-12-02).
+func (s *sharedProtos) routeRetryPolicy(retries int64) *routev3.RetryPolicy {
 	switch {
 	case retries <= 0:
 		return s.noRetries
-	case oneEndpoint:
-		return s.retryPolicy(retries, false)
 	case retries == defaultRetries:
 		return nil
 	}
-	return s.retryPolicy(retries, true)
+	return s.retryPolicy(retries)
 }
 
 // sharedProtos holds sub-messages that many routes carry identically; one
@@ -87,20 +84,15 @@ func (s *sharedProtos) routeRetryPolicy(retries int64, plan *clusterPlan) *route
 type sharedProtos struct {
 	autoHostRewrite *wrapperspb.BoolValue
 	durations       map[time.Duration]*durationpb.Duration
-	retryPolicies   map[retryKey]*routev3.RetryPolicy
+	retryPolicies   map[int64]*routev3.RetryPolicy // by retry count
 	noRetries       *routev3.RetryPolicy
-}
-
-type retryKey struct {
-	retries       int64
-	otherHostOnly bool
 }
 
 func newSharedProtos() *sharedProtos {
 	return &sharedProtos{
 		autoHostRewrite: wrapperspb.Bool(true),
 		durations:       map[time.Duration]*durationpb.Duration{},
-		retryPolicies:   map[retryKey]*routev3.RetryPolicy{},
+		retryPolicies:   map[int64]*routev3.RetryPolicy{},
 		// No retry_on: Envoy keeps no retry state for the request.
 		noRetries: &routev3.RetryPolicy{},
 	}
@@ -115,37 +107,33 @@ func (s *sharedProtos) duration(d time.Duration) *durationpb.Duration {
 	return p
 }
 
-func (s *sharedProtos) retryPolicy(retries int64, otherHostOnly bool) *routev3.RetryPolicy {
-	key := retryKey{retries, otherHostOnly}
-	p := s.retryPolicies[key]
+func (s *sharedProtos) retryPolicy(retries int64) *routev3.RetryPolicy {
+	p := s.retryPolicies[retries]
 	if p == nil {
-		p = retryPolicy(retries, otherHostOnly)
-		s.retryPolicies[key] = p
+		p = retryPolicy(retries)
+		s.retryPolicies[retries] = p
 	}
 	return p
 }
 
 // vhostRetryPolicy is what every virtual host carries: Kong's default
 // retries, on another target.
-func vhostRetryPolicy() *routev3.RetryPolicy { return retryPolicy(defaultRetries, true) }
+func vhostRetryPolicy() *routev3.RetryPolicy { return retryPolicy(defaultRetries) }
 
-// retryPolicy retries connect failures and resets; otherHostOnly makes a
-// retry pick another target, like Kong's balancer.
-func retryPolicy(retries int64, otherHostOnly bool) *routev3.RetryPolicy {
-	p := &routev3.RetryPolicy{
+// retryPolicy retries connect failures and resets, each on another target
+// when there is one, like Kong's balancer.
+func retryPolicy(retries int64) *routev3.RetryPolicy {
+	return &routev3.RetryPolicy{
 		RetryOn:    retryOn,
 		NumRetries: wrapperspb.UInt32(uint32(min(retries, 1<<31))),
-	}
-	if otherHostOnly {
-		p.RetryHostPredicate = []*routev3.RetryPolicy_RetryHostPredicate{{
+		RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{
 			Name: "envoy.retry_host_predicates.previous_hosts",
 			ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{
 				TypedConfig: mustAny(&previoushostsv3.PreviousHostsPredicate{}),
 			},
-		}}
-		p.HostSelectionRetryMaxAttempts = hostSelectionRetryMaxAttempts
+		}},
+		HostSelectionRetryMaxAttempts: hostSelectionRetryMaxAttempts,
 	}
-	return p
 }
 
 // setHostRewrite implements Kong's upstream Host (docs/kong-contract.md §4)

@@ -167,6 +167,7 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 		// use_remote_address makes Envoy add this for external clients;
 		// Kong's upstreams never see it.
 		RequestHeadersToRemove: []string{"x-envoy-external-address"},
+		TypedPerFilterConfig:   routeConfigFilterDefaults(),
 	}
 	if single {
 		if rt.single == nil || rt.singleDirty {
