@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"cmp"
 	"slices"
 
 	"google.golang.org/grpc/mem"
@@ -23,14 +24,19 @@ type rope[K comparable] struct {
 	leaves []*ropeLeaf[K]
 	at     map[K]ropeLoc[K] // where each item of the leaves is
 	gen    uint64           // commits; a leaf's gen is the last that kept it
+	built  int              // bytes the last build packed (tests)
 }
 
 // Leaf sizes: a leaf is sealed once it reaches leafTarget; at a boundary
 // of the old leaves a partial leaf of leafMin or more is sealed too, so
-// that the old leaves after a change can be reused whole.
+// that the old leaves after a change can be reused whole. A smaller one
+// takes in the next old leaf, whole if that stays within leafMax, else
+// split evenly: a greedy cut would leave a small remainder again at every
+// following boundary, and re-pack every leaf after the change.
 const (
 	leafTarget = 32 << 10
 	leafMin    = 8 << 10
+	leafMax    = leafTarget + leafMin
 )
 
 // ropeLeaf is a run of records, or one composite item (big: a virtual host
@@ -81,11 +87,18 @@ func (r *rope[K]) build(keys []K, fresh freshItem[K]) ([]*ropeLeaf[K], error) {
 			li, ii = li+1, 0
 		}
 	}
+	b.out = make([]*ropeLeaf[K], 0, len(r.leaves)+4)
 	for j := 0; j < len(keys); {
-		if ii == 0 && li < len(r.leaves) {
-			if b.cur != nil && len(b.cur.buf) >= leafMin {
+		if ii == 0 && li < len(r.leaves) && b.cur != nil {
+			if p := len(b.cur.buf); p >= leafMin {
 				b.seal()
+			} else if n := p + len(r.leaves[li].buf); n > leafMax {
+				b.limit = n / 2
+			} else {
+				b.limit = leafMax
 			}
+		}
+		if ii == 0 && li < len(r.leaves) {
 			if l := r.leaves[li]; b.cur == nil && j+len(l.keys) <= len(keys) && slices.Equal(keys[j:j+len(l.keys)], l.keys) {
 				b.out = append(b.out, l)
 				li, j = li+1, j+len(l.keys)
@@ -118,6 +131,7 @@ func (r *rope[K]) build(keys []K, fresh freshItem[K]) ([]*ropeLeaf[K], error) {
 		b.add(k, rec, sum)
 	}
 	b.seal()
+	r.built = b.built
 	return b.out, nil
 }
 
@@ -168,13 +182,15 @@ func ropeWire[K comparable](leaves []*ropeLeaf[K], dst []mem.Buffer) ([]mem.Buff
 
 // ropeBuilder packs records into new leaves.
 type ropeBuilder[K comparable] struct {
-	out []*ropeLeaf[K]
-	cur *ropeLeaf[K]
+	out   []*ropeLeaf[K]
+	cur   *ropeLeaf[K]
+	limit int // the size at which cur is sealed; leafTarget when 0
+	built int // bytes packed into new leaves (tests)
 }
 
 func (b *ropeBuilder[K]) add(k K, rec []byte, sum uint64) {
 	if b.cur == nil {
-		b.cur = &ropeLeaf[K]{sum: polyEmpty}
+		b.cur = &ropeLeaf[K]{sum: polyEmpty, buf: make([]byte, 0, leafTarget+2<<10)}
 	}
 	c := b.cur
 	c.keys = append(c.keys, k)
@@ -182,7 +198,8 @@ func (b *ropeBuilder[K]) add(k K, rec []byte, sum uint64) {
 	c.ends = append(c.ends, len(c.buf))
 	c.sums = append(c.sums, sum)
 	c.sum = c.sum.then(polyOf(sum))
-	if len(c.buf) >= leafTarget {
+	b.built += len(rec)
+	if limit := cmp.Or(b.limit, leafTarget); len(c.buf) >= limit {
 		b.seal()
 	}
 }
@@ -206,7 +223,13 @@ func (b *ropeBuilder[K]) leaf(l *ropeLeaf[K]) {
 }
 
 func (b *ropeBuilder[K]) seal() {
+	b.limit = 0
 	if b.cur != nil {
+		if len(b.cur.buf) < cap(b.cur.buf)/2 {
+			// A short leaf (at a change, or the last) is kept a
+			// while: not with its unused capacity.
+			b.cur.buf = slices.Clone(b.cur.buf)
+		}
 		b.cur.wire = mem.SliceBuffer(b.cur.buf)
 		b.out = append(b.out, b.cur)
 		b.cur = nil

@@ -108,3 +108,50 @@ func TestMarshalRoutes_RandomEdits(t *testing.T) {
 		t.Fatalf("index holds %d virtual hosts, the configuration %d", n, items)
 	}
 }
+
+// One edit anywhere re-packs a few leaves, not every leaf after it.
+func TestRope_EditCopiesAFewLeaves(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	seq := 0
+	vhost := func() *routev3.VirtualHost {
+		seq++
+		name := fmt.Sprintf("h%06d-%s", seq, bytes.Repeat([]byte("p"), 200+rnd.IntN(600)))
+		return &routev3.VirtualHost{Name: name, Domains: []string{name}}
+	}
+	vhs := make([]*routev3.VirtualHost, 4000)
+	for i := range vhs {
+		vhs[i] = vhost()
+	}
+	p := &publisher{}
+	if _, err := p.marshalRoutes(&routev3.RouteConfiguration{Name: "kong", VirtualHosts: vhs}, false); err != nil {
+		t.Fatal(err)
+	}
+	worst := 0
+	for range 500 {
+		vhs = slices.Clone(vhs)
+		i := rnd.IntN(len(vhs))
+		switch rnd.IntN(3) {
+		case 0:
+			vhs = slices.Insert(vhs, i, vhost())
+		case 1:
+			vhs = slices.Delete(vhs, i, i+1)
+		default:
+			vhs[i] = vhost()
+		}
+		if _, err := p.marshalRoutes(&routev3.RouteConfiguration{Name: "kong", VirtualHosts: vhs}, false); err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, p.routeBytes["kong"].vhosts.built)
+	}
+	if worst > 3*leafMax {
+		t.Fatalf("an edit re-packed %d bytes (leaves of at most %d)", worst, leafMax)
+	}
+	c := p.routeBytes["kong"]
+	w, err := p.marshalRoutes(&routev3.RouteConfiguration{Name: "kong", VirtualHosts: vhs}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if avg := w.size / len(c.vhosts.leaves); avg < leafMin {
+		t.Fatalf("%d leaves of %d bytes on average", len(c.vhosts.leaves), avg)
+	}
+}
