@@ -26,6 +26,14 @@ type clusterPlan struct {
 	err      error // why the cluster could not be built (an *EntityError)
 }
 
+// oneEndpoint reports whether the cluster has exactly one endpoint
+// whatever happens: a service cluster whose host is an IP address. An
+// upstream's cluster never counts, even with one target, so that a target
+// change never touches the route configuration.
+func (p *clusterPlan) oneEndpoint() bool {
+	return p.upstream == nil && p.service != nil && !needsDNS(serviceHost(p.service))
+}
+
 // routePlan is one Kong route, resolved.
 type routePlan struct {
 	route *store.Route

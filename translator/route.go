@@ -26,6 +26,11 @@ type translatedRoute struct {
 type routeEntry struct {
 	prio   priority
 	routes []*routev3.Route
+	// otherHost says a route of the entry inherits the virtual host's
+	// retries and forwards to a cluster that may have more than one
+	// endpoint: its virtual host then retries on another one
+	// (routeTable.retryFor).
+	otherHost bool
 	// scoped caches routes with a host condition, one per domain (routes
 	// have few hosts), for the single virtual host layout (routesIn).
 	scoped []scopedRoutes
@@ -56,7 +61,7 @@ func (t *translator) translateRoute(r *store.Route, l listenerSpec) *translatedR
 			errs = append(errs, fmt.Errorf("path %q: invalid Envoy route: %w", displayPath(p), err))
 			continue
 		}
-		out.entries = append(out.entries, &routeEntry{prio: priorityOf(r, p, i), routes: routes})
+		out.entries = append(out.entries, &routeEntry{prio: priorityOf(r, p, i), routes: routes, otherHost: retriesOnOtherHost(rp.cluster, routes)})
 	}
 	if len(errs) > 0 {
 		t.errs = append(t.errs, routeError(r, errors.Join(errs...)))
@@ -65,6 +70,18 @@ func (t *translator) translateRoute(r *store.Route, l listenerSpec) *translatedR
 		return nil
 	}
 	return out
+}
+
+// retriesOnOtherHost reports whether one of routes inherits the virtual
+// host's retry policy and forwards to plan's cluster, which may have more
+// than one endpoint.
+func retriesOnOtherHost(plan *clusterPlan, routes []*routev3.Route) bool {
+	if plan == nil || plan.oneEndpoint() {
+		return false
+	}
+	return slices.ContainsFunc(routes, func(r *routev3.Route) bool {
+		return r.GetRoute() != nil && r.GetRoute().GetRetryPolicy() == nil
+	})
 }
 
 // parsePaths parses a route's paths; a route without paths gets one nil

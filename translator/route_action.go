@@ -59,15 +59,13 @@ func (t *translator) routeAction(r *store.Route, svc *store.Service, plan *clust
 }
 
 // routeRetryPolicy is the retry policy a route sets itself; nil when it
-// inherits the virtual host's (vhostRetryPolicy: Kong's default of 5 retries
-// on another target), which every route with Kong's default retries does,
-// so that Envoy builds one policy instead of one per route. A route sets
-// its own only when its service has another retry count (an empty policy
-// for retries=0: Envoy then retries nothing, as Kong). A cluster with one
-// endpoint inherits the previous_hosts predicate too: it changes nothing
-// there (after five picks of the same host Envoy retries on it), costs one
-// small allocation per request, and saves ~45 bytes per route in every RDS
-// update (docs/decisions.md, 2026-12-02).
+// inherits the virtual host's (Kong's default of 5 retries, on another
+// target where its routes can reach one: routeTable.retryOneHost), which
+// every route with Kong's default retries does, so that Envoy builds one
+// policy per virtual host instead of one per route (docs/decisions.md,
+// 2026-12-02). A route sets its own only when its service has another retry
+// count (an empty policy for retries=0: Envoy then retries nothing, as
+// Kong).
 func (s *sharedProtos) routeRetryPolicy(retries int64) *routev3.RetryPolicy {
 	switch {
 	case retries <= 0:
@@ -119,6 +117,12 @@ func (s *sharedProtos) retryPolicy(retries int64) *routev3.RetryPolicy {
 // vhostRetryPolicy is what every virtual host carries: Kong's default
 // retries, on another target.
 func vhostRetryPolicy() *routev3.RetryPolicy { return retryPolicy(defaultRetries) }
+
+// oneHostRetryPolicy is Kong's default retries for a virtual host whose
+// routes each reach one endpoint only.
+func oneHostRetryPolicy() *routev3.RetryPolicy {
+	return &routev3.RetryPolicy{RetryOn: retryOn, NumRetries: wrapperspb.UInt32(defaultRetries)}
+}
 
 // retryPolicy retries connect failures and resets, each on another target
 // when there is one, like Kong's balancer.

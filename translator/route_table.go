@@ -57,8 +57,13 @@ type routeTable struct {
 	ordered     []*routev3.VirtualHost
 	single      *routev3.VirtualHost
 	singleDirty bool
-	retry       *routev3.RetryPolicy
-	hosts       map[string]*routev3.HeaderMatcher // one shared host condition per domain
+	// retry and retryOneHost are Kong's default retries for a virtual
+	// host, on another endpoint or (none of its routes can reach one:
+	// retryFor) without the previous_hosts predicate, which then changes
+	// nothing and costs Envoy an extension to build per virtual host and
+	// one to allocate per request.
+	retry, retryOneHost *routev3.RetryPolicy
+	hosts               map[string]*routev3.HeaderMatcher // one shared host condition per domain
 }
 
 // hostMatcher returns the shared host condition of domain.
@@ -87,7 +92,7 @@ func newRouteTable(name string, routes []*translatedRoute) *routeTable {
 	rt := &routeTable{
 		name:     name,
 		byDomain: map[string][]*routeEntry{}, vhosts: map[string]*routev3.VirtualHost{}, dirty: map[string]bool{},
-		singleDirty: true, retry: vhostRetryPolicy(), hosts: map[string]*routev3.HeaderMatcher{},
+		singleDirty: true, retry: vhostRetryPolicy(), retryOneHost: oneHostRetryPolicy(), hosts: map[string]*routev3.HeaderMatcher{},
 	}
 	for _, tr := range routes {
 		for _, d := range tr.domains {
@@ -171,10 +176,13 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 	}
 	if single {
 		if rt.single == nil || rt.singleDirty {
-			vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: rt.retry}
+			vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: rt.retryOneHost}
 			vh.Routes = make([]*routev3.Route, 0, len(rt.all))
 			for _, p := range rt.all {
 				vh.Routes = append(vh.Routes, p.e.routesIn(p.domain, rt.hostMatcher)...)
+				if p.e.otherHost {
+					vh.RetryPolicy = rt.retry
+				}
 			}
 			rt.single, rt.singleDirty = vh, false
 		}
@@ -261,9 +269,12 @@ func (rt *routeTable) virtualHost(d string, patterns []string) *routev3.VirtualH
 			lists = append(lists, entries)
 		}
 	}
-	vh := &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: rt.retry}
+	vh := &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: rt.retryOneHost}
 	for _, e := range mergeSorted(lists) {
 		vh.Routes = append(vh.Routes, e.routes...)
+		if e.otherHost {
+			vh.RetryPolicy = rt.retry
+		}
 	}
 	return vh
 }
