@@ -33,8 +33,14 @@ type PropagationRow struct {
 	Background *load.Result
 	Publish    PublishStats
 	// Envoy is Envoy's own time to apply the route configuration over
-	// the run (the hostless goal compares the figure with it).
+	// the run, as its RDS update_duration reports it.
 	Envoy EnvoyApply
+	// EnvoyAlone is a second Envoy's whole time to apply the same
+	// configuration plus one route, read from a file with no control plane
+	// (envoyalone.go), under the same load; the hostless goal compares
+	// the figure with it. Set on the loaded hostless run at the largest
+	// size only.
+	EnvoyAlone load.Summary
 }
 
 // Route shapes of scenario 1.
@@ -94,6 +100,12 @@ func Propagation(env *Env) ([]PropagationRow, error) {
 			row, err := propagationRun(env, st, poll, ShapeHostless, base, loaded)
 			if err != nil {
 				return rows, err
+			}
+			if loaded && base > 0 && base == sz.PropExisting[len(sz.PropExisting)-1] {
+				if row.EnvoyAlone, err = envoyAloneUnderLoad(env, st); err != nil {
+					return rows, err
+				}
+				env.logf("  propagation: Envoy alone with the same %d routes: p50=%s p99=%s", base, row.EnvoyAlone.P50, row.EnvoyAlone.P99)
 			}
 			rows = append(rows, row)
 			env.logf("  propagation: %s existing=%d loaded=%v p50=%s p99=%s max=%s timeouts=%d",
@@ -323,6 +335,16 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, shape string
 	}
 	_, err := waitStatusHost(poll, st.ProxyURL(last), lastHost, 404, 10*time.Millisecond, 120*time.Second)
 	return row, err
+}
+
+// envoyAloneUnderLoad runs envoyAlone while the run's background load
+// hits the stack's steady route.
+func envoyAloneUnderLoad(env *Env, st *harness.Stack) (load.Summary, error) {
+	bg := load.Start(load.Options{Name: "background", URL: st.ProxyURL("/steady"), Rate: env.Sizes.LoadRate,
+		Duration: 5 * time.Minute, Warmup: 0})
+	defer bg.Stop()
+	time.Sleep(time.Second) // as propagationRun: let the load reach its rate
+	return envoyAlone(env, st, EnvoyAloneSamples)
 }
 
 // pollUntil200 GETs url every millisecond (a request that takes longer is
