@@ -1,9 +1,12 @@
 package xds
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
+	"unsafe"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/grpc/mem"
 )
 
@@ -20,7 +23,7 @@ import (
 //
 // Leaves are immutable once built: the cache and streams in flight read
 // them while the next change builds new ones.
-type rope[K comparable] struct {
+type rope[K ropeKey] struct {
 	leaves []*ropeLeaf[K]
 	at     map[K]ropeLoc[K] // where each item of the leaves is
 	gen    uint64           // commits; a leaf's gen is the last that kept it
@@ -41,7 +44,7 @@ const (
 
 // ropeLeaf is a run of records, or one composite item (big: a virtual host
 // whose routes are a rope of their own).
-type ropeLeaf[K comparable] struct {
+type ropeLeaf[K ropeKey] struct {
 	keys []K
 	ends []int    // end of each key's record in buf
 	sums []uint64 // each key's part hash
@@ -60,14 +63,14 @@ type bigItem struct {
 	state  *bigVhost // the rope its routes came from (routebytes.go)
 }
 
-type ropeLoc[K comparable] struct {
+type ropeLoc[K ropeKey] struct {
 	l *ropeLeaf[K]
 	i int
 }
 
 // freshItem marshals an item the rope does not hold: a record and its
 // part hash, or a composite leaf.
-type freshItem[K comparable] func(k K) (rec []byte, sum uint64, big *ropeLeaf[K], err error)
+type freshItem[K ropeKey] func(k K) (rec []byte, sum uint64, big *ropeLeaf[K], err error)
 
 // build lays keys out in leaves, reusing the rope's where it can, and
 // calling fresh for the keys it does not hold. The rope is unchanged until
@@ -99,7 +102,7 @@ func (r *rope[K]) build(keys []K, fresh freshItem[K]) ([]*ropeLeaf[K], error) {
 			}
 		}
 		if ii == 0 && li < len(r.leaves) {
-			if l := r.leaves[li]; b.cur == nil && j+len(l.keys) <= len(keys) && slices.Equal(keys[j:j+len(l.keys)], l.keys) {
+			if l := r.leaves[li]; b.cur == nil && j+len(l.keys) <= len(keys) && samePointers(keys[j:j+len(l.keys)], l.keys) {
 				b.out = append(b.out, l)
 				li, j = li+1, j+len(l.keys)
 				continue
@@ -165,7 +168,7 @@ func (r *rope[K]) commit(leaves []*ropeLeaf[K]) {
 
 // ropeWire sums up leaves: their pieces appended to dst, their total size
 // and hash.
-func ropeWire[K comparable](leaves []*ropeLeaf[K], dst []mem.Buffer) ([]mem.Buffer, int, polySum) {
+func ropeWire[K ropeKey](leaves []*ropeLeaf[K], dst []mem.Buffer) ([]mem.Buffer, int, polySum) {
 	size, sum := 0, polyEmpty
 	for _, l := range leaves {
 		if l.big != nil {
@@ -181,7 +184,7 @@ func ropeWire[K comparable](leaves []*ropeLeaf[K], dst []mem.Buffer) ([]mem.Buff
 }
 
 // ropeBuilder packs records into new leaves.
-type ropeBuilder[K comparable] struct {
+type ropeBuilder[K ropeKey] struct {
 	out   []*ropeLeaf[K]
 	cur   *ropeLeaf[K]
 	limit int // the size at which cur is sealed; leafTarget when 0
@@ -234,4 +237,24 @@ func (b *ropeBuilder[K]) seal() {
 		b.out = append(b.out, b.cur)
 		b.cur = nil
 	}
+}
+
+// ropeKey is what a rope holds: protos, by pointer.
+type ropeKey interface {
+	*routev3.VirtualHost | *routev3.Route
+}
+
+// samePointers is slices.Equal for lists of pointers, compared as memory:
+// the vectorised compare walks the 50,000 virtual hosts of a change about
+// twice as fast as an element loop (BenchmarkRouteChangeShapes/hosts-50k).
+func samePointers[K ropeKey](a, b []K) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	var k K
+	n := len(a) * int(unsafe.Sizeof(k))
+	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), n), unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), n))
 }
