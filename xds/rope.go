@@ -133,7 +133,7 @@ func (r *rope[K]) build(keys []K, fresh freshItem[K]) ([]*ropeLeaf[K], error) {
 		}
 		b.add(k, rec, sum)
 	}
-	b.seal()
+	b.finish()
 	r.built = b.built
 	return b.out, nil
 }
@@ -218,6 +218,31 @@ func (b *ropeBuilder[K]) take(l *ropeLeaf[K], i int) {
 		start = l.ends[i-1]
 	}
 	b.add(l.keys[i], l.buf[start:l.ends[i]], l.sums[i])
+}
+
+// finish seals the last leaf. A short one (items appended after the last
+// old leaf, the usual new route) is packed with the leaf before it, as at a
+// boundary: else every append would leave a leaf of one item.
+func (b *ropeBuilder[K]) finish() {
+	n := len(b.out)
+	if b.cur == nil || len(b.cur.buf) >= leafMin || n == 0 || b.out[n-1].big != nil {
+		b.seal()
+		return
+	}
+	partial, last := b.cur, b.out[n-1]
+	b.cur, b.out = nil, b.out[:n-1]
+	if total := len(last.buf) + len(partial.buf); total > leafMax {
+		b.limit = total / 2
+	} else {
+		b.limit = leafMax
+	}
+	for i := range last.keys {
+		b.take(last, i)
+	}
+	for i := range partial.keys {
+		b.take(partial, i)
+	}
+	b.seal()
 }
 
 func (b *ropeBuilder[K]) leaf(l *ropeLeaf[K]) {

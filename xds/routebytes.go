@@ -40,6 +40,22 @@ type routeChunks struct {
 	gen    uint64 // marshals; marks the large virtual hosts in use
 	vhosts rope[*routev3.VirtualHost]
 	big    map[string]*bigVhost // by virtual host name
+	// heads are the wire forms, with their repeated fields detached, of
+	// the configuration and large virtual hosts validated lately: the
+	// same bytes are the same content, valid again.
+	heads map[string]bool
+}
+
+// maxHeads bounds routeChunks.heads (a few per configuration are in use).
+const maxHeads = 64
+
+func (c *routeChunks) validHead(b []byte) bool { return c.heads[string(b)] }
+
+func (c *routeChunks) noteValidHead(b []byte) {
+	if c.heads == nil || len(c.heads) >= maxHeads {
+		c.heads = map[string]bool{}
+	}
+	c.heads[string(b)] = true
 }
 
 // bigVhost is the rope of a large virtual host's routes, kept by name: its
@@ -142,8 +158,10 @@ func (c *routeChunks) marshal(rc *routev3.RouteConfiguration, validate bool) (ro
 	vhs := rc.VirtualHosts
 	rc.VirtualHosts = nil
 	head, err := detMarshal(rc)
-	if err == nil && validate {
-		err = rc.ValidateAll()
+	if err == nil && validate && !c.validHead(head) {
+		if err = rc.ValidateAll(); err == nil {
+			c.noteValidHead(head)
+		}
 	}
 	rc.VirtualHosts = vhs
 	if err != nil {
@@ -188,8 +206,13 @@ func (c *routeChunks) freshVirtualHost(vh *routev3.VirtualHost, validate bool) (
 	routes := vh.Routes
 	vh.Routes = nil
 	vb, err := detMarshal(vh)
-	if err == nil && validate {
-		err = vh.ValidateAll()
+	// A large virtual host is re-built with every change to its routes,
+	// its own fields mostly the same.
+	memo := len(routes) > bigVhostRoutes
+	if err == nil && validate && (!memo || !c.validHead(vb)) {
+		if err = vh.ValidateAll(); err == nil && memo {
+			c.noteValidHead(vb)
+		}
 	}
 	vh.Routes = routes
 	if err != nil {
