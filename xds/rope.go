@@ -102,8 +102,12 @@ func (r *rope[K]) build(keys []K, fresh freshItem[K]) ([]*ropeLeaf[K], error) {
 			}
 		}
 		if ii == 0 && li < len(r.leaves) {
-			if l := r.leaves[li]; b.cur == nil && j+len(l.keys) <= len(keys) && samePointers(keys[j:j+len(l.keys)], l.keys) {
-				b.out = append(b.out, l)
+			if l := r.leaves[li]; (b.cur == nil || l.big == nil && b.limit == leafMax) && j+len(l.keys) <= len(keys) && samePointers(keys[j:j+len(l.keys)], l.keys) {
+				if b.cur == nil {
+					b.out = append(b.out, l)
+				} else {
+					b.absorb(l) // the short partial and this leaf fit in one
+				}
 				li, j = li+1, j+len(l.keys)
 				continue
 			}
@@ -193,7 +197,7 @@ type ropeBuilder[K ropeKey] struct {
 
 func (b *ropeBuilder[K]) add(k K, rec []byte, sum uint64) {
 	if b.cur == nil {
-		b.cur = &ropeLeaf[K]{sum: polyEmpty, buf: make([]byte, 0, leafTarget+2<<10)}
+		b.cur = &ropeLeaf[K]{sum: polyEmpty, buf: make([]byte, 0, leafMax+2<<10)}
 	}
 	c := b.cur
 	c.keys = append(c.keys, k)
@@ -231,11 +235,14 @@ func (b *ropeBuilder[K]) finish() {
 	}
 	partial, last := b.cur, b.out[n-1]
 	b.cur, b.out = nil, b.out[:n-1]
-	if total := len(last.buf) + len(partial.buf); total > leafMax {
-		b.limit = total / 2
-	} else {
-		b.limit = leafMax
+	total := len(last.buf) + len(partial.buf)
+	if total <= leafMax {
+		b.absorb(last)
+		b.absorb(partial)
+		b.seal()
+		return
 	}
+	b.limit = total / 2
 	for i := range last.keys {
 		b.take(last, i)
 	}
@@ -243,6 +250,24 @@ func (b *ropeBuilder[K]) finish() {
 		b.take(partial, i)
 	}
 	b.seal()
+}
+
+// absorb appends a whole flat leaf's items to cur in bulk (its hash
+// combined once), without sealing: the caller checked the size.
+func (b *ropeBuilder[K]) absorb(l *ropeLeaf[K]) {
+	if b.cur == nil {
+		b.cur = &ropeLeaf[K]{sum: polyEmpty, buf: make([]byte, 0, leafMax+2<<10)}
+	}
+	c := b.cur
+	base := len(c.buf)
+	c.keys = append(c.keys, l.keys...)
+	c.buf = append(c.buf, l.buf...)
+	for _, e := range l.ends {
+		c.ends = append(c.ends, base+e)
+	}
+	c.sums = append(c.sums, l.sums...)
+	c.sum = c.sum.then(l.sum)
+	b.built += len(l.buf)
 }
 
 func (b *ropeBuilder[K]) leaf(l *ropeLeaf[K]) {
