@@ -270,7 +270,16 @@ func (rt *routeTable) virtualHost(d string, patterns []string) *routev3.VirtualH
 		}
 	}
 	vh := &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: rt.retryOneHost}
-	for _, e := range mergeSorted(lists) {
+	entries := mergeSorted(lists)
+	// Sized once: the catch-all virtual host of a hostless configuration
+	// is rebuilt on every change, and growing its list by appends made
+	// ~2 MB of garbage per change at 50,000 routes.
+	n := 0
+	for _, e := range entries {
+		n += len(e.routes)
+	}
+	vh.Routes = make([]*routev3.Route, 0, n)
+	for _, e := range entries {
 		vh.Routes = append(vh.Routes, e.routes...)
 		if e.otherHost {
 			vh.RetryPolicy = rt.retry
