@@ -75,17 +75,7 @@ func TestMarshalRoutes_RandomEdits(t *testing.T) {
 			}
 		}
 		rc := &routev3.RouteConfiguration{Name: "kong", VirtualHosts: vhs}
-		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(rc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := p.marshalRoutes(rc, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := w.flat(); !bytes.Equal(got, want) || w.size != len(want) {
-			t.Fatalf("step %d: bytes differ from proto.Marshal (%d, %d vs %d)", step, len(got), w.size, len(want))
-		}
+		w := splicedAsProto(t, p, rc, fmt.Sprintf("step %d", step))
 		if step%30 == 0 {
 			fresh, err := (&publisher{}).marshalRoutes(proto.Clone(rc).(*routev3.RouteConfiguration), false)
 			if err != nil || fresh.version != w.version {
@@ -163,4 +153,22 @@ func TestRope_EditCopiesAFewLeaves(t *testing.T) {
 	if avg := w.size / len(c.vhosts.leaves); avg < leafMin || small > 2 {
 		t.Fatalf("%d leaves of %d bytes on average, %d under %d", len(c.vhosts.leaves), avg, small, leafMin/2)
 	}
+}
+
+// splicedAsProto marshals rc through p and fails unless the bytes are
+// exactly proto's deterministic marshal of rc.
+func splicedAsProto(t *testing.T, p *publisher, rc *routev3.RouteConfiguration, what string) routeWire {
+	t.Helper()
+	want, err := proto.MarshalOptions{Deterministic: true}.Marshal(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := p.marshalRoutes(rc, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.flat(); !bytes.Equal(got, want) || w.size != len(want) {
+		t.Fatalf("%s: spliced bytes differ from proto.Marshal (%d, %d vs %d bytes)", what, len(got), w.size, len(want))
+	}
+	return w
 }

@@ -81,15 +81,23 @@ func (p *pieces) done() mem.BufferSlice {
 	return p.out
 }
 
+// marshalWithout marshals m with the list *field cleared for the call: a
+// response's own fields, its resources being written as shared records.
+func marshalWithout[E any](m proto.Message, field *[]E) ([]byte, error) {
+	saved := *field
+	*field = nil
+	b, err := proto.Marshal(m)
+	*field = saved
+	return b, err
+}
+
 // marshalDelta writes the response's own fields, then each resource as a
 // record of field 2 (protobuf allows any field order). The response is the
 // stream's own (the server set its nonce); its resources are shared and
 // only read.
 func (k codec) marshalDelta(m *discoveryv3.DeltaDiscoveryResponse) (mem.BufferSlice, error) {
 	res := m.Resources
-	m.Resources = nil
-	head, err := proto.Marshal(m)
-	m.Resources = res
+	head, err := marshalWithout(m, &m.Resources)
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +137,7 @@ func (k codec) marshalDelta(m *discoveryv3.DeltaDiscoveryResponse) (mem.BufferSl
 // resources are Any messages.
 func (k codec) marshalSotw(m *discoveryv3.DiscoveryResponse) (mem.BufferSlice, error) {
 	res := m.Resources
-	m.Resources = nil
-	head, err := proto.Marshal(m)
-	m.Resources = res
+	head, err := marshalWithout(m, &m.Resources)
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// roundTrip marshals in with the codec, checks that it decodes to exactly
-// in, and returns the pieces.
-func roundTrip(t *testing.T, c *Cache, in proto.Message) mem.BufferSlice {
+// encodeDecode marshals in with c's codec and decodes the bytes again.
+func encodeDecode(t *testing.T, c *Cache, in proto.Message) (mem.BufferSlice, proto.Message) {
 	t.Helper()
 	k := c.Codec()
 	data, err := k.Marshal(in)
@@ -28,6 +27,14 @@ func roundTrip(t *testing.T, c *Cache, in proto.Message) mem.BufferSlice {
 	if err := k.Unmarshal(data, out); err != nil {
 		t.Fatalf("%T: %v", in, err)
 	}
+	return data, out
+}
+
+// roundTrip marshals in with the codec, checks that it decodes to exactly
+// in, and returns the pieces.
+func roundTrip(t *testing.T, c *Cache, in proto.Message) mem.BufferSlice {
+	t.Helper()
+	data, out := encodeDecode(t, c, in)
 	if !proto.Equal(in, out) {
 		t.Fatalf("%T: decoded differs:\n%v\nwant\n%v", in, out, in)
 	}
@@ -167,15 +174,7 @@ func TestCodec_Pieces(t *testing.T) {
 	}
 	check := func(step string, in proto.Message, value func(proto.Message) []byte) {
 		t.Helper()
-		k := c.Codec()
-		data, err := k.Marshal(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := in.ProtoReflect().New().Interface()
-		if err := k.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		data, out := encodeDecode(t, c, in)
 		if got := value(out); !bytes.Equal(got, flat) {
 			t.Fatalf("%s: value of %d bytes, want %d", step, len(got), len(flat))
 		}
