@@ -575,6 +575,9 @@ func (x *Incremental) finish(w *work, d *Delta) error {
 	}
 	slices.Sort(ids)
 	moved := make([]bool, len(x.ls))
+	// Placed after every removal, so that a table takes a bulk of routes
+	// (a first translation, a large file) in one sort (routeTable.place).
+	adds := make([][]*translatedRoute, len(x.ls))
 	for _, id := range ids {
 		if st := x.out[id]; st != nil {
 			for i, o := range st.per {
@@ -608,7 +611,7 @@ func (x *Incremental) finish(w *work, d *Delta) error {
 				x.track(o.plan, w)
 			}
 			if o.tr != nil {
-				l.table.add(o.tr)
+				adds[i] = append(adds[i], o.tr)
 				moved[i] = true
 			}
 			st.per[i] = o
@@ -617,6 +620,10 @@ func (x *Incremental) finish(w *work, d *Delta) error {
 		st.errs = uniqueErrors(st.errs)
 		w.errs = append(w.errs, st.errs...)
 		x.out[id] = st
+	}
+
+	for i, l := range x.ls {
+		l.table.place(adds[i])
 	}
 
 	x.settleUpstreams(w)
