@@ -64,6 +64,13 @@ type routeTable struct {
 	// one to allocate per request.
 	retry, retryOneHost *routev3.RetryPolicy
 	hosts               map[string]*routev3.HeaderMatcher // one shared host condition per domain
+	// flat holds, per domain, its entries' routes end to end (the route
+	// list of its virtual host when no other pattern covers it), and
+	// flatAll those of every placed entry (the single virtual host's),
+	// patched by add and remove once built (route_flat.go); nil until a
+	// render needs them, dropped by a bulk place.
+	flat    map[string]*flatRoutes
+	flatAll *flatRoutes
 }
 
 // hostMatcher returns the shared host condition of domain.
@@ -93,6 +100,7 @@ func newRouteTable(name string, routes []*translatedRoute) *routeTable {
 		name:     name,
 		byDomain: map[string][]*routeEntry{}, vhosts: map[string]*routev3.VirtualHost{}, dirty: map[string]bool{},
 		singleDirty: true, retry: vhostRetryPolicy(), retryOneHost: oneHostRetryPolicy(), hosts: map[string]*routev3.HeaderMatcher{},
+		flat: map[string]*flatRoutes{},
 	}
 	for _, tr := range routes {
 		for _, d := range tr.domains {
@@ -120,9 +128,15 @@ func (rt *routeTable) add(tr *translatedRoute) {
 			list := rt.byDomain[d]
 			i, _ := slices.BinarySearchFunc(list, e, compareEntries)
 			rt.byDomain[d] = slices.Insert(list, i, e)
+			if f := rt.flat[d]; f != nil {
+				f.insert(i, e.routes, e.otherHost)
+			}
 			p := placedEntry{e, d}
 			j, _ := slices.BinarySearchFunc(rt.all, p, comparePlaced)
 			rt.all = slices.Insert(rt.all, j, p)
+			if rt.flatAll != nil {
+				rt.flatAll.insert(j, e.routesIn(d, rt.hostMatcher), e.otherHost)
+			}
 			if d != catchAllDomain {
 				rt.hosted++
 			}
@@ -158,8 +172,10 @@ func (rt *routeTable) place(trs []*translatedRoute) {
 	}
 	for d := range touched {
 		slices.SortFunc(rt.byDomain[d], compareEntries)
+		delete(rt.flat, d)
 	}
 	slices.SortFunc(rt.all, comparePlaced)
+	rt.flatAll = nil
 }
 
 // remove takes out what add placed for tr.
@@ -170,16 +186,23 @@ func (rt *routeTable) remove(tr *translatedRoute) {
 			list := rt.byDomain[d]
 			if i, found := slices.BinarySearchFunc(list, e, compareEntries); found && list[i] == e {
 				list = slices.Delete(list, i, i+1)
+				if f := rt.flat[d]; f != nil {
+					f.delete(i, e.otherHost)
+				}
 			}
 			if len(list) == 0 {
 				delete(rt.byDomain, d)
 				delete(rt.hosts, d)
+				delete(rt.flat, d)
 			} else {
 				rt.byDomain[d] = list
 			}
 			p := placedEntry{e, d}
 			if j, found := slices.BinarySearchFunc(rt.all, p, comparePlaced); found && rt.all[j].e == e {
 				rt.all = slices.Delete(rt.all, j, j+1)
+				if rt.flatAll != nil {
+					rt.flatAll.delete(j, e.otherHost)
+				}
 			}
 			if d != catchAllDomain {
 				rt.hosted--
@@ -208,13 +231,16 @@ func (rt *routeTable) render(single bool) *routev3.RouteConfiguration {
 	}
 	if single {
 		if rt.single == nil || rt.singleDirty {
+			if rt.flatAll == nil {
+				rt.flatAll = newFlatRoutes(len(rt.all), func(i int) ([]*routev3.Route, bool) {
+					p := rt.all[i]
+					return p.e.routesIn(p.domain, rt.hostMatcher), p.e.otherHost
+				})
+			}
 			vh := &routev3.VirtualHost{Name: catchAllDomain, Domains: []string{catchAllDomain}, RetryPolicy: rt.retryOneHost}
-			vh.Routes = make([]*routev3.Route, 0, len(rt.all))
-			for _, p := range rt.all {
-				vh.Routes = append(vh.Routes, p.e.routesIn(p.domain, rt.hostMatcher)...)
-				if p.e.otherHost {
-					vh.RetryPolicy = rt.retry
-				}
+			vh.Routes = rt.flatAll.snapshot()
+			if rt.flatAll.other > 0 {
+				vh.RetryPolicy = rt.retry
 			}
 			rt.single, rt.singleDirty = vh, false
 		}
@@ -312,12 +338,27 @@ func (rt *routeTable) resetDirty() {
 // patterns covering it, in Kong's order.
 func (rt *routeTable) virtualHost(d string, patterns []string) *routev3.VirtualHost {
 	var lists [][]*routeEntry
+	var only string // the one pattern with routes, if only one has
 	for _, pattern := range patterns {
 		if entries := rt.byDomain[pattern]; len(entries) > 0 {
 			lists = append(lists, entries)
+			only = pattern
 		}
 	}
 	vh := &routev3.VirtualHost{Name: d, Domains: []string{d}, RetryPolicy: rt.retryOneHost}
+	if len(lists) == 1 {
+		f := rt.flat[only]
+		if f == nil {
+			entries := lists[0]
+			f = newFlatRoutes(len(entries), func(i int) ([]*routev3.Route, bool) { return entries[i].routes, entries[i].otherHost })
+			rt.flat[only] = f
+		}
+		vh.Routes = f.snapshot()
+		if f.other > 0 {
+			vh.RetryPolicy = rt.retry
+		}
+		return vh
+	}
 	entries := mergeSorted(lists)
 	// Sized once: the catch-all virtual host of a hostless configuration
 	// is rebuilt on every change, and growing its list by appends made
