@@ -174,6 +174,10 @@ func NewIncremental(opts Options) *Incremental {
 // differ from the previous call's. The error joins the problems of the
 // entities translated in this call (best effort, as Translate); Err has
 // all current ones.
+//
+// What an Update returns, and Resources after it, stays valid until the
+// Update after next: the lists of large route configurations are reused
+// then (handout), so read a result before asking for the next but one.
 func (x *Incremental) Update(r Reader, dns map[string]DNSAnswer, ch Changes) (*Delta, error) {
 	var moved []string
 	if ch.Exclude != nil {

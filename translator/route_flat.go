@@ -16,6 +16,7 @@ type flatRoutes struct {
 	routes []*routev3.Route
 	counts []int32 // routes of each entry, in entry order
 	other  int     // entries whose routes may retry on another endpoint
+	shown  handout[*routev3.Route]
 }
 
 // newFlatRoutes lays out n entries whose routes and otherHost flag are
@@ -69,4 +70,22 @@ func (f *flatRoutes) delete(i int, other bool) {
 
 // snapshot is a copy of the list for a virtual host: what is handed out
 // must not change when the next change patches the list.
-func (f *flatRoutes) snapshot() []*routev3.Route { return slices.Clone(f.routes) }
+func (f *flatRoutes) snapshot() []*routev3.Route { return f.shown.copyOf(f.routes) }
+
+// handout gives out copies of a list in two buffers, alternately. A
+// rendering is read by the publisher before the next Update, so a copy
+// needs to stay unchanged only until the one after it (Incremental.Update's
+// contract): the third reuses the first's buffer instead of allocating
+// the list again (400 KB at 50,000 virtual hosts or routes, every change).
+type handout[T any] struct {
+	bufs [2][]T
+	next int
+}
+
+func (h *handout[T]) copyOf(src []T) []T {
+	b := append(h.bufs[h.next][:0], src...)
+	clear(b[len(b):cap(b)]) // no stale pointers kept alive
+	h.bufs[h.next] = b
+	h.next ^= 1
+	return b
+}

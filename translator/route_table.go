@@ -55,6 +55,7 @@ type routeTable struct {
 	// and their virtual hosts (nil until the first; see renderExactChanges).
 	order       []string
 	ordered     []*routev3.VirtualHost
+	shown       handout[*routev3.VirtualHost] // copies of ordered handed out
 	single      *routev3.VirtualHost
 	singleDirty bool
 	// retry and retryOneHost are Kong's default retries for a virtual
@@ -319,7 +320,7 @@ func (rt *routeTable) renderExactChanges() (vhs []*routev3.VirtualHost, ok bool)
 	rt.resetDirty()
 	// A copy: the configuration handed out must not change under its
 	// holder when the next change patches the list.
-	return slices.Clone(rt.ordered), true
+	return rt.shown.copyOf(rt.ordered), true
 }
 
 // resetDirty empties the changed-domain set. A map keeps the room it
