@@ -579,14 +579,15 @@ func (x *Incremental) finish(w *work, d *Delta) error {
 	}
 	slices.Sort(ids)
 	moved := make([]bool, len(x.ls))
-	// Placed after every removal, so that a table takes a bulk of routes
-	// (a first translation, a large file) in one sort (routeTable.place).
+	// Taken out, then placed, in bulk: a table takes many routes (a first
+	// translation, a large file) in one pass (routeTable.unplace, place).
+	removes := make([][]*translatedRoute, len(x.ls))
 	adds := make([][]*translatedRoute, len(x.ls))
 	for _, id := range ids {
 		if st := x.out[id]; st != nil {
 			for i, o := range st.per {
 				if o.tr != nil {
-					x.ls[i].table.remove(o.tr)
+					removes[i] = append(removes[i], o.tr)
 					moved[i] = true
 				}
 				x.release(o.plan, w)
@@ -627,6 +628,7 @@ func (x *Incremental) finish(w *work, d *Delta) error {
 	}
 
 	for i, l := range x.ls {
+		l.table.unplace(removes[i])
 		l.table.place(adds[i])
 	}
 

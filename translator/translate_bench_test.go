@@ -233,3 +233,41 @@ func BenchmarkIncrementalReset(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIncrementalReplaceMany measures one Update in which 15,000 of
+// 50,000 one-host routes change (a declarative file that moves their
+// paths, applied in one batch, within the store's change feed): each of
+// them leaves the table and comes back.
+func BenchmarkIncrementalReplaceMany(b *testing.B) {
+	in := sizedInput(50000, 5000, 50000, 50000)
+	for i, r := range in.Routes {
+		r.CreatedAt = int64((i * 7919) % len(in.Routes))
+	}
+	st, inc, _ := benchStore(b, in)
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		prev := st.Snapshot()
+		batch := &store.Mutation{Op: store.OpBatch}
+		for _, r := range in.Routes[:15000] {
+			moved := *r
+			moved.Paths = []string{fmt.Sprintf("%s-%d", r.Paths[0], i%2)}
+			batch.Batch = append(batch.Batch, store.Mutation{Op: store.OpUpsertRoute, Route: &moved})
+		}
+		if _, err := st.Apply(batch); err != nil {
+			b.Fatal(err)
+		}
+		snap := st.Snapshot()
+		i++
+		b.StartTimer()
+		revs, err := snap.ChangesSince(prev.Revision())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := inc.Update(snap, nil, ChangesFromFeed(revs)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
