@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -23,6 +24,8 @@ func (s *Server) registerConfigRoutes() {
 // every node, database or not. Entities the file leaves unchanged are not
 // written at all: re-applying a file is a no-op, with no new revision.
 func (s *Server) handleConfigPost(w http.ResponseWriter, r *http.Request) {
+	// Without a deadline to move (a test's recorder) the server's stays.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(ConfigWriteTimeout))
 	raw, form, err := readDeclarative(w, r)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -149,6 +149,12 @@ const (
 	IdleTimeout       = 60 * time.Second // nginx's (Kong's) keepalive_timeout
 	MaxHeaderBytes    = 64 << 10
 	MaxConnections    = 512
+	// ConfigWriteTimeout replaces WriteTimeout for POST /config: a file of
+	// 50,000 routes takes most of a minute to validate and commit on two
+	// busy cores, and a client whose connection is closed then cannot tell
+	// whether the file was applied. Only the answer's deadline moves: the
+	// body is read under ReadTimeout as for every request.
+	ConfigWriteTimeout = 10 * time.Minute
 )
 
 // NewHTTPServer is the http.Server every Admin API listener uses.
