@@ -96,6 +96,9 @@ func (s *Server) Run(ctx context.Context) error {
 		if snap.Revision() == s.pub.revision && !s.pub.dnsDirty && !s.pub.quarantine.pending() {
 			continue
 		}
+		if s.opts.OnPublish != nil {
+			s.opts.OnPublish()
+		}
 		mode, err := s.pub.publish(ctx, snap)
 		if err != nil {
 			s.log.Error("xds: publish failed; Envoys keep the last good configuration", "revision", snap.Revision(), "error", err)

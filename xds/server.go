@@ -61,7 +61,11 @@ type Options struct {
 	// GRPCOptions are appended to the built-in server options (keepalive,
 	// stream limits), e.g. TLS credentials.
 	GRPCOptions []grpc.ServerOption
-	Logger      *slog.Logger
+	// OnPublish, when set, is called as a publish starts, before the
+	// translation: cmd/switchboard lifts the soft memory limit for it, so
+	// that a collection in progress does not throttle the fan-out.
+	OnPublish func()
+	Logger    *slog.Logger
 }
 
 // Server is the xDS control plane: the caches, the ADS gRPC server and the

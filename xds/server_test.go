@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -576,4 +578,35 @@ func metricValue(t testing.TB, s *Server, name, label string) float64 {
 		}
 	}
 	return 0
+}
+
+// OnPublish runs before a commit's publish reaches the cache (cmd lifts the
+// memory limit for the fan-out in it), not for the first publish, which
+// happens before any Envoy is served.
+func TestServer_OnPublishPrecedesThePublish(t *testing.T) {
+	st := newStore(t, walkthrough()...)
+	var mu sync.Mutex
+	var seen []uint64 // the published revision each call saw
+	var srv atomic.Pointer[Server]
+	h := startServer(t, st, nil, Options{MinPublishInterval: -1, OnPublish: func() {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, srv.Load().PublishedRevision())
+	}})
+	srv.Store(h.srv)
+	mu.Lock()
+	if len(seen) != 0 {
+		t.Errorf("OnPublish ran %d times for the first publish", len(seen))
+	}
+	mu.Unlock()
+	before := h.srv.PublishedRevision()
+	rev := apply(t, st, upsertTarget(kongTarget("t1", "u1", "127.0.0.2:8080", 7)))
+	if err := h.srv.WaitPublished(context.Background(), rev); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != before {
+		t.Fatalf("OnPublish saw published revisions %v, want [%d] (before revision %d)", seen, before, rev)
+	}
 }

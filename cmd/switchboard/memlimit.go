@@ -43,14 +43,15 @@ const (
 
 // applyMemoryLimit sets the default limit and keeps it above the live heap
 // until ctx ends, unless the operator chose one with GOMEMLIMIT (which the
-// runtime has already applied and which is then left alone).
-func applyMemoryLimit(ctx context.Context, log *slog.Logger) {
+// runtime has already applied and which is then left alone: nil).
+func applyMemoryLimit(ctx context.Context, log *slog.Logger) *memoryLimit {
 	if os.Getenv("GOMEMLIMIT") != "" {
-		return
+		return nil
 	}
-	debug.SetMemoryLimit(defaultMemoryLimit)
+	lim := newMemoryLimit(defaultMemoryLimit, debug.SetMemoryLimit)
 	log.Debug("memory limit", "GOMEMLIMIT", defaultMemoryLimit)
-	go followLiveHeap(ctx, log)
+	go followLiveHeap(ctx, log, lim)
+	return lim
 }
 
 // The runtime/metrics samples followLiveHeap reads.
@@ -73,7 +74,7 @@ const raiseAfter = 3
 // up once it has been short for raiseAfter ticks (to the least of those
 // ticks' limits), down when it is a tenth too high, so that it does not
 // flap with every collection.
-func followLiveHeap(ctx context.Context, log *slog.Logger) {
+func followLiveHeap(ctx context.Context, log *slog.Logger, lim *memoryLimit) {
 	sample := make([]metrics.Sample, len(memSamples))
 	for i, n := range memSamples {
 		sample[i].Name = n
@@ -104,7 +105,7 @@ func followLiveHeap(ctx context.Context, log *slog.Logger) {
 		}
 		next, ok := nextLimit(cur, recent)
 		if ok {
-			debug.SetMemoryLimit(next)
+			lim.setBase(next)
 			log.Debug("memory limit follows the live heap", "GOMEMLIMIT", next, "live", live, "overhead", overhead)
 			cur = next
 		}

@@ -44,8 +44,8 @@ func runServe(args []string, stderr io.Writer) int {
 	log := newLogger(stderr, cfg.LogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	applyMemoryLimit(ctx, log)
-	if err := serve(ctx, cfg, log); err != nil {
+	lim := applyMemoryLimit(ctx, log)
+	if err := serve(ctx, cfg, log, lim); err != nil {
 		log.Error("switchboard stopped", "err", err)
 		return 1
 	}
@@ -62,8 +62,9 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 // serve wires the store, the durable log, the Admin API, the xDS server
-// and optionally a local Envoy, and runs them until ctx ends.
-func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
+// and optionally a local Envoy, and runs them until ctx ends. lim is the
+// default memory limit (nil when the operator set GOMEMLIMIT).
+func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, lim *memoryLimit) error {
 	// An absolute data dir: the Envoy child reads its bootstrap from it
 	// and may not share our working directory's view of a relative path.
 	abs, err := filepath.Abs(cfg.DataDir)
@@ -161,6 +162,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		TranslatorOptions: topts,
 		Logger:            log.With("component", "xds"),
 		GRPCOptions:       sec.xdsGRPCOptions(),
+		OnPublish:         lim.onPublish(),
 	})
 	envoys := newEnvoyHealth(xsrv, log.With("component", "envoyhealth"))
 	api := admin.New(st, admin.Options{
