@@ -2,7 +2,6 @@ package translator
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,19 +15,13 @@ import (
 // places in one pass (routeTable.unplace, place) instead of one by one:
 // batches of 80–300 route upserts and deletes over a few hundred ids, the
 // hosts and paths of the one-by-one test (and once every route replaced by
-// host-less ones), checked against Translate after every batch. Bounded: fixed seeds and batches.
+// host-less ones), checked against Translate after every batch. Bounded:
+// fixed seeds and batches.
 func TestIncremental_BulkMatchesTranslate(t *testing.T) {
 	const sequences, batches = 6, 8
 	for seed := range uint64(sequences) {
 		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
-			g := &mutator{rng: rand.New(rand.NewPCG(seed, 0xb1)), dns: map[string]DNSAnswer{}, exclude: map[string]string{}}
-			st, err := store.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := st.Apply(g.population()); err != nil {
-				t.Fatal(err)
-			}
+			g, st := newMutated(t, seed, 0xb1)
 			opts := Options{}
 			if seed%2 == 1 {
 				opts.ProxyTLSPort = 8443

@@ -27,14 +27,7 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 	const sequences, steps = 24, 60
 	for seed := range uint64(sequences) {
 		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
-			g := &mutator{rng: rand.New(rand.NewPCG(seed, 0x5b)), dns: map[string]DNSAnswer{}, exclude: map[string]string{}}
-			st, err := store.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := st.Apply(g.population()); err != nil {
-				t.Fatal(err)
-			}
+			g, st := newMutated(t, seed, 0x5b)
 			// Some seeds serve a rate-limit service: its cluster comes from
 			// the options alone and must survive every update. Two seeds in
 			// three run with the TLS listener (its own route configuration,
@@ -110,6 +103,21 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newMutated is a mutator on random stream (seed, stream) and a store
+// holding its population.
+func newMutated(t *testing.T, seed, stream uint64) (*mutator, *store.Store) {
+	t.Helper()
+	g := &mutator{rng: rand.New(rand.NewPCG(seed, stream)), dns: map[string]DNSAnswer{}, exclude: map[string]string{}}
+	st, err := store.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Apply(g.population()); err != nil {
+		t.Fatal(err)
+	}
+	return g, st
 }
 
 // TestIncremental_OneRouteChange checks the dependency index on the
