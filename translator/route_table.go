@@ -145,13 +145,18 @@ func (rt *routeTable) add(tr *translatedRoute) {
 	}
 }
 
+// isBulk reports whether n changes to a list of size items are many enough
+// to redo the list in one pass (a sort, a filter, a full render) rather
+// than patch it n times: more than 64 and more than a sixteenth of it.
+func isBulk(n, size int) bool { return n > max(64, size/16) }
+
 // place adds trs: one by one when they are few, else appended and each
 // list sorted once. Each add shifts the sorted lists: 50,000 routes that
 // reach an empty table out of Kong's order (a file of UUIDs) cost ~0.7 s of
 // shifting, a sort ~50 ms. Priorities are a total order, so both give the
 // same lists.
 func (rt *routeTable) place(trs []*translatedRoute) {
-	if len(trs) <= max(64, len(rt.all)/16) {
+	if !isBulk(len(trs), len(rt.all)) {
 		for _, tr := range trs {
 			rt.add(tr)
 		}
@@ -183,7 +188,7 @@ func (rt *routeTable) place(trs []*translatedRoute) {
 // they touch filtered once (each remove shifts the lists: 15,000 of
 // 50,000 routes changed in one file cost ~1 s of shifting).
 func (rt *routeTable) unplace(trs []*translatedRoute) {
-	if len(trs) <= max(64, len(rt.all)/16) {
+	if !isBulk(len(trs), len(rt.all)) {
 		for _, tr := range trs {
 			rt.remove(tr)
 		}
@@ -334,7 +339,7 @@ func (rt *routeTable) renderExactChanges() (vhs []*routev3.VirtualHost, ok bool)
 	// sixteenth of them (a first translation, a bulk load) one sort is
 	// cheaper. The first translation at 50,000 one-host routes spent ~1 s
 	// inserting domain by domain.
-	if rt.order == nil || len(rt.dirty) > max(64, len(rt.order)/16) {
+	if rt.order == nil || isBulk(len(rt.dirty), len(rt.order)) {
 		return nil, false
 	}
 	for d := range rt.dirty {
