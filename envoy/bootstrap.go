@@ -62,8 +62,8 @@ type BootstrapOptions struct {
 	MaxConnections      int64
 	// TLS, when set, makes Envoy dial the control plane over TLS.
 	TLS *XDSTLS
-	// ProxyTLS says the control plane serves the TLS proxy listener (and its
-	// route configuration proxy-tls), so the bootstrap adds that
+	// ProxyTLS says the control plane serves the TLS proxy listener (and the
+	// route configuration proxy-cache-tls), so the bootstrap adds that
 	// listener's proxy-cache loop: a loop naming a route configuration
 	// nobody serves would hold Envoy's start for InitialFetchTimeout.
 	ProxyTLS bool

@@ -23,13 +23,23 @@ const CacheLoopCluster = "switchboard_cache_loop"
 // the TLS route configuration.
 const CacheLoopTLSCluster = "switchboard_cache_loop_tls"
 
+// CacheLoopRoutes and CacheLoopTLSRoutes are the route configurations the
+// loops match (translator.RouteConfigName and
+// translator.TLSCacheLoopRouteConfigName). The TLS loop's is not the TLS
+// listener's proxy-tls but a copy of it: while the TLS listener shares the
+// plain table, nothing may subscribe to proxy-tls, or Envoy would build
+// that table on every change for nothing.
+const (
+	CacheLoopRoutes    = "proxy"
+	CacheLoopTLSRoutes = "proxy-cache-tls"
+)
+
 // cacheLoop is one loop listener (and its cluster, of the same name) with
 // the route configuration it matches.
 type cacheLoop struct{ Name, Routes string }
 
-// cacheLoops are the loops of the proxy listener and the TLS listener
-// (translator.RouteConfigName, translator.TLSRouteConfigName).
-var cacheLoops = []cacheLoop{{CacheLoopCluster, "proxy"}, {CacheLoopTLSCluster, "proxy-tls"}}
+// cacheLoops are the loops of the proxy listener and the TLS listener.
+var cacheLoops = []cacheLoop{{CacheLoopCluster, CacheLoopRoutes}, {CacheLoopTLSCluster, CacheLoopTLSRoutes}}
 
 // cacheStoreLua is the loop listener's store stage.
 //

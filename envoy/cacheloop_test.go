@@ -21,7 +21,7 @@ func TestBootstrap_CacheLoops(t *testing.T) {
 		}
 		want := map[string]string{CacheLoopCluster: "proxy"}
 		if tls {
-			want[CacheLoopTLSCluster] = "proxy-tls"
+			want[CacheLoopTLSCluster] = "proxy-cache-tls"
 		}
 		got := map[string]string{}
 		for _, l := range b.GetStaticResources().GetListeners() {

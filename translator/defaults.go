@@ -27,6 +27,13 @@ const (
 	TLSRouteConfigName = "proxy-tls"
 	tlsStatPrefix      = "proxy_tls"
 
+	// TLSCacheLoopRouteConfigName is the route configuration of the TLS
+	// listener's proxy-cache loop (the bootstrap's internal listener): the
+	// TLS table while a proxy-cache instance exists, else empty. The loop
+	// does not name proxy-tls, so that while the TLS listener shares the
+	// plain table nothing subscribes to proxy-tls (listeners.go, Sharing).
+	TLSCacheLoopRouteConfigName = "proxy-cache-tls"
+
 	// defaultProxyAddress and defaultProxyPort apply when Options leaves
 	// them empty: Kong's proxy_listen default is 0.0.0.0:8000.
 	defaultProxyAddress = "0.0.0.0"

@@ -122,6 +122,17 @@ type Incremental struct {
 	// and what it last emitted; tls is what the TLS listener is built from.
 	ls  []*listenerState
 	tls tlsState
+	// nonNeutral counts the routes that translate differently per
+	// listener; while there is none the TLS listener shares the plain
+	// table (listeners.go, Sharing). shared is what the listeners were
+	// last built with.
+	nonNeutral int
+	shared     bool
+	// cacheLoop: a proxy-cache instance is enabled, so the TLS cache
+	// loop's table follows the TLS one; loopRC is its last emission (nil
+	// without a TLS listener spec).
+	cacheLoop bool
+	loopRC    *routev3.RouteConfiguration
 
 	// What was last emitted, by name.
 	clusters map[string]*clusterv3.Cluster
@@ -307,6 +318,8 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 	d := &Delta{}
 	x.resetSecrets(in, prevSecrets, d, w)
 	x.tls = newTLSState(in.Certificates, in.SNIs, x.secrets[defaultCertificateOwner])
+	x.shared = x.nonNeutral == 0
+	x.cacheLoop = cacheLoopInUse(in.Plugins)
 	for i, l := range x.ls {
 		var prev *listenerv3.Listener
 		if i < len(prevLs) && prevLs[i].spec == l.spec {
@@ -337,7 +350,30 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 			d.Routes = append(d.Routes, l.rc)
 		}
 	}
+	if len(x.ls) > 1 && x.loopRC == nil {
+		x.emitCacheLoop(d) // finish did when the TLS table moved
+	}
 	return d, errors.Join(w.errs...)
+}
+
+// emitCacheLoop renders the TLS cache loop's table from the TLS listener's
+// and adds it to d.
+func (x *Incremental) emitCacheLoop(d *Delta) {
+	x.loopRC = cacheLoopRoutes(x.ls[len(x.ls)-1].rc, x.cacheLoop)
+	d.Routes = append(d.Routes, x.loopRC)
+}
+
+// reshare rebuilds the TLS listener when the routes written since the last
+// build started or ended the sharing of the plain table.
+func (x *Incremental) reshare(d *Delta) {
+	if shared := x.nonNeutral == 0; shared != x.shared {
+		x.shared = shared
+		for _, l := range x.ls {
+			if l.spec.tls && l.listener != nil {
+				x.buildListener(l, d)
+			}
+		}
+	}
 }
 
 // buildListener rebuilds l's listener and adds it to d when it changed.
@@ -345,7 +381,7 @@ func (x *Incremental) reset(r Reader, dns map[string]DNSAnswer) (*Delta, error) 
 // (the TLS listener without a default certificate) is the caller's to
 // withdraw.
 func (x *Incremental) buildListener(l *listenerState, d *Delta) {
-	nl, err := buildProxyListener(l.spec, x.tls)
+	nl, err := buildProxyListener(l.spec, x.tls, x.shared)
 	l.err = err
 	switch {
 	case nl == nil:
@@ -555,8 +591,16 @@ func (x *Incremental) loadEndpoints(r Reader, upstreamID string) error {
 
 // setRoute records rt (nil: deleted) in the indexes.
 func (x *Incremental) setRoute(id string, rt *store.Route) {
-	if old := x.routes[id]; old != nil && old.Service != nil {
-		removeFrom(x.routesByService, old.Service.ID, id)
+	if old := x.routes[id]; old != nil {
+		if old.Service != nil {
+			removeFrom(x.routesByService, old.Service.ID, id)
+		}
+		if !listenerNeutral(old) {
+			x.nonNeutral--
+		}
+	}
+	if rt != nil && !listenerNeutral(rt) {
+		x.nonNeutral++
 	}
 	if rt == nil {
 		delete(x.routes, id)
@@ -640,8 +684,12 @@ func (x *Incremental) finish(w *work, d *Delta) error {
 			if l.listener != nil {
 				d.Routes = append(d.Routes, l.rc)
 			}
+			if l.spec.tls && (x.cacheLoop || x.loopRC == nil) {
+				x.emitCacheLoop(d)
+			}
 		}
 	}
+	x.reshare(d)
 	return errors.Join(w.errs...)
 }
 
@@ -797,6 +845,9 @@ func (x *Incremental) Resources() *Resources {
 			res.Listeners = append(res.Listeners, l.listener)
 			res.Routes = append(res.Routes, l.rc)
 		}
+	}
+	if x.loopRC != nil {
+		res.Routes = append(res.Routes, x.loopRC)
 	}
 	res.Secrets = x.secrets.sorted()
 	return res

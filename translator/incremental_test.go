@@ -27,11 +27,12 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 	const sequences, steps = 24, 60
 	for seed := range uint64(sequences) {
 		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
-			g, st := newMutated(t, seed, 0x5b)
+			g, st := newMutatedWith(t, seed, 0x5b, seed%3 != 0 && seed%2 == 0)
 			// Some seeds serve a rate-limit service: its cluster comes from
 			// the options alone and must survive every update. Two seeds in
 			// three run with the TLS listener (its own route configuration,
-			// SNI chains, the default certificate).
+			// SNI chains, the default certificate), half of them with few
+			// routes that keep it from sharing the plain one.
 			opts := Options{}
 			if seed%4 == 2 {
 				opts.RateLimitAddress = "127.0.0.1:18001"
@@ -109,7 +110,13 @@ func TestIncremental_MatchesTranslate(t *testing.T) {
 // holding its population.
 func newMutated(t *testing.T, seed, stream uint64) (*mutator, *store.Store) {
 	t.Helper()
-	g := &mutator{rng: rand.New(rand.NewPCG(seed, stream)), dns: map[string]DNSAnswer{}, exclude: map[string]string{}}
+	return newMutatedWith(t, seed, stream, false)
+}
+
+// newMutatedWith is newMutated with mutator.neutral set as given.
+func newMutatedWith(t *testing.T, seed, stream uint64, neutral bool) (*mutator, *store.Store) {
+	t.Helper()
+	g := &mutator{rng: rand.New(rand.NewPCG(seed, stream)), dns: map[string]DNSAnswer{}, exclude: map[string]string{}, neutral: neutral}
 	st, err := store.New()
 	if err != nil {
 		t.Fatal(err)
@@ -294,6 +301,9 @@ type mutator struct {
 	// last step changed it.
 	exclude      map[string]string
 	excludeMoved bool
+	// neutral makes nine routes in ten listener-neutral, so that the TLS
+	// listener often starts and stops sharing the plain table.
+	neutral bool
 }
 
 func (g *mutator) pick(n int) int { return g.rng.IntN(n) }
@@ -507,6 +517,10 @@ func (g *mutator) route(snap *store.Snapshot) *store.Route {
 		if ss, _ := snap.Services(); len(ss) > 0 {
 			r.Service = &store.ForeignKey{ID: ss[g.pick(len(ss))].ID}
 		}
+	}
+	if g.neutral && g.pick(10) != 0 && !listenerNeutral(r) {
+		r.SNIs, r.Protocols = nil, nil
+		r.Hosts = slices.DeleteFunc(slices.Clone(r.Hosts), func(h string) bool { return strings.Contains(h, ":") })
 	}
 	return r
 }

@@ -16,7 +16,7 @@ import (
 // buildListener builds the plain proxy listener (Kong's proxy_listen)
 // whose HTTP connection manager takes its routes over RDS.
 func buildListener(spec listenerSpec) (*listenerv3.Listener, error) {
-	hcm, err := proxyHCMFilter(spec)
+	hcm, err := proxyHCMFilter(spec, spec.routeConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -41,13 +41,14 @@ func socketAddress(spec listenerSpec) *corev3.Address {
 }
 
 // proxyHCMFilter is the HTTP connection manager of a proxy listener, the
-// same on both but for its statistics prefix and route configuration.
-func proxyHCMFilter(spec listenerSpec) (*listenerv3.Filter, error) {
+// same on both but for its statistics prefix and its route configuration,
+// routes.
+func proxyHCMFilter(spec listenerSpec, routes string) (*listenerv3.Filter, error) {
 	if _, err := netip.ParseAddr(spec.address); err != nil {
 		return nil, fmt.Errorf("proxy address %q is not an IP address", spec.address)
 	}
 	hcm := newHCM(spec.statPrefix).
-		rds(spec.routeConfig).
+		rds(routes).
 		kongClientSide().
 		kongLocalReplies().
 		properCaseHeaders().

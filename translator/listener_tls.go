@@ -73,11 +73,11 @@ func (st tlsState) equal(o tlsState) bool {
 
 // buildTLSListener builds the TLS listener, or nil while there is no
 // default certificate.
-func buildTLSListener(spec listenerSpec, st tlsState) (*listenerv3.Listener, error) {
+func buildTLSListener(spec listenerSpec, st tlsState, routes string) (*listenerv3.Listener, error) {
 	if len(st.defaults) == 0 {
 		return nil, nil
 	}
-	hcm, err := proxyHCMFilter(spec)
+	hcm, err := proxyHCMFilter(spec, routes)
 	if err != nil {
 		return nil, err
 	}

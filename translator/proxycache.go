@@ -87,7 +87,9 @@ type proxyCacheFilter struct{}
 func (proxyCacheFilter) name() string { return cacheFilter }
 
 func (f proxyCacheFilter) patchHCM(hcm *hcmv3.HttpConnectionManager) error {
-	// Each listener's loop matches that listener's route configuration.
+	// The loop matches the route configuration the HCM names: the plain
+	// loop for proxy (the TLS listener's too while it shares it), the TLS
+	// loop (proxy-cache-tls, a copy of proxy-tls) otherwise.
 	loop := CacheLoopCluster
 	if hcm.GetRds().GetRouteConfigName() == TLSRouteConfigName {
 		loop = CacheLoopTLSCluster

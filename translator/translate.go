@@ -9,6 +9,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/switchboard-gw/switchboard/store"
 )
@@ -114,9 +115,14 @@ func Translate(in *Input) (*Resources, error) {
 	}
 
 	st := newTLSState(in.Certificates, in.SNIs, secrets[defaultCertificateOwner])
+	shared := sharesRoutes(in.Routes)
+	var tlsTable *routev3.RouteConfiguration
 	for i, spec := range specs {
 		rc := newRouteTable(spec.routeConfig, routes[i]).build()
-		l, err := buildProxyListener(spec, st)
+		if spec.tls {
+			tlsTable = rc
+		}
+		l, err := buildProxyListener(spec, st, shared)
 		if err != nil {
 			t.errs = append(t.errs, listenerError(spec, err))
 		}
@@ -126,6 +132,11 @@ func Translate(in *Input) (*Resources, error) {
 			res.Listeners = append(res.Listeners, l)
 			res.Routes = append(res.Routes, rc)
 		}
+	}
+	// The bootstrap's TLS cache loop subscribes to its table whatever the
+	// listener does.
+	if len(specs) > 1 {
+		res.Routes = append(res.Routes, cacheLoopRoutes(tlsTable, cacheLoopInUse(in.Plugins)))
 	}
 	for _, f := range httpFilters {
 		if err := f.patchResources(res); err != nil {
@@ -299,11 +310,12 @@ func validCluster(c *clusterv3.Cluster) (*clusterv3.Cluster, error) {
 	return c, nil
 }
 
-// buildProxyListener builds spec's listener; the TLS one is nil (no
-// error) while there is no default certificate.
-func buildProxyListener(spec listenerSpec, st tlsState) (*listenerv3.Listener, error) {
+// buildProxyListener builds spec's listener, its HCM on the shared route
+// configuration when shared; the TLS one is nil (no error) while there is
+// no default certificate.
+func buildProxyListener(spec listenerSpec, st tlsState, shared bool) (*listenerv3.Listener, error) {
 	if spec.tls {
-		return buildTLSListener(spec, st)
+		return buildTLSListener(spec, st, spec.hcmRouteConfig(shared))
 	}
 	return buildListener(spec)
 }

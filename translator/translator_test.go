@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -136,17 +139,23 @@ func checkResources(t *testing.T, in *Input, res *Resources) {
 	if in.Options.ProxyTLSPort != 0 && (in.DefaultCertificate != nil || in.Options.TLSCert != "") {
 		want = 2 // the TLS listener, with its own route configuration
 	}
-	if len(res.Listeners) != want || len(res.Routes) != want {
-		t.Errorf("got %d listeners and %d route configurations, want %d each", len(res.Listeners), len(res.Routes), want)
+	wantRoutes := want
+	if in.Options.ProxyTLSPort != 0 {
+		wantRoutes++ // the TLS cache loop's, whether or not the listener is built
 	}
+	if len(res.Listeners) != want || len(res.Routes) != wantRoutes {
+		t.Errorf("got %d listeners and %d route configurations, want %d and %d", len(res.Listeners), len(res.Routes), want, wantRoutes)
+	}
+	checkSharing(t, in, res)
 	for _, m := range slices.Concat(messages(res.Listeners), messages(res.Routes), messages(res.Clusters), messages(res.Endpoints), messages(res.Secrets)) {
 		if err := m.(interface{ ValidateAll() error }).ValidateAll(); err != nil {
 			t.Errorf("%T %v: %v", m, m.(interface{ GetName() string }), err)
 		}
 	}
+	// As xds.consistent: route configurations no listener names may exist.
 	snap, err := cachev3.NewSnapshot("1", map[resourcev3.Type][]types.Resource{
 		resourcev3.ListenerType: resources(res.Listeners),
-		resourcev3.RouteType:    resources(res.Routes),
+		resourcev3.RouteType:    resources(referencedRoutes(res)),
 		resourcev3.ClusterType:  resources(res.Clusters),
 		resourcev3.EndpointType: resources(res.Endpoints),
 	})
@@ -255,6 +264,8 @@ type fixture struct {
 	CACertificates     []json.RawMessage `json:"ca_certificates"`
 	SNIs               []json.RawMessage `json:"snis"`
 	DefaultCertificate json.RawMessage   `json:"default_certificate"`
+	// Plugins are enabled unless they say otherwise.
+	Plugins []json.RawMessage `json:"plugins"`
 }
 
 type fixtureOptions struct {
@@ -302,6 +313,9 @@ func loadFixture(t *testing.T, path string) (*Input, string) {
 	}
 	for _, r := range f.Routes {
 		in.Routes = append(in.Routes, decodeWithDefaults(t, r, defaultRoute()))
+	}
+	for _, r := range f.Plugins {
+		in.Plugins = append(in.Plugins, decodeWithDefaults(t, r, &store.Plugin{Enabled: true}))
 	}
 	for _, r := range f.Upstreams {
 		in.Upstreams = append(in.Upstreams, decodeWithDefaults(t, r, defaultUpstream()))
@@ -404,4 +418,86 @@ func missingSecrets(res *Resources) []string {
 		}
 	}
 	return out
+}
+
+// referencedRoutes is res's route configurations that a listener names.
+func referencedRoutes(res *Resources) []*routev3.RouteConfiguration {
+	names := map[string]bool{}
+	for _, l := range res.Listeners {
+		for _, n := range hcmRouteNames(l) {
+			names[n] = true
+		}
+	}
+	var out []*routev3.RouteConfiguration
+	for _, rc := range res.Routes {
+		if names[rc.GetName()] {
+			out = append(out, rc)
+		}
+	}
+	return out
+}
+
+func hcmRouteNames(l *listenerv3.Listener) []string {
+	var out []string
+	for _, fc := range l.GetFilterChains() {
+		for _, f := range fc.GetFilters() {
+			hcm := &hcmv3.HttpConnectionManager{}
+			if f.GetTypedConfig().UnmarshalTo(hcm) == nil {
+				out = append(out, hcm.GetRds().GetRouteConfigName())
+			}
+		}
+	}
+	return out
+}
+
+// checkSharing: the TLS listener names the plain route configuration
+// exactly when every route is listener-neutral, and then the TLS table
+// (still published) equals the plain one but for its name, which is what
+// makes the sharing correct (and fails when routeTable.render sets a field
+// renamedRouteConfig does not copy); the TLS cache loop's table is the TLS one
+// while a proxy-cache instance is enabled, else empty.
+func checkSharing(t *testing.T, in *Input, res *Resources) {
+	t.Helper()
+	byName := map[string]*routev3.RouteConfiguration{}
+	for _, rc := range res.Routes {
+		byName[rc.GetName()] = rc
+	}
+	shared := sharesRoutes(in.Routes)
+	for _, l := range res.Listeners {
+		if l.GetName() != TLSListenerName {
+			continue
+		}
+		want := TLSRouteConfigName
+		if shared {
+			want = RouteConfigName
+		}
+		for _, n := range hcmRouteNames(l) {
+			if n != want {
+				t.Errorf("TLS listener names route configuration %q, want %q (shared %v)", n, want, shared)
+			}
+		}
+		plain, tls := byName[RouteConfigName], byName[TLSRouteConfigName]
+		if tls == nil {
+			t.Fatalf("no %s route configuration beside the TLS listener", TLSRouteConfigName)
+		}
+		if shared {
+			if diff := cmp.Diff(plain, renamedRouteConfig(tls, RouteConfigName), protocmp.Transform()); diff != "" {
+				t.Errorf("shared, but the TLS table differs from the plain one (-plain +tls):\n%s", diff)
+			}
+		}
+	}
+	if in.Options.ProxyTLSPort == 0 {
+		return
+	}
+	loop := byName[TLSCacheLoopRouteConfigName]
+	switch tls := byName[TLSRouteConfigName]; {
+	case loop == nil:
+		t.Errorf("no %s route configuration", TLSCacheLoopRouteConfigName)
+	case cacheLoopInUse(in.Plugins) && tls != nil:
+		if diff := cmp.Diff(renamedRouteConfig(tls, TLSCacheLoopRouteConfigName), loop, protocmp.Transform()); diff != "" {
+			t.Errorf("the TLS cache loop's table is not the TLS one (-tls +loop):\n%s", diff)
+		}
+	case !cacheLoopInUse(in.Plugins) && len(loop.GetVirtualHosts()) > 0:
+		t.Errorf("the TLS cache loop's table has virtual hosts without a proxy-cache instance")
+	}
 }

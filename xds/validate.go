@@ -114,7 +114,7 @@ func validateEndpoints(clas []*endpointv3.ClusterLoadAssignment) ([]*endpointv3.
 
 // consistent checks what go-control-plane's Snapshot.Consistent checks
 // (one ClusterLoadAssignment per EDS cluster and no extra, every RDS name a
-// listener references exists and no extra), plus unique names per type,
+// listener references exists), plus unique names per type,
 // which the cache would otherwise collapse silently.
 func consistent(res *translator.Resources) error {
 	snap := &cachev3.Snapshot{}
@@ -132,6 +132,17 @@ func consistent(res *translator.Resources) error {
 		if n := len(snap.Resources[g.typ].Items); n != len(g.items) {
 			url, _ := cachev3.GetResponseTypeURL(g.typ)
 			return fmt.Errorf("consistency: %d %s resources share a name", len(g.items)-n, typeName(url))
+		}
+	}
+	// A route configuration no listener names is fine: proxy-tls while the
+	// TLS listener shares the plain table, and the TLS cache loop's, which
+	// the bootstrap names (translator/listeners.go, Sharing). Every name a
+	// listener references must still exist.
+	routes := snap.Resources[types.Route].Items
+	refs := cachev3.GetResourceReferences(snap.Resources[types.Listener].Items)[resourcev3.RouteType]
+	for name := range routes {
+		if !refs[name] {
+			delete(routes, name)
 		}
 	}
 	if err := snap.Consistent(); err != nil {

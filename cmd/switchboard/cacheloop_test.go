@@ -15,7 +15,8 @@ func TestCacheLoopClusterName(t *testing.T) {
 		t.Fatalf("translator sends to %q/%q, the bootstrap defines %q/%q", translator.CacheLoopCluster, translator.CacheLoopTLSCluster,
 			envoy.CacheLoopCluster, envoy.CacheLoopTLSCluster)
 	}
-	if translator.RouteConfigName != "proxy" || translator.TLSRouteConfigName != "proxy-tls" {
-		t.Fatalf("route configurations %q/%q: update envoy/cacheloop.go's loops", translator.RouteConfigName, translator.TLSRouteConfigName)
+	if translator.RouteConfigName != envoy.CacheLoopRoutes || translator.TLSCacheLoopRouteConfigName != envoy.CacheLoopTLSRoutes {
+		t.Fatalf("the translator publishes the loops' route configurations as %q/%q, the bootstrap's loops match %q/%q",
+			translator.RouteConfigName, translator.TLSCacheLoopRouteConfigName, envoy.CacheLoopRoutes, envoy.CacheLoopTLSRoutes)
 	}
 }
