@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -39,15 +41,24 @@ import (
 // sample adds one direct-response route to it, as the propagation run adds
 // one route per sample, timed from the file's rename to the first 200
 // through its listener, polled as pollUntil200 does. It runs under the same
-// background load as the run it stands beside, aimed at the stack's Envoy,
-// so that both Envoys compete for the same cores.
+// background load as the run it stands beside, in two ways:
+//   - aimed at the stack's Envoy, so that both Envoys compete for the same
+//     cores while the reference's own workers idle (the figure of earlier
+//     runs);
+//   - carried by the reference itself, its steady route forwarding to the
+//     run's backend (a static cluster of the same name), with the stack
+//     idle: Envoy's own time to apply the configuration under the same
+//     traffic, the like-for-like reference of the hostless goal
+//     (docs/decisions.md, 2026-12-03).
 
 // EnvoyAloneSamples is how many route additions envoyAlone times.
 const EnvoyAloneSamples = 60
 
 // envoyAlone measures Envoy's own time to apply st's route configuration
-// plus one route, samples times.
-func envoyAlone(env *Env, st *harness.Stack, samples int) (load.Summary, error) {
+// plus one route, samples times. With backend ("host:port") set, the
+// reference serves the background load on its steady route (forwarded to
+// backend) while it is measured.
+func envoyAlone(env *Env, st *harness.Stack, samples int, backend string) (load.Summary, error) {
 	rc, err := fetchRouteConfig(st.XDSAddr)
 	if err != nil {
 		return load.Summary{}, err
@@ -69,7 +80,13 @@ func envoyAlone(env *Env, st *harness.Stack, samples int) (load.Summary, error) 
 		return load.Summary{}, err
 	}
 	proxy := addrs[0]
-	boot, err := aloneBootstrap(addrs[0], addrs[1], rdsFile, watched)
+	steadyCluster := ""
+	if backend != "" {
+		if steadyCluster = routeCluster(catchAll(rc), steadyPath); steadyCluster == "" {
+			return load.Summary{}, fmt.Errorf("envoy alone: no route %s in the route configuration", steadyPath)
+		}
+	}
+	boot, err := aloneBootstrap(addrs[0], addrs[1], rdsFile, watched, steadyCluster, backend)
 	if err != nil {
 		return load.Summary{}, err
 	}
@@ -90,9 +107,19 @@ func envoyAlone(env *Env, st *harness.Stack, samples int) (load.Summary, error) 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := harness.Poll(ctx, 10*time.Millisecond, func() (bool, error) {
-		return statusHost(c, "http://"+proxy+"/steady", "") > 0, nil
+		code := statusHost(c, "http://"+proxy+steadyPath, "")
+		return code > 0 && (backend == "" || code == http.StatusOK), nil
 	}); err != nil {
 		return load.Summary{}, fmt.Errorf("envoy alone: %w", err)
+	}
+	if backend != "" {
+		bg := load.Start(load.Options{Name: "background", URL: "http://" + proxy + steadyPath, Rate: env.Sizes.LoadRate,
+			Duration: 5 * time.Minute, Warmup: 0})
+		defer func() {
+			r := bg.Stop()
+			env.logf("  propagation: Envoy alone's own background: %.0f req/s, %d failed", r.Rate, r.Failed())
+		}()
+		time.Sleep(time.Second) // as propagationRun: let the load reach its rate
 	}
 	vh := catchAll(rc)
 	if vh == nil {
@@ -162,6 +189,20 @@ func writeRouteFile(dir, rdsFile string, rc *routev3.RouteConfiguration, version
 	return os.Rename(tmp, rdsFile)
 }
 
+// steadyPath is the background load's route (Propagation creates it).
+const steadyPath = "/steady"
+
+// routeCluster is the cluster of vh's route matching the prefix path, ""
+// for none.
+func routeCluster(vh *routev3.VirtualHost, path string) string {
+	for _, r := range vh.GetRoutes() {
+		if r.GetMatch().GetPrefix() == path {
+			return r.GetRoute().GetCluster()
+		}
+	}
+	return ""
+}
+
 func catchAll(rc *routev3.RouteConfiguration) *routev3.VirtualHost {
 	for _, vh := range rc.GetVirtualHosts() {
 		for _, d := range vh.GetDomains() {
@@ -175,8 +216,9 @@ func catchAll(rc *routev3.RouteConfiguration) *routev3.VirtualHost {
 
 // aloneBootstrap is the second Envoy's: one listener whose HCM takes its
 // route configuration from rdsFile, the router its only filter (the
-// configuration's per-filter settings are built all the same).
-func aloneBootstrap(proxyAddr, adminAddr, rdsFile, watched string) ([]byte, error) {
+// configuration's per-filter settings are built all the same), and, with
+// cluster set, a static cluster of that name leading to backend.
+func aloneBootstrap(proxyAddr, adminAddr, rdsFile, watched, cluster, backend string) ([]byte, error) {
 	proxyHost, proxyPort, err := splitHostPort(proxyAddr)
 	if err != nil {
 		return nil, err
@@ -219,10 +261,33 @@ func aloneBootstrap(proxyAddr, adminAddr, rdsFile, watched string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
+	static := map[string]any{"listeners": []json.RawMessage{lj}}
+	if cluster != "" {
+		beHost, bePort, err := splitHostPort(backend)
+		if err != nil {
+			return nil, err
+		}
+		c := &clusterv3.Cluster{
+			Name:                 cluster,
+			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
+			LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: cluster, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+				LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+					Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+						Address: beHost, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: bePort},
+					}}},
+				}}}},
+			}}},
+		}
+		cj, err := protojson.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		static["clusters"] = []json.RawMessage{cj}
+	}
 	return json.Marshal(map[string]any{
 		"node":             map[string]any{"id": "sbbench-envoy-alone", "cluster": "sbbench"},
 		"admin":            map[string]any{"address": map[string]any{"socket_address": map[string]any{"address": adminHost, "port_value": adminPort}}},
-		"static_resources": map[string]any{"listeners": []json.RawMessage{lj}},
+		"static_resources": static,
 	})
 }
 

@@ -39,8 +39,10 @@ type PropagationRow struct {
 	// configuration plus one route, read from a file with no control plane
 	// (envoyalone.go), under the same load; the hostless goal compares
 	// the figure with it. Set on the loaded hostless run at the largest
-	// size only.
-	EnvoyAlone load.Summary
+	// size only. EnvoyAlone has the load aimed at the stack's Envoy (the
+	// reference's workers idle); EnvoyAloneLoaded has the reference carry
+	// it, the stack idle.
+	EnvoyAlone, EnvoyAloneLoaded load.Summary
 }
 
 // Route shapes of scenario 1.
@@ -106,6 +108,11 @@ func Propagation(env *Env) ([]PropagationRow, error) {
 					return rows, err
 				}
 				env.logf("  propagation: Envoy alone with the same %d routes: p50=%s p99=%s", base, row.EnvoyAlone.P50, row.EnvoyAlone.P99)
+				if row.EnvoyAloneLoaded, err = envoyAlone(env, st, EnvoyAloneSamples, be.Addr()); err != nil {
+					return rows, err
+				}
+				env.logf("  propagation: Envoy alone carrying the load, same %d routes: p50=%s p99=%s", base,
+					row.EnvoyAloneLoaded.P50, row.EnvoyAloneLoaded.P99)
 			}
 			rows = append(rows, row)
 			env.logf("  propagation: %s existing=%d loaded=%v p50=%s p99=%s max=%s timeouts=%d",
@@ -258,7 +265,7 @@ func propagationRun(env *Env, st *harness.Stack, poll *http.Client, shape string
 	row := PropagationRow{Shape: shape, Existing: base, Loaded: loaded}
 	var bg *load.Run
 	if loaded {
-		o := load.Options{Name: "background", URL: st.ProxyURL("/steady"), Rate: sz.LoadRate,
+		o := load.Options{Name: "background", URL: st.ProxyURL(steadyPath), Rate: sz.LoadRate,
 			Duration: 5 * time.Minute, Warmup: 0}
 		if shape == ShapeHost {
 			o.Host = steadyHost
@@ -344,7 +351,7 @@ func envoyAloneUnderLoad(env *Env, st *harness.Stack) (load.Summary, error) {
 		Duration: 5 * time.Minute, Warmup: 0})
 	defer bg.Stop()
 	time.Sleep(time.Second) // as propagationRun: let the load reach its rate
-	return envoyAlone(env, st, EnvoyAloneSamples)
+	return envoyAlone(env, st, EnvoyAloneSamples, "")
 }
 
 // pollUntil200 GETs url every millisecond (a request that takes longer is
