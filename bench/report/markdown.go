@@ -228,7 +228,8 @@ func writePropagation(b *strings.Builder, r *Results) {
 		"work it times (not the decoding of the update nor the hand-over to the workers). *Envoy alone* is Envoy's whole " +
 		"time for the same work without switchboard, the reference of the hostless goal: after the loaded hostless run at the " +
 		"largest size, a second Envoy (same binary) reads that run's route configuration from a file (binary proto, " +
-		"`path_config_source`), and " + num(scenario.EnvoyAloneSamples) + " times a direct-response route is added to it and timed from " +
+		"`path_config_source`), and as many times as the run creates routes (" + num(r.Sizes.PropNew) + ", so that both p99s are the same rank) " +
+		"a direct-response route is added to it and timed from " +
 		"the file's rename to the first 200 through its listener, polled as above, under the same background load, twice: aimed " +
 		"at the stack's Envoy (the reference's workers idle, *idle workers*), then carried by the reference itself, its steady " +
 		"route forwarding to the same backend, with the stack idle (*loaded*). The goal compares with the loaded reference, " +

@@ -51,8 +51,11 @@ import (
 //     traffic, the like-for-like reference of the hostless goal
 //     (docs/decisions.md, 2026-12-03).
 
-// EnvoyAloneSamples is how many route additions envoyAlone times.
-const EnvoyAloneSamples = 60
+// envoyAloneSamples is how many route additions envoyAlone times: as many
+// as the run it stands beside (Sizes.PropNew), so that both p99s are the
+// same rank. With 60 against 200, the reference's nearest-rank p99 was its
+// maximum and the run's its third-largest sample.
+func envoyAloneSamples(sz Sizes) int { return sz.PropNew }
 
 // envoyAlone measures Envoy's own time to apply st's route configuration
 // plus one route, samples times. With backend ("host:port") set, the

@@ -108,7 +108,7 @@ func Propagation(env *Env) ([]PropagationRow, error) {
 					return rows, err
 				}
 				env.logf("  propagation: Envoy alone with the same %d routes: p50=%s p99=%s", base, row.EnvoyAlone.P50, row.EnvoyAlone.P99)
-				if row.EnvoyAloneLoaded, err = envoyAlone(env, st, EnvoyAloneSamples, be.Addr()); err != nil {
+				if row.EnvoyAloneLoaded, err = envoyAlone(env, st, envoyAloneSamples(sz), be.Addr()); err != nil {
 					return rows, err
 				}
 				env.logf("  propagation: Envoy alone carrying the load, same %d routes: p50=%s p99=%s", base,
@@ -351,7 +351,7 @@ func envoyAloneUnderLoad(env *Env, st *harness.Stack) (load.Summary, error) {
 		Duration: 5 * time.Minute, Warmup: 0})
 	defer bg.Stop()
 	time.Sleep(time.Second) // as propagationRun: let the load reach its rate
-	return envoyAlone(env, st, EnvoyAloneSamples, "")
+	return envoyAlone(env, st, envoyAloneSamples(env.Sizes), "")
 }
 
 // pollUntil200 GETs url every millisecond (a request that takes longer is
