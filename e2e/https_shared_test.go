@@ -27,7 +27,7 @@ func TestHTTPS_SharedRouteTable(t *testing.T) {
 	s.mustAPI("POST", "/services/echo/routes", form("name", "steady", "paths[]", "/steady"), 201)
 	tlsClient := s.httpsClient("", false)
 	s.converge("the steady route on both listeners", func() (bool, string) {
-		return getStatus(s.proxyURL("/steady"), nil) == 200 && getStatus("https://"+s.proxyTLSAddr+"/steady", tlsClient) == 200, "not yet 200"
+		return getStatus(s.proxyURL("/steady"), s.proxy) == 200 && getStatus("https://"+s.proxyTLSAddr+"/steady", tlsClient) == 200, "not yet 200"
 	})
 	s.converge("the TLS listener shares the plain table", func() (bool, string) {
 		n := tlsRouteConfig(t, s)
@@ -43,7 +43,7 @@ func TestHTTPS_SharedRouteTable(t *testing.T) {
 	for _, target := range []struct {
 		url string
 		c   *http.Client
-	}{{s.proxyURL("/steady"), nil}, {"https://" + s.proxyTLSAddr + "/steady", tlsClient}} {
+	}{{s.proxyURL("/steady"), s.proxy}, {"https://" + s.proxyTLSAddr + "/steady", tlsClient}} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -68,7 +68,7 @@ func TestHTTPS_SharedRouteTable(t *testing.T) {
 
 	s.mustAPI("POST", "/services/echo/routes", form("name", "secure", "paths[]", "/secure", "protocols[]", "https"), 201)
 	s.converge("the https-only route forwards on TLS and answers 426 on plain HTTP", func() (bool, string) {
-		tlsCode, plainCode := getStatus("https://"+s.proxyTLSAddr+"/secure", tlsClient), getStatus(s.proxyURL("/secure"), nil)
+		tlsCode, plainCode := getStatus("https://"+s.proxyTLSAddr+"/secure", tlsClient), getStatus(s.proxyURL("/secure"), s.proxy)
 		return tlsCode == 200 && plainCode == 426, fmt.Sprintf("TLS %d, plain %d", tlsCode, plainCode)
 	})
 	if n := tlsRouteConfig(t, s); n != "proxy-tls" {
@@ -89,12 +89,8 @@ func TestHTTPS_SharedRouteTable(t *testing.T) {
 	t.Logf("%d steady requests, all 200", sent)
 }
 
-// getStatus GETs url with c (a plain client when nil); 0 for a transport
-// error.
+// getStatus GETs url with c; 0 for a transport error.
 func getStatus(url string, c *http.Client) int {
-	if c == nil {
-		c = &http.Client{Timeout: requestTimeout}
-	}
 	resp, err := c.Get(url)
 	if err != nil {
 		return 0
